@@ -1,0 +1,144 @@
+"""What the plots show, computed from a network and arrays: grid evaluation over
+the input plane, ReLU masks and the linear regions they carve, dead units, the
+autoencoder's codes, and PCA as a reference. Pure NumPy; figures live elsewhere.
+"""
+import numpy as np
+
+
+def plane_grid(X, res=100, margin=0.5):
+    """A square grid covering the points ``X`` (n, 2) plus a margin.
+
+    Returns
+    -------
+    xs, ys : ndarray of shape (res,)
+        Grid coordinates along each axis.
+    P : ndarray of shape (res*res, 2)
+        Grid points in row-major order (y outer, x inner), so ``values.reshape(res, res)``
+        lines up with ``xs`` on columns and ``ys`` on rows.
+    """
+    lo = X.min(axis=0) - margin
+    hi = X.max(axis=0) + margin
+    xs = np.linspace(lo[0], hi[0], res)
+    ys = np.linspace(lo[1], hi[1], res)
+    gx, gy = np.meshgrid(xs, ys)
+    return xs, ys, np.column_stack([gx.ravel(), gy.ravel()])
+
+
+def grid_eval(net, xs, ys, P):
+    """Evaluate a classifier on grid points.
+
+    Returns
+    -------
+    probs : ndarray of shape (res_y, res_x, K)
+        Class probabilities at each grid point.
+    acts : list of ndarray, each (res_y, res_x, H_l)
+        Every hidden unit's activation ``h_l`` at each grid point.
+    masks : list of ndarray of bool, each (res_y, res_x, H_l)
+        ``1(z_l > 0)``: where on the plane each hidden unit is on.
+    """
+    out, cache = net.forward(P)
+    shape = (len(ys), len(xs))
+    probs = out.reshape(*shape, -1)
+    acts = [h.reshape(*shape, -1) for h in cache["H"][1:]]
+    masks = [m.reshape(*shape, -1) for m in cache["masks"][:len(acts)]]
+    return probs, acts, masks
+
+
+def activation_regions(masks):
+    """Label each grid point by the joint on/off pattern of all hidden ReLUs.
+
+    Inside one pattern the network is a single affine map, so each distinct
+    pattern is a linear region of the input plane.
+
+    Parameters
+    ----------
+    masks : list of ndarray of bool, each (res_y, res_x, H_l)
+
+    Returns
+    -------
+    labels : ndarray of int of shape (res_y, res_x)
+        Region index per point, numbered by first appearance.
+    n_regions : int
+        Number of distinct patterns in view.
+    """
+    shape = masks[0].shape[:2]
+    bits = np.concatenate([m.reshape(-1, m.shape[-1]) for m in masks], axis=1)
+    packed = np.packbits(bits, axis=1)
+    keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    # renumber by first appearance so neighbouring runs get stable ids
+    order = np.argsort(np.argsort(first))
+    return order[inverse].reshape(shape), int(len(first))
+
+
+def dead_units(net, X):
+    """Hidden units that are off for every sample of ``X``: list of bool arrays (H_l,)."""
+    _, cache = net.forward(X)
+    hidden = cache["masks"] if net.output == "softmax" else cache["masks"][:-1]
+    return [~m.any(axis=0) for m in hidden]
+
+
+def dead_output_pixels(net, X):
+    """Autoencoder output pixels whose pre-activation is <= 0 for every sample (D,) bool.
+
+    With a ReLU output these get no gradient again: a dead output pixel.
+    """
+    _, cache = net.forward(X)
+    return ~cache["masks"][-1].any(axis=0)
+
+
+def codes(net, X):
+    """The autoencoder's code: the last hidden layer's activation, (n, H)."""
+    _, cache = net.forward(X)
+    return cache["H"][-1]
+
+
+def decode(net, h):
+    """Run the autoencoder's last layer on codes ``h`` (n, H): the reconstruction (n, D)."""
+    L = net.n_layers
+    z = np.asarray(h, dtype=net.dtype) @ net.params[f"W{L}"].T + net.params[f"b{L}"]
+    return np.maximum(z, 0)
+
+
+def interpolate_codes(net, xa, xb, steps=8):
+    """Decode ``steps`` points on the segment between the codes of ``xa`` and ``xb`` (D,).
+
+    Returns ndarray of shape (steps, D).
+    """
+    h = codes(net, np.stack([xa, xb]))
+    t = np.linspace(0.0, 1.0, steps)[:, None]
+    return decode(net, (1 - t) * h[0] + t * h[1])
+
+
+def pca_fit(X, k):
+    """Mean (D,) and top-``k`` principal directions (k, D) of ``X`` (n, D), via SVD."""
+    mu = X.mean(axis=0)
+    _, _, Vt = np.linalg.svd(X - mu, full_matrices=False)
+    return mu, Vt[:k]
+
+
+def pca_project(X, mu, V):
+    """Coordinates of ``X`` (n, D) on the directions ``V`` (k, D): (n, k)."""
+    return (X - mu) @ V.T
+
+
+def pca_reconstruction_error(X_train, X_test, k):
+    """Squared error of PCA with ``k`` components fitted on ``X_train``, on ``X_test``.
+
+    Same definition as the autoencoder's loss: summed over features, mean over
+    samples. This is the best any linear autoencoder with a code of size ``k``
+    can do, so it is the reference line of the autoencoder's loss chart.
+    """
+    mu, V = pca_fit(X_train, k)
+    R = X_test - (mu + pca_project(X_test, mu, V) @ V)
+    return float((R * R).sum()) / len(X_test)
+
+
+def firing_by_class(net, X, y, n_classes):
+    """Fraction of samples of each class on which each hidden unit fires.
+
+    Returns ndarray of shape (n_classes, H) for the autoencoder's code layer.
+    """
+    on = codes(net, X) > 0
+    return np.stack([on[y == c].mean(axis=0) if (y == c).any() else np.zeros(on.shape[1])
+                     for c in range(n_classes)])

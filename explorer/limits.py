@@ -1,0 +1,31 @@
+"""Caps on everything a person can ask for, in one place.
+
+A classroom shares one server with about 1 GB of memory, so every size a person
+can type, upload or put in a URL is clamped to these ranges. The README lists
+them; ``explorer.ui`` and the URL parser clamp to them; the core's own entry
+points (datasets, CSV parsing, weight loading) enforce them too.
+"""
+
+# Data
+MAX_POINTS = 2000          # generated 2-D points per dataset
+MIN_POINTS = 20
+MAX_CSV_BYTES = 1_000_000  # uploaded CSV of 2-D points
+MAX_CSV_ROWS = 5000
+MIN_CLASSES = 2
+MAX_CLASSES = 10           # uploaded CSV
+MAX_GEN_CLASSES = 6        # blobs and spirals
+
+# Networks
+MIN_HIDDEN_LAYERS = 1
+MAX_HIDDEN_LAYERS = 4
+MIN_UNITS = 1
+MAX_UNITS = 64             # classifier units per hidden layer
+MAX_AE_UNITS = 128         # autoencoder code size
+MAX_PARAMS = 50_000        # any network the app builds or loads
+
+# Training
+MAX_BATCH = 2000
+MAX_EPOCHS_PER_RUN = 2000  # one press of Train
+MAX_SECONDS_PER_RUN = 120  # one press of Train, wall clock
+MAX_GRID = 200             # decision-boundary grid resolution per side
+MAX_UPLOAD_BYTES = 2_000_000  # uploaded weights (.npz)

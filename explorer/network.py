@@ -1,0 +1,221 @@
+"""The multilayer perceptron that both of the explorer's networks are.
+
+``MLP([2, 16, 16, 3], output="softmax")`` is the classifier: ReLU hidden layers,
+softmax output, mean cross-entropy. ``MLP([64, 32, 64], output="relu")`` is the
+autoencoder: ReLU hidden layers, ReLU output, squared error summed over features
+and averaged over samples. The backward pass is the batch form of
+``shared/design/backprop-math.md``; read the two side by side.
+
+Conventions: a weight matrix maps ``in -> out`` so ``W`` has shape ``(out, in)``;
+a batch ``X`` has samples in rows, so a layer is ``Z = X @ W.T + b``.
+
+Left out on purpose: other activations, dropout, batch norm, autograd. The
+point is a network small enough to read in one sitting.
+"""
+import numpy as np
+
+from .losses import LOSSES
+
+INITS = ("he", "xavier")
+OUTPUTS = ("softmax", "relu")
+
+
+class MLP:
+    """A fully connected ReLU network with a softmax or ReLU output.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer widths ``[D, H1, ..., K]``; at least one hidden layer.
+    output : {"softmax", "relu"}
+        ``"softmax"``: classifier with mean cross-entropy against int labels.
+        ``"relu"``: ReLU output with squared error against target vectors.
+    seed : int or numpy.random.Generator
+        Source of the initial weights; same seed, same weights.
+    init : {"he", "xavier"}
+        He (normal, std ``sqrt(2/fan_in)``, made for ReLU) or Xavier/Glorot
+        (normal, std ``sqrt(2/(fan_in+fan_out))``). Biases start at zero. A
+        softmax output layer is scaled by 0.1 so that the untrained network is
+        unsure of every class: its loss starts near ``ln K``.
+    dtype : numpy dtype
+        float64 (default, used by the gradient check) or float32 (half the
+        arithmetic and memory, used for live training in the app).
+
+    Attributes
+    ----------
+    params : dict of str to ndarray
+        ``"W1"`` of shape (H1, D), ``"b1"`` of shape (H1,), ..., ``"WL"`` of
+        shape (K, H_{L-1}). Read at every call, so editing an array in place
+        takes effect.
+    """
+
+    def __init__(self, sizes, output="softmax", seed=0, init="he", dtype=np.float64):
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 3:
+            raise ValueError("sizes needs an input, at least one hidden layer and an output, "
+                             f"e.g. [2, 16, 16, 3]; got {sizes}")
+        if min(sizes) < 1:
+            raise ValueError(f"every layer needs at least one unit; got {sizes}")
+        if output not in OUTPUTS:
+            raise ValueError(f"output must be one of {OUTPUTS}; got {output!r}")
+        if init not in INITS:
+            raise ValueError(f"init must be one of {INITS}; got {init!r}")
+        self.sizes = sizes
+        self.output = output
+        self.init = init
+        self.dtype = np.dtype(dtype)
+        self.params = init_params(sizes, init, np.random.default_rng(seed), self.dtype)
+        if output == "softmax":
+            self.params[f"W{self.n_layers}"] *= 0.1
+
+    # --- structure -------------------------------------------------------
+    @property
+    def n_layers(self):
+        """Number of weight layers L (hidden layers + 1)."""
+        return len(self.sizes) - 1
+
+    @property
+    def n_params(self):
+        return sum(p.size for p in self.params.values())
+
+    def param_shapes(self):
+        """``{name: shape}`` of every parameter array."""
+        return {k: v.shape for k, v in self.params.items()}
+
+    def set_params(self, params):
+        """Replace all parameters by copies of ``params`` (same names and shapes)."""
+        shapes = self.param_shapes()
+        if set(params) != set(shapes):
+            raise ValueError(f"expected parameters {sorted(shapes)}, got {sorted(params)}")
+        for k, shape in shapes.items():
+            if tuple(np.shape(params[k])) != shape:
+                raise ValueError(f"{k} has shape {np.shape(params[k])}, this network needs {shape}")
+        self.params = {k: np.array(params[k], dtype=self.dtype) for k in shapes}
+
+    def copy(self):
+        """A deep copy: same architecture, copied parameters."""
+        other = object.__new__(MLP)
+        other.__dict__.update(self.__dict__)
+        other.params = {k: v.copy() for k, v in self.params.items()}
+        return other
+
+    # --- forward ---------------------------------------------------------
+    def forward(self, X):
+        """Run the network on a batch.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, D)
+
+        Returns
+        -------
+        out : ndarray of shape (n, K)
+            Class probabilities (softmax) or the reconstruction (relu).
+        cache : dict
+            ``"H"``: list ``[X, h1, ..., h_{L-1}]`` (inputs of each weight layer);
+            ``"Z"``: list ``[z1, ..., zL]`` of pre-activations, each (n, width);
+            ``"masks"``: list of boolean ReLU masks ``1(z > 0)``, one per hidden
+            layer, plus the output's for a ReLU output.
+        """
+        X = np.asarray(X, dtype=self.dtype)
+        p, L = self.params, self.n_layers
+        H, Z, masks = [X], [], []
+        h = X
+        for l in range(1, L + 1):
+            z = h @ p[f"W{l}"].T + p[f"b{l}"]
+            Z.append(z)
+            if l < L or self.output == "relu":
+                masks.append(z > 0)
+                h = np.maximum(z, 0)
+                if l < L:
+                    H.append(h)
+        cache = {"H": H, "Z": Z, "masks": masks}
+        if self.output == "softmax":
+            f = Z[-1]
+            E = np.exp(f - f.max(axis=1, keepdims=True))
+            out = E / E.sum(axis=1, keepdims=True)
+        else:
+            out = h
+        cache["out"] = out
+        return out, cache
+
+    # --- backward --------------------------------------------------------
+    def output_delta(self, cache, y):
+        """Loss and delta of the output layer, ``dL/dz_L`` (n, K), for targets ``y``."""
+        if self.output == "softmax":
+            loss, D, _ = LOSSES["softmax"](cache["Z"][-1], np.asarray(y))
+            return loss, D
+        loss, dXhat = LOSSES["relu"](cache["out"], np.asarray(y, dtype=self.dtype))
+        return loss, dXhat * cache["masks"][-1]   # delta = dL/dxhat ⊙ 1(z_out > 0)
+
+    def backward(self, cache, D):
+        """Backpropagate the output delta through the layers.
+
+        Parameters
+        ----------
+        cache : dict
+            From :meth:`forward`.
+        D : ndarray of shape (n, K)
+            ``dL/dz_L``, the output layer's delta (already divided by n).
+
+        Returns
+        -------
+        grads : dict
+            Same keys and shapes as ``params``: ``dW_l = D_l^T H_{l-1}`` and
+            ``db_l = sum over rows of D_l``.
+        deltas : list of ndarray
+            ``[D_1, ..., D_L]``, each (n, width): ``dL/dz`` per layer and sample.
+        """
+        p, H, masks, L = self.params, cache["H"], cache["masks"], self.n_layers
+        grads, deltas = {}, [None] * L
+        for l in range(L, 0, -1):
+            deltas[l - 1] = D
+            grads[f"W{l}"] = D.T @ H[l - 1]
+            grads[f"b{l}"] = D.sum(axis=0)
+            if l > 1:
+                # delta_{l-1} = (W_l^T delta_l) ⊙ 1(z_{l-1} > 0), for every row at once
+                D = (D @ p[f"W{l}"]) * masks[l - 2]
+        return {k: grads[k] for k in p}, deltas
+
+    def loss_and_grads(self, X, y):
+        """Mean loss and its gradient with respect to every parameter.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, D)
+        y : ndarray of shape (n,) of int (softmax) or (n, K) of float (relu)
+
+        Returns
+        -------
+        loss : float
+        grads : dict of str to ndarray, same keys and shapes as ``params``
+        """
+        _, cache = self.forward(X)
+        loss, D = self.output_delta(cache, y)
+        grads, _ = self.backward(cache, D)
+        return loss, grads
+
+    def loss(self, X, y):
+        """Mean loss only (no gradient)."""
+        _, cache = self.forward(X)
+        return self.output_delta(cache, y)[0]
+
+    def predict(self, X):
+        """Class labels (softmax) or reconstructions (relu) for ``X`` (n, D)."""
+        out, _ = self.forward(X)
+        return out.argmax(axis=1) if self.output == "softmax" else out
+
+    def config(self):
+        """JSON-able description of the architecture (not the weights)."""
+        return {"sizes": self.sizes, "output": self.output, "init": self.init,
+                "dtype": self.dtype.name}
+
+
+def init_params(sizes, init, rng, dtype=np.float64):
+    """Initial parameters for layer widths ``sizes``: He or Xavier normal, zero bias."""
+    params = {}
+    for l, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        var = 2.0 / fan_in if init == "he" else 2.0 / (fan_in + fan_out)
+        params[f"W{l}"] = (rng.standard_normal((fan_out, fan_in)) * np.sqrt(var)).astype(dtype)
+        params[f"b{l}"] = np.zeros(fan_out, dtype=dtype)
+    return params

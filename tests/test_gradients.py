@@ -1,0 +1,92 @@
+"""Every gradient the app shows is backprop's, so backprop is checked here against
+central differences, and each common mistake is shown to fail the same check."""
+import numpy as np
+import pytest
+
+from explorer import MLP
+from explorer.gradcheck import TOL, check_gradients, main as gradcheck_main
+from explorer.mistakes import MISTAKES
+
+
+def _batch(rng, n, D, K=None):
+    X = rng.standard_normal((n, D))
+    return X, (rng.integers(0, K, n) if K else None)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+@pytest.mark.parametrize("K", [2, 3, 4, 5])
+def test_classifier_gradients_match_central_differences(depth, K):
+    rng = np.random.default_rng(depth * 7 + K)
+    net = MLP([2] + [6] * depth + [K], output="softmax", seed=depth + K)
+    X, y = _batch(rng, 8, 2, K)
+    rows = check_gradients(net, X, y)
+    assert [r["name"] for r in rows] == list(net.params)
+    for r in rows:
+        assert r["rel_error"] < TOL, r
+
+
+@pytest.mark.parametrize("sizes", [[10, 4, 10], [12, 6, 5, 12], [9, 7, 6, 5, 9], [64, 32, 64]])
+def test_autoencoder_gradients_match_central_differences(sizes):
+    rng = np.random.default_rng(len(sizes))
+    net = MLP(sizes, output="relu", seed=1)
+    net.params[f"b{net.n_layers}"][:] = 0.2      # most output pixels alive
+    X = rng.random((5, sizes[0]))
+    for r in check_gradients(net, X, X):
+        assert r["rel_error"] < TOL, r
+
+
+def test_gradient_check_entry_subset_is_used_for_large_arrays():
+    net = MLP([64, 32, 64], output="relu", seed=0)
+    X = np.random.default_rng(0).random((3, 64))
+    rows = {r["name"]: r for r in check_gradients(net, X, X, max_entries=25)}
+    assert rows["W1"]["checked"] == 25 and rows["b1"]["checked"] == 25
+    assert rows["b2"]["checked"] == 25
+
+
+def test_gradient_check_counts_perturbations_that_cross_a_relu_kink():
+    net = MLP([2, 3, 2], output="softmax", seed=0)
+    X = np.array([[1.0, 0.0]])
+    # put unit 0 exactly at its kink for this sample: z = W1[0] x + b1[0] = 0
+    net.params["W1"][0] = [0.0, 0.0]
+    net.params["b1"][0] = 0.0
+    rows = {r["name"]: r for r in check_gradients(net, X, np.array([1]))}
+    assert rows["b1"]["near_kink"] >= 1 and rows["W1"]["near_kink"] >= 1
+    assert rows["W2"]["near_kink"] == 0
+
+
+def test_gradcheck_command_passes_and_prints_a_table(capsys):
+    assert gradcheck_main([]) == 0
+    out = capsys.readouterr().out
+    assert "autoencoder [64, 32, 64]" in out and "0 array(s) failed" in out
+
+
+def _mistake_case(m):
+    rng = np.random.default_rng(3)
+    if m.network == "autoencoder":
+        net = MLP([12, 6, 12], output="relu", seed=0)
+        net.params["b2"][:] = 0.2
+        X = rng.random((6, 12))
+        return net, X, X
+    # widths equal to the class count so that every slip type-checks
+    net = MLP([2, 3, 3, 3], output="softmax", seed=4)
+    X, y = _batch(rng, 8, 2, 3)
+    return net, X, y
+
+
+@pytest.mark.parametrize("key", list(MISTAKES))
+def test_each_common_mistake_fails_the_gradient_check(key):
+    m = MISTAKES[key]
+    net, X, y = _mistake_case(m)
+    assert all(r["passed"] for r in check_gradients(net, X, y)), "correct pass must pass"
+    rows = check_gradients(net, X, y, backward=m.backward)
+    failed = [r["name"] for r in rows if not r["passed"]]
+    assert failed, f"{key} should fail somewhere"
+    assert max(r["rel_error"] for r in rows) > 1e-2
+
+
+def test_mistakes_that_cannot_type_check_say_why():
+    net = MLP([2, 8, 6, 3], output="softmax", seed=0)
+    X, y = _batch(np.random.default_rng(0), 4, 2, 3)
+    for key in ("dW2_h2", "W3_twice", "masks_in_front"):
+        with pytest.raises(ValueError, match="type-checks"):
+            MISTAKES[key].backward(net, X, y)

@@ -1,0 +1,187 @@
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from explorer import MLP, Trainer
+
+
+def _two_clusters(n=20, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    X = rng.standard_normal((n, 2)) * 0.3 + np.where(y[:, None] == 1, 1.0, -1.0)
+    return X, y
+
+
+def test_initial_cross_entropy_is_near_log_K():
+    rng = np.random.default_rng(0)
+    for K in (2, 3, 5):
+        X = rng.standard_normal((400, 2))
+        y = rng.integers(0, K, 400)
+        losses = [MLP([2, 16, 16, K], seed=s).loss(X, y) for s in range(5)]
+        assert abs(np.mean(losses) - math.log(K)) < 0.05 * math.log(K)
+
+
+def test_twenty_points_are_fit_to_full_accuracy():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((20, 2))
+    y = rng.integers(0, 3, 20)                  # random labels: pure memorisation
+    net = MLP([2, 32, 32, 3], seed=0)
+    Trainer(net, X, y, optimizer="adam", lr=0.01, batch_size=20, seed=0).run(1500)
+    assert (net.predict(X) == y).mean() == 1.0
+
+
+def test_autoencoder_loss_falls():
+    X = np.random.default_rng(0).random((100, 16))
+    net = MLP([16, 8, 16], output="relu", seed=0)
+    t = Trainer(net, X, X, optimizer="adam", lr=0.01, batch_size=20, seed=0)
+    t.run(30)
+    h = t.history
+    assert h["train_loss"][-1] < 0.5 * h["train_loss"][0]
+
+
+@pytest.mark.parametrize("opt,lr", [("sgd", 0.5), ("momentum", 0.1), ("adam", 0.02)])
+def test_every_optimizer_lowers_the_loss(opt, lr):
+    X, y = _two_clusters(60)
+    net = MLP([2, 8, 8, 2], seed=0)
+    t = Trainer(net, X, y, optimizer=opt, lr=lr, batch_size=10, seed=0)
+    t.run(20)
+    assert t.history["train_loss"][-1] < 0.5 * t.history["train_loss"][0]
+    assert t.history["train_acc"][-1] == 1.0
+
+
+def test_same_seed_gives_an_identical_run_and_another_seed_does_not():
+    X, y = _two_clusters(40)
+
+    def run(seed):
+        net = MLP([2, 8, 8, 2], seed=seed)
+        t = Trainer(net, X, y, optimizer="adam", lr=0.05, batch_size=7, seed=seed)
+        t.run(5)
+        return net.params, t.history["train_loss"]
+
+    (p1, l1), (p2, l2), (p3, _) = run(3), run(3), run(4)
+    assert l1 == l2
+    assert all(np.array_equal(p1[k], p2[k]) for k in p1)
+    assert not np.array_equal(p1["W1"], p3["W1"])
+
+
+def test_inputs_are_never_modified():
+    X, y = _two_clusters(30)
+    X0, y0 = X.copy(), y.copy()
+    net = MLP([2, 8, 8, 2], seed=0)
+    net.loss_and_grads(X, y)
+    net.forward(X)
+    Trainer(net, X, y, X_test=X, y_test=y, l2=0.1, clip=0.5, input_noise=0.1).run(3)
+    assert np.array_equal(X, X0) and np.array_equal(y, y0)
+
+
+def test_loss_and_grads_reads_params_at_call_time():
+    X, y = _two_clusters(10)
+    net = MLP([2, 4, 2], seed=0)
+    before, _ = net.loss_and_grads(X, y)
+    net.params["b2"][0] += 5.0
+    after, _ = net.loss_and_grads(X, y)
+    assert before != after
+
+
+def test_history_has_per_layer_diagnostics_for_every_epoch():
+    X, y = _two_clusters(50)
+    net = MLP([2, 8, 8, 8, 2], seed=0)
+    t = Trainer(net, X, y, X_test=X[:10], y_test=y[:10], batch_size=10, snapshot_every=2)
+    t.run(6)
+    h = t.history
+    assert h["epoch"] == list(range(7))
+    for key in ("grad_W", "grad_b", "update_ratio"):
+        assert len(h[key]) == 7 and all(len(v) == 4 for v in h[key])
+        assert all(x > 0 for x in h[key][-1])
+    assert all(len(v) == 3 for v in h["dead_frac"])
+    assert h["test_acc"][-1] is not None
+    assert [e for e, _ in t.snapshots] == [0, 2, 4, 6]
+    arrays = t.history_arrays()
+    assert arrays["grad_W"].shape == (7, 4) and arrays["train_loss"].shape == (7,)
+
+
+def test_gradient_norm_is_reported_before_clipping():
+    X, y = _two_clusters(40)
+    a, b = MLP([2, 8, 2], seed=0), MLP([2, 8, 2], seed=0)
+    ta = Trainer(a, X, y, optimizer="sgd", lr=0.1, batch_size=40, clip=None)
+    tb = Trainer(b, X, y, optimizer="sgd", lr=0.1, batch_size=40, clip=1e-3)
+    ta.run(1), tb.run(1)
+    assert ta.history["grad_W"][1] == tb.history["grad_W"][1]
+    # but the clipped run moved the weights by at most lr * clip
+    step = math.sqrt(sum(np.sum((b.params[k] - ta._epoch_start[k]) ** 2) for k in b.params))
+    assert step <= 0.1 * 1e-3 + 1e-12
+
+
+def test_snapshots_are_thinned_but_keep_the_start():
+    X, y = _two_clusters(20)
+    t = Trainer(MLP([2, 4, 2], seed=0), X, y, batch_size=20, max_snapshots=8)
+    t.run(40)
+    epochs = [e for e, _ in t.snapshots]
+    assert len(epochs) <= 8 and epochs[0] == 0 and epochs == sorted(epochs)
+
+
+def test_dead_units_are_counted_per_layer():
+    X, y = _two_clusters(30)
+    net = MLP([2, 4, 4, 2], seed=0)
+    net.params["b1"][:2] = -100.0              # two of four first-layer units never fire
+    t = Trainer(net, X, y)
+    assert t.history["dead_frac"][0][0] == 0.5
+
+
+def test_divergence_stops_at_the_first_nonfinite_step_and_keeps_finite_weights():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 2)) * 3
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    net = MLP([2, 16, 16, 2], seed=0)
+    t = Trainer(net, X, y, optimizer="momentum", lr=1e3, batch_size=200)
+    done = t.run(50)
+    assert t.diverged is not None and done < 50
+    assert "learning rate" in t.diverged["message"]
+    assert all(np.isfinite(v).all() for v in net.params.values())
+    assert t.run(5) == 0                       # stays stopped
+    assert len(t.history["epoch"]) == done + 1
+
+
+def test_a_loss_that_overflows_stops_training_at_that_step():
+    X = np.random.default_rng(0).random((20, 8)) * 1e3
+    net = MLP([8, 4, 8], output="relu", seed=0, dtype=np.float32)
+    net.params["b2"][:] = 1e18                 # squares overflow float32 on the first step
+    t = Trainer(net, X, X, optimizer="sgd", lr=0.1, batch_size=20)
+    assert t.run(3) == 0
+    assert t.diverged["step"] == 1 and "infinite or NaN" in t.diverged["message"]
+
+
+def test_time_budget_and_stop_callback_end_a_run_early():
+    X, y = _two_clusters(20)
+    t = Trainer(MLP([2, 4, 2], seed=0), X, y)
+    assert t.run(1000, time_budget=0.0) == 1
+    assert t.run(1000, should_stop=lambda: True) == 1
+
+
+def test_bad_learning_rate_is_refused_with_a_message():
+    X, y = _two_clusters(10)
+    for lr in (0, -1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="learning rate"):
+            Trainer(MLP([2, 4, 2]), X, y, lr=lr)
+
+
+def test_float32_network_trains_and_keeps_its_dtype():
+    X, y = _two_clusters(40)
+    net = MLP([2, 8, 8, 2], seed=0, dtype=np.float32)
+    t = Trainer(net, X, y, optimizer="adam", lr=0.05, batch_size=8)
+    t.run(10)
+    assert all(v.dtype == np.float32 for v in net.params.values())
+    assert t.history["train_acc"][-1] == 1.0
+
+
+def test_core_imports_neither_streamlit_nor_plotly():
+    code = ("import sys, explorer, explorer.network, explorer.train, explorer.gradcheck, "
+            "explorer.mistakes, explorer.diagnostics, explorer.datasets, explorer.weights_io, "
+            "explorer.limits\n"
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('streamlit', 'plotly', 'torch')]\n"
+            "print(bad); sys.exit(1 if bad else 0)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
