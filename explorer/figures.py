@@ -1,0 +1,531 @@
+"""Every chart of the explorer, as a pure function: arrays in, plotly Figure out.
+
+No Streamlit here and no training: a page computes nothing itself, it hands the
+arrays from the core to these functions. Images (decision boundaries, masks,
+digits) are encoded once as a PNG and drawn as one layout image: far lighter to
+send and to redraw than thousands of heatmap cells or one subplot per digit.
+
+Colours: class colours are the Okabe-Ito palette (safe for the common forms of
+colour blindness), continuous values use viridis-like or blue/orange diverging
+maps, and text is large enough to read on a projector.
+"""
+import base64
+import math
+import struct
+import zlib
+
+import numpy as np
+import plotly.graph_objects as go
+
+# Okabe & Ito (2008), then grey and brown for the 9th and 10th class of a CSV
+CLASS_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9",
+                "#D55E00", "#F0E442", "#000000", "#999999", "#8C510A"]
+LAYER_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9"]
+FONT = dict(size=15)
+MARGIN = dict(l=60, r=20, t=40, b=50)
+# viridis anchors (perceptually uniform, colour-blind safe)
+_VIRIDIS = np.array([[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], float)
+_DIVERGING = np.array([[0, 114, 178], [255, 255, 255], [213, 94, 0]], float)
+_ERROR = np.array([[255, 255, 255], [240, 170, 110], [213, 94, 0], [120, 40, 0]], float)
+
+
+# --- images ------------------------------------------------------------------
+def hex_to_rgb(h):
+    """``"#0072B2"`` -> array([0, 114, 178]) as floats."""
+    h = h.lstrip("#")
+    return np.array([int(h[i:i + 2], 16) for i in (0, 2, 4)], float)
+
+
+def colormap(values, anchors=_VIRIDIS, lo=None, hi=None):
+    """Map ``values`` (any shape) to RGB uint8 (shape + (3,)) by linear anchors."""
+    v = np.asarray(values, float)
+    lo = np.nanmin(v) if lo is None else lo
+    hi = np.nanmax(v) if hi is None else hi
+    t = np.clip((v - lo) / (hi - lo if hi > lo else 1.0), 0, 1) * (len(anchors) - 1)
+    i = np.minimum(t.astype(int), len(anchors) - 2)
+    f = (t - i)[..., None]
+    return ((1 - f) * anchors[i] + f * anchors[i + 1]).round().astype(np.uint8)
+
+
+def png_data_uri(rgb):
+    """Encode an RGB image (h, w, 3) uint8 as a ``data:image/png;base64`` URI."""
+    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+    h, w, _ = rgb.shape
+    raw = np.concatenate([np.zeros((h, 1), np.uint8), rgb.reshape(h, w * 3)], axis=1)
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(raw.tobytes(), 6)) + chunk(b"IEND", b""))
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def upscale(img, k):
+    """Repeat every pixel of an image ``k`` times in both directions (crisp pixels)."""
+    return np.repeat(np.repeat(img, k, axis=0), k, axis=1)
+
+
+def tile(images, cols, gap=1, fill=255):
+    """Lay out images (n, h, w, 3) in a grid with ``cols`` columns and a ``gap``."""
+    n, h, w, c = images.shape
+    rows = max(1, math.ceil(n / cols))
+    out = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap, c), fill, np.uint8)
+    for i in range(n):
+        r, q = divmod(i, cols)
+        out[r * (h + gap):r * (h + gap) + h, q * (w + gap):q * (w + gap) + w] = images[i]
+    return out
+
+
+def image_item(uri, x0, x1, y0, y1, axis=""):
+    """A layout image stretched over the data rectangle [x0, x1] x [y0, y1]."""
+    return dict(source=uri, xref=f"x{axis}", yref=f"y{axis}", x=float(x0), y=float(y1),
+                sizex=float(x1 - x0), sizey=float(y1 - y0), sizing="stretch", layer="below")
+
+
+def figure(data, layout, title=None, height=None):
+    """Assemble a Figure from plain dicts in one go.
+
+    Building from dicts and skipping plotly's per-property validation makes a
+    live frame several times cheaper; the tests validate every figure instead.
+    """
+    base = dict(font=FONT, margin=MARGIN, height=height,
+                legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
+    if title:
+        base["title"] = dict(text=title, font=dict(size=18))
+        base["margin"] = dict(MARGIN, t=90)
+    base.update(layout)
+    for k, v in base.items():      # plotly.js 3 wants axis titles as {"text": ...}
+        if k.startswith(("xaxis", "yaxis")) and isinstance(v.get("title"), str):
+            v["title"] = dict(text=v["title"])
+    return go.Figure(data=data, layout=base, _validate=False)
+
+
+def _panels(n, gap=0.12):
+    """x-axis domains for ``n`` side-by-side panels."""
+    w = (1 - gap * (n - 1)) / n
+    return [[i * (w + gap), i * (w + gap) + w] for i in range(n)]
+
+
+def _plane_axes(xs, ys):
+    return dict(xaxis=dict(range=[float(xs[0]), float(xs[-1])], showgrid=False, zeroline=False,
+                           title="x1", constrain="domain"),
+                yaxis=dict(range=[float(ys[0]), float(ys[-1])], showgrid=False, zeroline=False,
+                           title="x2", scaleanchor="x", scaleratio=1, constrain="domain"))
+
+
+def _image_axes(x1, y0):
+    """Axes for a tiled image over [0, x1] x [y0, 0], square pixels, no ticks."""
+    return dict(xaxis=dict(range=[0, x1], visible=False, constrain="domain"),
+                yaxis=dict(range=[y0, 0], visible=False, scaleanchor="x", scaleratio=1,
+                           constrain="domain"),
+                plot_bgcolor="white")
+
+
+# --- classifier --------------------------------------------------------------
+def probability_image(probs, discretize=False):
+    """Blend class colours by probability; paler where the network is unsure.
+
+    Parameters
+    ----------
+    probs : ndarray of shape (res_y, res_x, K)
+        Rows go with increasing y.
+    discretize : bool
+        Colour each point by its most likely class only (a hard boundary).
+
+    Returns
+    -------
+    ndarray of uint8 of shape (res_y, res_x, 3), top row = largest y (image order).
+    """
+    K = probs.shape[-1]
+    colors = np.stack([hex_to_rgb(c) for c in CLASS_COLORS[:K]])
+    if discretize:
+        mixed = colors[probs.argmax(-1)]
+        conf = np.full(probs.shape[:2], 0.55)
+    else:
+        mixed = probs @ colors
+        # confidence 0 at a uniform guess, 1 when one class has all the mass
+        conf = 0.12 + 0.6 * (probs.max(-1) - 1.0 / K) / (1.0 - 1.0 / K)
+    rgb = 255.0 * (1 - conf[..., None]) + mixed * conf[..., None]
+    return rgb[::-1].round().astype(np.uint8)
+
+
+def _points(X, y, k, name, test=False, size=8):
+    m = y == k
+    c = CLASS_COLORS[k % len(CLASS_COLORS)]
+    marker = (dict(color="rgba(0,0,0,0)", size=size + 1, symbol="diamond", line=dict(color=c, width=2))
+              if test else dict(color=c, size=size, line=dict(color="white", width=1)))
+    kind = "test" if test else "train"
+    return dict(type="scattergl", x=X[m, 0], y=X[m, 1], mode="markers", marker=marker,
+                name=f"{name} ({kind})", legendgroup=name,
+                hovertemplate=f"{name}<br>x1=%{{x:.2f}}<br>x2=%{{y:.2f}}<extra>{kind}</extra>")
+
+
+def boundary_figure(xs, ys, probs, X_train, y_train, X_test=None, y_test=None,
+                    discretize=False, class_names=None, title=None, height=460):
+    """The decision boundary: shaded class probabilities with the data on top.
+
+    Parameters
+    ----------
+    xs, ys : ndarray of shape (res_x,), (res_y,)
+        Grid coordinates.
+    probs : ndarray of shape (res_y, res_x, K)
+    X_train, y_train : ndarray of shape (n, 2), (n,)
+        Drawn as filled circles.
+    X_test, y_test : ndarray, optional
+        Drawn as hollow diamonds.
+    """
+    K = probs.shape[-1]
+    names = class_names or [f"class {k}" for k in range(K)]
+    data = []
+    for k in range(K):
+        data.append(_points(X_train, y_train, k, names[k]))
+        if X_test is not None:
+            data.append(_points(X_test, y_test, k, names[k], test=True))
+    layout = _plane_axes(xs, ys)
+    layout.update(images=[image_item(png_data_uri(probability_image(probs, discretize)),
+                                     xs[0], xs[-1], ys[0], ys[-1])], uirevision="boundary",
+                  legend=dict(orientation="v", x=1.02, y=1, yanchor="top"))
+    return figure(data, layout, title, height)
+
+
+def history_figure(epochs, train_loss, test_loss=None, train_acc=None, test_acc=None,
+                   reference=None, reference_name=None, title=None, height=320):
+    """Loss (left) and accuracy (right, if given) over epochs, train solid, test dashed.
+
+    ``reference`` draws a horizontal dotted line on the loss panel (the
+    autoencoder's PCA error at the same code size).
+    """
+    epochs = np.asarray(epochs)
+    with_acc = train_acc is not None and np.isfinite(np.asarray(train_acc, float)).any()
+    doms = _panels(2 if with_acc else 1)
+    blue, orange = CLASS_COLORS[0], CLASS_COLORS[1]
+
+    def line(y, name, dash, axis, legend):
+        return dict(type="scatter", x=epochs, y=np.asarray(y, float), name=name, legendgroup=name,
+                    showlegend=legend, xaxis=f"x{axis}", yaxis=f"y{axis}", mode="lines",
+                    line=dict(color=blue if name == "train" else orange, width=3, dash=dash))
+
+    data = [line(train_loss, "train", "solid", "", True)]
+    if test_loss is not None:
+        data.append(line(test_loss, "test", "dash", "", True))
+    layout = dict(xaxis=dict(domain=doms[0], title="epoch"), yaxis=dict(title="loss"),
+                  uirevision="history")
+    if reference is not None:
+        data.append(dict(type="scatter", x=[epochs[0], max(epochs[-1], 1)], y=[reference] * 2,
+                         mode="lines", name=reference_name, line=dict(color="#555", dash="dot", width=2)))
+    if with_acc:
+        data.append(line(train_acc, "train", "solid", "2", False))
+        if test_acc is not None:
+            data.append(line(test_acc, "test", "dash", "2", False))
+        layout.update(xaxis2=dict(domain=doms[1], title="epoch", anchor="y2"),
+                      yaxis2=dict(range=[0, 1.02], tickformat=".0%", anchor="x2", title="accuracy"))
+    return figure(data, layout, title, height)
+
+
+def layer_names(n_layers):
+    """``["layer 1", ..., "layer L (output)"]`` for legends."""
+    return [f"layer {l}" + (" (output)" if l == n_layers else "") for l in range(1, n_layers + 1)]
+
+
+def gradient_figure(epochs, grad_W, grad_b=None, update_ratio=None, title=None, height=340):
+    """Per-layer gradient norms (log scale) and update-to-weight ratios over epochs.
+
+    Parameters
+    ----------
+    grad_W, grad_b, update_ratio : ndarray of shape (epochs, n_layers)
+        Mean over the epoch's steps of ``||dL/dW_l||``, ``||dL/db_l||`` and
+        ``||delta W_l|| / ||W_l||``.
+    """
+    epochs = np.asarray(epochs)
+    grad_W = np.asarray(grad_W, float)
+    L = grad_W.shape[1]
+    n = 2 if update_ratio is not None else 1
+    doms = _panels(n)
+    data = []
+    for l, name in enumerate(layer_names(L)):
+        c = LAYER_COLORS[l % len(LAYER_COLORS)]
+        data.append(dict(type="scatter", x=epochs, y=grad_W[:, l], name=name, legendgroup=name,
+                         mode="lines", line=dict(color=c, width=3),
+                         hovertemplate="‖dL/dW‖ = %{y:.3g}<extra>" + name + "</extra>"))
+        if grad_b is not None:
+            data.append(dict(type="scatter", x=epochs, y=np.asarray(grad_b, float)[:, l],
+                             name=f"{name} bias", legendgroup=name, showlegend=False, mode="lines",
+                             line=dict(color=c, width=1.5, dash="dot"),
+                             hovertemplate="‖dL/db‖ = %{y:.3g}<extra>" + name + "</extra>"))
+        if update_ratio is not None:
+            data.append(dict(type="scatter", x=epochs, y=np.asarray(update_ratio, float)[:, l],
+                             name=name, legendgroup=name, showlegend=False, mode="lines",
+                             xaxis="x2", yaxis="y2", line=dict(color=c, width=3),
+                             hovertemplate="‖ΔW‖/‖W‖ = %{y:.2e}<extra>" + name + "</extra>"))
+    layout = dict(xaxis=dict(domain=doms[0], title="epoch"),
+                  yaxis=dict(type="log", exponentformat="power", title="‖dL/dW‖  (dotted: ‖dL/db‖)"),
+                  uirevision="grads")
+    if update_ratio is not None:
+        layout.update(xaxis2=dict(domain=doms[1], title="epoch", anchor="y2"),
+                      yaxis2=dict(type="log", exponentformat="power", anchor="x2",
+                                  title="update / weight  ‖ΔW‖/‖W‖"),
+                      # around 1e-3 is the usual healthy pace; far above, steps are too big
+                      shapes=[dict(type="rect", xref="x2 domain", yref="y2", x0=0, x1=1,
+                                   y0=1e-4, y1=1e-2, fillcolor="#009E73", opacity=0.10,
+                                   line=dict(width=0), layer="below")])
+    return figure(data, layout, title, height)
+
+
+def dead_units_figure(epochs, dead_frac, title=None, height=280):
+    """Fraction of dead ReLU units (off for every training sample) per hidden layer."""
+    dead = np.asarray(dead_frac, float)
+    data = [dict(type="scatter", x=np.asarray(epochs), y=dead[:, l], name=f"hidden layer {l + 1}",
+                 mode="lines", line=dict(color=LAYER_COLORS[l % len(LAYER_COLORS)], width=3),
+                 hovertemplate="%{y:.0%} dead<extra>hidden layer " + str(l + 1) + "</extra>")
+            for l in range(dead.shape[1])]
+    layout = dict(yaxis=dict(range=[-0.02, 1.02], tickformat=".0%", title="dead units"),
+                  xaxis=dict(title="epoch"), uirevision="dead")
+    return figure(data, layout, title, height)
+
+
+def confusion_figure(cm, class_names=None, title=None, height=320):
+    """Confusion matrix (true class in rows, predicted in columns) with counts."""
+    cm = np.asarray(cm)
+    K = cm.shape[0]
+    names = class_names or [str(k) for k in range(K)]
+    share = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    data = [dict(type="heatmap", z=share, x=names, y=names, text=cm.astype(str),
+                 texttemplate="%{text}", textfont=dict(size=16), zmin=0, zmax=1, showscale=False,
+                 colorscale=[[0, "#FFFFFF"], [1, "#0072B2"]],
+                 hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>")]
+    layout = dict(yaxis=dict(autorange="reversed", title="true class", type="category"),
+                  xaxis=dict(title="predicted class", type="category"))
+    return figure(data, layout, title, height)
+
+
+def unit_masks_figure(masks, acts, params, max_cols=8, title=None, tile_px=56):
+    """One small map per hidden unit: where on the plane it is on, and how strongly.
+
+    Parameters
+    ----------
+    masks, acts : list of ndarray, each (res_y, res_x, H_l)
+        ReLU masks and activations of every hidden layer on the plane grid.
+    params : dict
+        The network's parameters; hovering a unit shows its incoming weights and bias.
+
+    Off regions are light grey; on regions are shaded by activation (viridis,
+    scaled per unit). Every unit is one cell of a single tiled image, each layer
+    starting on a new row; an invisible marker per cell carries the hover text.
+    """
+    res_y, res_x = masks[0].shape[:2]
+    gap = max(1, res_x // 12)
+    cols = min(max_cols, max(m.shape[-1] for m in masks))
+    cells, hover, xs, ys, ticks = [], [], [], [], []
+    row = 0
+    for l, (m, a) in enumerate(zip(masks, acts), start=1):
+        H = m.shape[-1]
+        W, b = params[f"W{l}"], params[f"b{l}"]
+        n_rows = math.ceil(H / cols)
+        ticks.append((-row - n_rows / 2, f"layer {l}"))
+        peak = np.maximum(a.max(axis=(0, 1)), 1e-12)
+        for j in range(H):
+            on = m[..., j]
+            rgb = colormap(a[..., j], lo=0.0, hi=float(peak[j]))
+            rgb[~on] = 225
+            r, c = divmod(j, cols)
+            cells.append((row + r, c, rgb[::-1]))
+            w = ", ".join(f"{v:+.2f}" for v in W[j][:12]) + (" …" if W.shape[1] > 12 else "")
+            hover.append(f"<b>layer {l}, unit {j + 1}</b><br>on over {on.mean():.0%} of the view"
+                         f"<br>weights in: [{w}]<br>bias: {b[j]:+.3f}"
+                         + ("<br><b>off everywhere in view</b>" if not on.any() else ""))
+            xs.append(c + 0.5)
+            ys.append(-(row + r) - 0.5)
+        row += n_rows
+    ch, cw = res_y + gap, res_x + gap
+    img = np.full((row * ch, cols * cw, 3), 255, np.uint8)
+    for r, c, rgb in cells:
+        img[r * ch:r * ch + res_y, c * cw:c * cw + res_x] = rgb
+    data = [dict(type="scatter", x=xs, y=ys, mode="markers", hovertext=hover, hoverinfo="text",
+                 marker=dict(size=tile_px * 0.8, symbol="square", opacity=0), showlegend=False)]
+    layout = _image_axes(cols, -row)
+    layout["yaxis"].update(visible=True, showgrid=False, zeroline=False, showline=False,
+                           tickvals=[t for t, _ in ticks], ticktext=[n for _, n in ticks])
+    layout.update(images=[image_item(png_data_uri(img), 0, cols, -row, 0)],
+                  hoverdistance=tile_px, showlegend=False)
+    return figure(data, layout, title, height=max(220, int(row * tile_px + 60)))
+
+
+def regions_figure(xs, ys, labels, n_regions, X=None, y=None, title=None, height=420):
+    """The plane coloured by the joint on/off pattern of every hidden ReLU.
+
+    Inside one colour the network is one affine map: these are its linear regions.
+    """
+    rng = np.random.default_rng(0)
+    palette = rng.integers(70, 250, size=(max(int(labels.max()) + 1, 1), 3)).astype(np.uint8)
+    data = []
+    if X is not None:
+        for k in np.unique(y):
+            m = y == k
+            data.append(dict(type="scattergl", x=X[m, 0], y=X[m, 1], mode="markers",
+                             showlegend=False, hoverinfo="skip",
+                             marker=dict(color=CLASS_COLORS[int(k) % 10], size=5,
+                                         line=dict(color="white", width=0.5))))
+    layout = _plane_axes(xs, ys)
+    layout["images"] = [image_item(png_data_uri(palette[labels][::-1]), xs[0], xs[-1], ys[0], ys[-1])]
+    return figure(data, layout, title or f"{n_regions} linear regions in view", height)
+
+
+# --- autoencoder ---------------------------------------------------------------
+def _gray(images, k=4):
+    """(n, 64) intensities in [0, 1] -> (n, 8k, 8k, 3) uint8, white background, dark ink."""
+    g = (255 * (1 - np.clip(images, 0, 1))).round().astype(np.uint8).reshape(-1, 8, 8)
+    g = np.repeat(np.repeat(g, k, axis=1), k, axis=2)
+    return np.repeat(g[..., None], 3, axis=-1)
+
+
+def digits_grid_figure(X, Xhat, labels=None, k=4, title=None, height=None):
+    """Test digits (top row), their reconstructions (middle) and per-pixel error (bottom).
+
+    Parameters
+    ----------
+    X, Xhat : ndarray of shape (n, 64)
+        Originals and reconstructions, intensities in [0, 1].
+
+    All 3n digits are one PNG, so the whole grid is one cheap image.
+    """
+    n = len(X)
+    err = (Xhat - X) ** 2
+    err_img = colormap(err.reshape(-1, 8, 8), anchors=_ERROR, lo=0.0, hi=0.5)
+    err_img = np.repeat(np.repeat(err_img, k, axis=1), k, axis=2)
+    img = tile(np.concatenate([_gray(X, k), _gray(Xhat, k), err_img]), n, gap=2)
+    per_digit = err.sum(axis=1)
+    hover = [f"digit {labels[i] if labels is not None else ''}: squared error {per_digit[i]:.2f}"
+             for i in range(n)]
+    data = [dict(type="scatter", x=np.arange(n) + 0.5, y=np.full(n, -1.5), mode="markers",
+                 marker=dict(size=30, opacity=0), hovertext=hover, hoverinfo="text",
+                 showlegend=False)]
+    layout = _image_axes(n, -3)
+    layout["yaxis"].update(visible=True, showgrid=False, zeroline=False, tickvals=[-0.5, -1.5, -2.5],
+                           ticktext=["original", "reconstruction", "error²"])
+    layout["images"] = [image_item(png_data_uri(img), 0, n, -3, 0)]
+    return figure(data, layout, title, height or int(60 + 3 * 900 / max(n, 1)))
+
+
+def code_firing_figure(firing, dead, title=None, height=360):
+    """Digits (rows) by hidden units (columns): how often each unit fires for each digit.
+
+    Dead units (off for every training image) are marked with a red cross.
+    """
+    firing = np.asarray(firing, float)
+    K, H = firing.shape
+    data = [dict(type="heatmap", z=firing, x=np.arange(1, H + 1), y=[str(d) for d in range(K)],
+                 colorscale="Viridis", zmin=0, zmax=1, colorbar=dict(title=dict(text="fires"), tickformat=".0%"),
+                 hovertemplate="digit %{y}, unit %{x}: fires on %{z:.0%}<extra></extra>")]
+    dead_idx = np.flatnonzero(dead)
+    if len(dead_idx):
+        data.append(dict(type="scatter", x=dead_idx + 1, y=[str(K - 1)] * len(dead_idx),
+                         mode="markers", marker=dict(symbol="x", color="#D55E00", size=16,
+                                                     line=dict(width=2, color="white")),
+                         name="dead unit", hovertemplate="unit %{x} is dead<extra></extra>"))
+    layout = dict(xaxis=dict(title="hidden unit", dtick=max(1, H // 16)),
+                  yaxis=dict(title="digit", type="category"))
+    return figure(data, layout, title, height)
+
+
+def filters_figure(W, cols=16, k=4, title=None):
+    """Each row of ``W`` (n, 64) as an 8x8 image, blue negative, orange positive.
+
+    Encoder filters are the rows of W1; decoder features the columns of W2
+    (pass ``W2.T``). Each filter is scaled by its own largest magnitude.
+    """
+    W = np.asarray(W, float)
+    cols = min(cols, len(W))
+    scale = np.maximum(np.abs(W).max(axis=1, keepdims=True), 1e-12)
+    imgs = colormap((W / scale).reshape(-1, 8, 8), anchors=_DIVERGING, lo=-1, hi=1)
+    img = tile(np.repeat(np.repeat(imgs, k, axis=1), k, axis=2), cols, gap=2)
+    n_rows = math.ceil(len(W) / cols)
+    data = [dict(type="scatter", x=[(i % cols) + 0.5 for i in range(len(W))],
+                 y=[-(i // cols) - 0.5 for i in range(len(W))], mode="markers",
+                 marker=dict(size=24, opacity=0), showlegend=False, hoverinfo="text",
+                 hovertext=[f"unit {i + 1}: largest |weight| {scale[i, 0]:.3f}" for i in range(len(W))])]
+    layout = _image_axes(cols, -n_rows)
+    layout["images"] = [image_item(png_data_uri(img), 0, cols, -n_rows, 0)]
+    return figure(data, layout, title, height=int(60 + n_rows * 760 / cols))
+
+
+def dead_pixels_figure(dead, mean_image, title=None, height=300):
+    """The 8x8 output: mean test digit in grey, dead output pixels in red."""
+    img = _gray(np.asarray(mean_image)[None, :], k=16)[0]
+    d = np.repeat(np.repeat(np.asarray(dead, bool).reshape(8, 8), 16, 0), 16, 1)
+    img[d] = hex_to_rgb("#D55E00").astype(np.uint8)
+    n = int(np.sum(dead))
+    layout = _image_axes(8, -8)
+    layout["images"] = [image_item(png_data_uri(img), 0, 8, -8, 0)]
+    return figure([], layout, title or f"{n} dead output pixel{'s' if n != 1 else ''}", height)
+
+
+def codes_scatter_figure(P, y, title=None, height=420):
+    """The test set's codes projected on their top two principal components, by digit."""
+    data = [dict(type="scattergl", x=P[y == d, 0], y=P[y == d, 1], mode="markers", name=str(d),
+                 marker=dict(color=CLASS_COLORS[d], size=7, opacity=0.85),
+                 hovertemplate=f"digit {d}<extra></extra>") for d in range(10)]
+    layout = dict(xaxis=dict(title="code PC 1", zeroline=False),
+                  yaxis=dict(title="code PC 2", zeroline=False), uirevision="codes")
+    return figure(data, layout, title, height)
+
+
+def image_strip_figure(images, captions=None, k=6, title=None, height=170):
+    """A row of 8x8 images (n, 64) in [0, 1], e.g. an interpolation in code space."""
+    n = len(images)
+    layout = _image_axes(n, -1)
+    layout["images"] = [image_item(png_data_uri(tile(_gray(images, k), n, gap=3)), 0, n, -1, 0)]
+    if captions:
+        layout["annotations"] = [dict(x=i + 0.5, y=0, yanchor="bottom", text=c, showarrow=False,
+                                      xref="x", yref="y") for i, c in enumerate(captions)]
+    return figure([], layout, title, height)
+
+
+# --- math page -----------------------------------------------------------------
+def matrix_figure(A, title=None, xlabel=None, ylabel=None, height=None, fmt=".3g"):
+    """A small matrix as a blue/white/orange heatmap, values in cells when it is small."""
+    A = np.asarray(A, float)
+    if A.ndim == 1:
+        A = A[:, None]
+    m = float(np.nanmax(np.abs(A))) if A.size else 1.0
+    m = m if m > 0 else 1.0
+    small = A.size <= 80
+    trace = dict(type="heatmap", z=A, zmin=-m, zmax=m, showscale=not small,
+                 colorscale=[[0, "#0072B2"], [0.5, "#FFFFFF"], [1, "#D55E00"]],
+                 hovertemplate="row %{y}, column %{x}: %{z:" + fmt + "}<extra></extra>")
+    if small:
+        trace.update(text=[[format(v, fmt) for v in row] for row in A], texttemplate="%{text}",
+                     textfont=dict(size=12))
+    layout = dict(yaxis=dict(autorange="reversed", title=ylabel, showgrid=False),
+                  xaxis=dict(title=xlabel, showgrid=False, side="top"))
+    return figure([trace], layout, title, height or int(110 + 26 * min(A.shape[0], 24)))
+
+
+def gradcheck_figure(rows, title=None, height=300):
+    """Relative error of every parameter array (log scale) against the 1e-6 pass line."""
+    names = [r["name"] for r in rows]
+    rel = [max(r["rel_error"], 1e-16) for r in rows]
+    data = [dict(type="bar", x=names, y=rel,
+                 marker=dict(color=["#009E73" if r["passed"] else "#D55E00" for r in rows]),
+                 text=["pass" if r["passed"] else "FAIL" for r in rows], textposition="outside",
+                 hovertemplate="%{x}: relative error %{y:.2e}<extra></extra>")]
+    layout = dict(yaxis=dict(type="log", exponentformat="power", title="relative error",
+                             range=[-16, 1.5]),
+                  shapes=[dict(type="line", xref="paper", x0=0, x1=1, y0=1e-6, y1=1e-6,
+                               line=dict(color="#555", dash="dash"))],
+                  annotations=[dict(xref="paper", x=1, y=-6, yref="y", text="pass below 1e-6",
+                                    showarrow=False, xanchor="right", yanchor="bottom")])
+    return figure(data, layout, title, height)
+
+
+def compare_runs_figure(epochs, correct, wrong, wrong_name, ylabel="training loss",
+                        title=None, height=300):
+    """Two training curves side by side: the correct backward pass and a slip."""
+    epochs = np.asarray(epochs)
+    data = [dict(type="scatter", x=epochs[:len(correct)], y=np.asarray(correct, float),
+                 name="correct backprop", mode="lines", line=dict(color="#009E73", width=3)),
+            dict(type="scatter", x=epochs[:len(wrong)], y=np.asarray(wrong, float),
+                 name=wrong_name, mode="lines", line=dict(color="#D55E00", width=3, dash="dash"))]
+    layout = dict(xaxis=dict(title="epoch"), yaxis=dict(title=ylabel))
+    return figure(data, layout, title, height)
