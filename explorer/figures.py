@@ -5,79 +5,23 @@ arrays from the core to these functions. Images (decision boundaries, masks,
 digits) are encoded once as a PNG and drawn as one layout image: far lighter to
 send and to redraw than thousands of heatmap cells or one subplot per digit.
 
-Colours: class colours are the Okabe-Ito palette (safe for the common forms of
-colour blindness), continuous values use viridis-like or blue/orange diverging
-maps, and text is large enough to read on a projector.
+The images themselves are made in :mod:`explorer.raster`; text here is large
+enough to read on a projector.
 """
-import base64
 import math
-import struct
-import zlib
 
 import numpy as np
 import plotly.graph_objects as go
 
-# Okabe & Ito (2008), then grey and brown for the 9th and 10th class of a CSV
-CLASS_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9",
-                "#D55E00", "#F0E442", "#000000", "#999999", "#8C510A"]
+from .raster import (DIVERGING, ERROR_MAP, CLASS_COLORS, colormap, hex_to_rgb, png_data_uri,
+                     points_layer, probability_image, tile, upscale)
+
 LAYER_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9"]
 FONT = dict(size=15)
 MARGIN = dict(l=60, r=20, t=40, b=50)
-# viridis anchors (perceptually uniform, colour-blind safe)
-_VIRIDIS = np.array([[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], float)
-_DIVERGING = np.array([[0, 114, 178], [255, 255, 255], [213, 94, 0]], float)
-_ERROR = np.array([[255, 255, 255], [240, 170, 110], [213, 94, 0], [120, 40, 0]], float)
 
 
-# --- images ------------------------------------------------------------------
-def hex_to_rgb(h):
-    """``"#0072B2"`` -> array([0, 114, 178]) as floats."""
-    h = h.lstrip("#")
-    return np.array([int(h[i:i + 2], 16) for i in (0, 2, 4)], float)
-
-
-def colormap(values, anchors=_VIRIDIS, lo=None, hi=None):
-    """Map ``values`` (any shape) to RGB uint8 (shape + (3,)) by linear anchors."""
-    v = np.asarray(values, float)
-    lo = np.nanmin(v) if lo is None else lo
-    hi = np.nanmax(v) if hi is None else hi
-    t = np.clip((v - lo) / (hi - lo if hi > lo else 1.0), 0, 1) * (len(anchors) - 1)
-    i = np.minimum(t.astype(int), len(anchors) - 2)
-    f = (t - i)[..., None]
-    return ((1 - f) * anchors[i] + f * anchors[i + 1]).round().astype(np.uint8)
-
-
-def png_data_uri(rgb):
-    """Encode an RGB image (h, w, 3) uint8 as a ``data:image/png;base64`` URI."""
-    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
-    h, w, _ = rgb.shape
-    raw = np.concatenate([np.zeros((h, 1), np.uint8), rgb.reshape(h, w * 3)], axis=1)
-
-    def chunk(kind, data):
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-
-    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-           + chunk(b"IDAT", zlib.compress(raw.tobytes(), 6)) + chunk(b"IEND", b""))
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
-def upscale(img, k):
-    """Repeat every pixel of an image ``k`` times in both directions (crisp pixels)."""
-    return np.repeat(np.repeat(img, k, axis=0), k, axis=1)
-
-
-def tile(images, cols, gap=1, fill=255):
-    """Lay out images (n, h, w, 3) in a grid with ``cols`` columns and a ``gap``."""
-    n, h, w, c = images.shape
-    rows = max(1, math.ceil(n / cols))
-    out = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap, c), fill, np.uint8)
-    for i in range(n):
-        r, q = divmod(i, cols)
-        out[r * (h + gap):r * (h + gap) + h, q * (w + gap):q * (w + gap) + w] = images[i]
-    return out
-
-
+# --- assembly ------------------------------------------------------------------
 def image_item(uri, x0, x1, y0, y1, axis=""):
     """A layout image stretched over the data rectangle [x0, x1] x [y0, y1]."""
     return dict(source=uri, xref=f"x{axis}", yref=f"y{axis}", x=float(x0), y=float(y1),
@@ -108,6 +52,14 @@ def _panels(n, gap=0.12):
     return [[i * (w + gap), i * (w + gap) + w] for i in range(n)]
 
 
+def _epoch_marks(mark, axes=("",)):
+    """Vertical dotted lines at epoch ``mark`` on each panel (playback position)."""
+    if mark is None:
+        return []
+    return [dict(type="line", xref=f"x{a}", yref=f"y{a} domain", x0=mark, x1=mark, y0=0, y1=1,
+                 line=dict(color="#333", width=2, dash="dot")) for a in axes]
+
+
 def _plane_axes(xs, ys):
     return dict(xaxis=dict(range=[float(xs[0]), float(xs[-1])], showgrid=False, zeroline=False,
                            title="x1", constrain="domain"),
@@ -124,46 +76,18 @@ def _image_axes(x1, y0):
 
 
 # --- classifier --------------------------------------------------------------
-def probability_image(probs, discretize=False):
-    """Blend class colours by probability; paler where the network is unsure.
-
-    Parameters
-    ----------
-    probs : ndarray of shape (res_y, res_x, K)
-        Rows go with increasing y.
-    discretize : bool
-        Colour each point by its most likely class only (a hard boundary).
-
-    Returns
-    -------
-    ndarray of uint8 of shape (res_y, res_x, 3), top row = largest y (image order).
-    """
-    K = probs.shape[-1]
-    colors = np.stack([hex_to_rgb(c) for c in CLASS_COLORS[:K]])
-    if discretize:
-        mixed = colors[probs.argmax(-1)]
-        conf = np.full(probs.shape[:2], 0.55)
-    else:
-        mixed = probs @ colors
-        # confidence 0 at a uniform guess, 1 when one class has all the mass
-        conf = 0.12 + 0.6 * (probs.max(-1) - 1.0 / K) / (1.0 - 1.0 / K)
-    rgb = 255.0 * (1 - conf[..., None]) + mixed * conf[..., None]
-    return rgb[::-1].round().astype(np.uint8)
-
-
 def _points(X, y, k, name, test=False, size=8):
+    """Invisible hover targets for the points of class ``k`` (the image shows them)."""
     m = y == k
-    c = CLASS_COLORS[k % len(CLASS_COLORS)]
-    marker = (dict(color="rgba(0,0,0,0)", size=size + 1, symbol="diamond", line=dict(color=c, width=2))
-              if test else dict(color=c, size=size, line=dict(color="white", width=1)))
     kind = "test" if test else "train"
-    return dict(type="scattergl", x=X[m, 0], y=X[m, 1], mode="markers", marker=marker,
-                name=f"{name} ({kind})", legendgroup=name,
+    return dict(type="scatter", x=X[m, 0], y=X[m, 1], mode="markers", showlegend=False,
+                marker=dict(color="rgba(0,0,0,0)", size=size), name=f"{name} ({kind})",
                 hovertemplate=f"{name}<br>x1=%{{x:.2f}}<br>x2=%{{y:.2f}}<extra>{kind}</extra>")
 
 
 def boundary_figure(xs, ys, probs, X_train, y_train, X_test=None, y_test=None,
-                    discretize=False, class_names=None, title=None, height=460):
+                    discretize=False, class_names=None, title=None, height=460, live=False,
+                    dots=None):
     """The decision boundary: shaded class probabilities with the data on top.
 
     Parameters
@@ -175,23 +99,43 @@ def boundary_figure(xs, ys, probs, X_train, y_train, X_test=None, y_test=None,
         Drawn as filled circles.
     X_test, y_test : ndarray, optional
         Drawn as hollow diamonds.
+    live : bool
+        A frame during training: no hover targets, so the browser only has two
+        images to draw. Otherwise every point can be hovered.
+    dots : ndarray, optional
+        The points layer from :func:`points_layer`, if the caller keeps one.
+
+    The shading and the points are two stacked images; the legend shows the
+    marker styles.
     """
     K = probs.shape[-1]
     names = class_names or [f"class {k}" for k in range(K)]
+    if dots is None:
+        dots = points_layer(xs, ys, X_train, y_train, X_test, y_test)
+    shade = probability_image(probs, discretize)
     data = []
     for k in range(K):
-        data.append(_points(X_train, y_train, k, names[k]))
-        if X_test is not None:
-            data.append(_points(X_test, y_test, k, names[k], test=True))
+        data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=names[k],
+                         marker=dict(color=CLASS_COLORS[k % len(CLASS_COLORS)], size=10)))
+        if not live:
+            data.append(_points(X_train, y_train, k, names[k]))
+            if X_test is not None:
+                data.append(_points(X_test, y_test, k, names[k], test=True))
+    if X_test is not None:
+        data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name="test points",
+                         marker=dict(color="#333", size=10, symbol="diamond-open",
+                                     line=dict(width=2))))
     layout = _plane_axes(xs, ys)
-    layout.update(images=[image_item(png_data_uri(probability_image(probs, discretize)),
-                                     xs[0], xs[-1], ys[0], ys[-1])], uirevision="boundary",
+    layout.update(images=[image_item(png_data_uri(shade), xs[0], xs[-1], ys[0], ys[-1]),
+                          dict(image_item(png_data_uri(dots), xs[0], xs[-1], ys[0], ys[-1]),
+                               layer="above")],
+                  uirevision="boundary", hovermode="closest",
                   legend=dict(orientation="v", x=1.02, y=1, yanchor="top"))
     return figure(data, layout, title, height)
 
 
 def history_figure(epochs, train_loss, test_loss=None, train_acc=None, test_acc=None,
-                   reference=None, reference_name=None, title=None, height=320):
+                   reference=None, reference_name=None, title=None, height=320, mark=None):
     """Loss (left) and accuracy (right, if given) over epochs, train solid, test dashed.
 
     ``reference`` draws a horizontal dotted line on the loss panel (the
@@ -221,6 +165,7 @@ def history_figure(epochs, train_loss, test_loss=None, train_acc=None, test_acc=
             data.append(line(test_acc, "test", "dash", "2", False))
         layout.update(xaxis2=dict(domain=doms[1], title="epoch", anchor="y2"),
                       yaxis2=dict(range=[0, 1.02], tickformat=".0%", anchor="x2", title="accuracy"))
+    layout["shapes"] = _epoch_marks(mark, ("", "2") if with_acc else ("",))
     return figure(data, layout, title, height)
 
 
@@ -229,7 +174,8 @@ def layer_names(n_layers):
     return [f"layer {l}" + (" (output)" if l == n_layers else "") for l in range(1, n_layers + 1)]
 
 
-def gradient_figure(epochs, grad_W, grad_b=None, update_ratio=None, title=None, height=340):
+def gradient_figure(epochs, grad_W, grad_b=None, update_ratio=None, title=None, height=340,
+                    mark=None):
     """Per-layer gradient norms (log scale) and update-to-weight ratios over epochs.
 
     Parameters
@@ -270,10 +216,11 @@ def gradient_figure(epochs, grad_W, grad_b=None, update_ratio=None, title=None, 
                       shapes=[dict(type="rect", xref="x2 domain", yref="y2", x0=0, x1=1,
                                    y0=1e-4, y1=1e-2, fillcolor="#009E73", opacity=0.10,
                                    line=dict(width=0), layer="below")])
+    layout["shapes"] = layout.get("shapes", []) + _epoch_marks(mark, ("", "2")[:n])
     return figure(data, layout, title, height)
 
 
-def dead_units_figure(epochs, dead_frac, title=None, height=280):
+def dead_units_figure(epochs, dead_frac, title=None, height=280, mark=None):
     """Fraction of dead ReLU units (off for every training sample) per hidden layer."""
     dead = np.asarray(dead_frac, float)
     data = [dict(type="scatter", x=np.asarray(epochs), y=dead[:, l], name=f"hidden layer {l + 1}",
@@ -281,7 +228,7 @@ def dead_units_figure(epochs, dead_frac, title=None, height=280):
                  hovertemplate="%{y:.0%} dead<extra>hidden layer " + str(l + 1) + "</extra>")
             for l in range(dead.shape[1])]
     layout = dict(yaxis=dict(range=[-0.02, 1.02], tickformat=".0%", title="dead units"),
-                  xaxis=dict(title="epoch"), uirevision="dead")
+                  xaxis=dict(title="epoch"), uirevision="dead", shapes=_epoch_marks(mark))
     return figure(data, layout, title, height)
 
 
@@ -363,7 +310,7 @@ def regions_figure(xs, ys, labels, n_regions, X=None, y=None, title=None, height
     if X is not None:
         for k in np.unique(y):
             m = y == k
-            data.append(dict(type="scattergl", x=X[m, 0], y=X[m, 1], mode="markers",
+            data.append(dict(type="scatter", x=X[m, 0], y=X[m, 1], mode="markers",
                              showlegend=False, hoverinfo="skip",
                              marker=dict(color=CLASS_COLORS[int(k) % 10], size=5,
                                          line=dict(color="white", width=0.5))))
@@ -392,7 +339,7 @@ def digits_grid_figure(X, Xhat, labels=None, k=4, title=None, height=None):
     """
     n = len(X)
     err = (Xhat - X) ** 2
-    err_img = colormap(err.reshape(-1, 8, 8), anchors=_ERROR, lo=0.0, hi=0.5)
+    err_img = colormap(err.reshape(-1, 8, 8), anchors=ERROR_MAP, lo=0.0, hi=0.5)
     err_img = np.repeat(np.repeat(err_img, k, axis=1), k, axis=2)
     img = tile(np.concatenate([_gray(X, k), _gray(Xhat, k), err_img]), n, gap=2)
     per_digit = err.sum(axis=1)
@@ -405,7 +352,7 @@ def digits_grid_figure(X, Xhat, labels=None, k=4, title=None, height=None):
     layout["yaxis"].update(visible=True, showgrid=False, zeroline=False, tickvals=[-0.5, -1.5, -2.5],
                            ticktext=["original", "reconstruction", "error²"])
     layout["images"] = [image_item(png_data_uri(img), 0, n, -3, 0)]
-    return figure(data, layout, title, height or int(60 + 3 * 900 / max(n, 1)))
+    return figure(data, layout, title, height or int(80 + 3 * 1100 / max(n, 1)))
 
 
 def code_firing_figure(firing, dead, title=None, height=360):
@@ -429,7 +376,7 @@ def code_firing_figure(firing, dead, title=None, height=360):
     return figure(data, layout, title, height)
 
 
-def filters_figure(W, cols=16, k=4, title=None):
+def filters_figure(W, cols=8, k=4, title=None):
     """Each row of ``W`` (n, 64) as an 8x8 image, blue negative, orange positive.
 
     Encoder filters are the rows of W1; decoder features the columns of W2
@@ -438,7 +385,7 @@ def filters_figure(W, cols=16, k=4, title=None):
     W = np.asarray(W, float)
     cols = min(cols, len(W))
     scale = np.maximum(np.abs(W).max(axis=1, keepdims=True), 1e-12)
-    imgs = colormap((W / scale).reshape(-1, 8, 8), anchors=_DIVERGING, lo=-1, hi=1)
+    imgs = colormap((W / scale).reshape(-1, 8, 8), anchors=DIVERGING, lo=-1, hi=1)
     img = tile(np.repeat(np.repeat(imgs, k, axis=1), k, axis=2), cols, gap=2)
     n_rows = math.ceil(len(W) / cols)
     data = [dict(type="scatter", x=[(i % cols) + 0.5 for i in range(len(W))],
@@ -463,7 +410,7 @@ def dead_pixels_figure(dead, mean_image, title=None, height=300):
 
 def codes_scatter_figure(P, y, title=None, height=420):
     """The test set's codes projected on their top two principal components, by digit."""
-    data = [dict(type="scattergl", x=P[y == d, 0], y=P[y == d, 1], mode="markers", name=str(d),
+    data = [dict(type="scatter", x=P[y == d, 0], y=P[y == d, 1], mode="markers", name=str(d),
                  marker=dict(color=CLASS_COLORS[d], size=7, opacity=0.85),
                  hovertemplate=f"digit {d}<extra></extra>") for d in range(10)]
     layout = dict(xaxis=dict(title="code PC 1", zeroline=False),

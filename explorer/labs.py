@@ -1,0 +1,226 @@
+"""One person's experiment on each page, as plain objects: the data, the network,
+its trainer, and the arrays each chart needs. Pages keep one of these in their
+session state and hand its arrays to :mod:`explorer.figures`; nothing here knows
+about Streamlit, so all of it is tested without a browser.
+"""
+import math
+
+import numpy as np
+
+from . import limits
+from .datasets import make_dataset
+from .raster import points_layer
+from .diagnostics import (activation_regions, codes, dead_output_pixels, dead_units,
+                          firing_by_class, grid_eval, interpolate_codes, pca_fit,
+                          pca_project, pca_reconstruction_error, plane_grid)
+from .network import MLP
+from .optim import make_optimizer
+from .train import Trainer
+
+DATA_KEYS = ("data", "n", "noise", "classes", "test", "seed")
+NET_KEYS = ("layers", "h1", "h2", "h3", "h4", "init")
+TRAIN_KEYS = ("opt", "lr", "bs", "l2", "clip")
+DTYPE = np.float32          # live training; the gradient check always runs in float64
+
+
+def hidden_sizes(values):
+    """Hidden widths ``[h1, ..., h_layers]`` from a classifier configuration."""
+    return [int(values[f"h{i}"]) for i in range(1, int(values["layers"]) + 1)]
+
+
+def dataset_for(values):
+    """The generated dataset a classifier configuration names (not for "csv")."""
+    return make_dataset(values["data"], values["n"], values["noise"], values["classes"],
+                        values["test"], values["seed"])
+
+
+def set_hyperparameters(trainer, opt, lr, batch_size, l2=0.0, clip=0.0):
+    """Change how a trainer steps, keeping the weights (as TF Playground does mid-run).
+
+    A new optimizer starts with fresh state; the same optimizer keeps its
+    momentum or moments and only takes the new learning rate.
+    """
+    lr = float(lr)
+    if not (math.isfinite(lr) and lr > 0):
+        raise ValueError(f"learning rate must be a positive number; got {lr!r}")
+    if opt != trainer.optimizer_name:
+        trainer.opt = make_optimizer(opt, lr)
+        trainer.optimizer_name = opt
+    trainer.opt.lr = lr
+    trainer.lr = lr
+    trainer.batch_size = int(min(max(1, batch_size), len(trainer.X)))
+    trainer.l2 = float(l2)
+    trainer.clip = float(clip) or None
+
+
+class ClassifierLab:
+    """The classifier page's state: a dataset, a network and its trainer.
+
+    Parameters
+    ----------
+    ds : Dataset
+        Standardised 2-D points.
+    values : dict
+        A configuration from :data:`explorer.params.CLASSIFIER`.
+    class_names : list of str, optional
+        Labels for legends (an uploaded CSV's own labels).
+    """
+
+    def __init__(self, ds, values, class_names=None):
+        self.ds = ds
+        self.values = dict(values)
+        self.class_names = class_names or [f"class {k}" for k in range(ds.n_classes)]
+        self.reset()
+
+    def reset(self):
+        v = self.values
+        self.net = MLP([2, *hidden_sizes(v), self.ds.n_classes], output="softmax",
+                       seed=v["seed"], init=v["init"], dtype=DTYPE)
+        self.trainer = Trainer(self.net, self.ds.X_train, self.ds.y_train, self.ds.X_test,
+                               self.ds.y_test, optimizer=v["opt"], lr=v["lr"],
+                               batch_size=v["bs"], l2=v["l2"], clip=v["clip"] or None,
+                               seed=v["seed"], snapshot_every=1, max_snapshots=120)
+        self._extent = np.vstack([self.ds.X_train, self.ds.X_test])
+        self._dots = {}
+
+    def configure(self, values):
+        """Apply a new configuration; returns True if the network had to be rebuilt."""
+        old, self.values = self.values, dict(values)
+        if any(old[k] != values[k] for k in DATA_KEYS + NET_KEYS):
+            return True
+        if any(old[k] != values[k] for k in TRAIN_KEYS):
+            set_hyperparameters(self.trainer, values["opt"], values["lr"], values["bs"],
+                                values["l2"], values["clip"])
+        return False
+
+    # --- what the charts need ---------------------------------------------
+    @property
+    def epoch(self):
+        return self.trainer.epoch
+
+    def params_at(self, epoch=None):
+        """The parameters now, or of the last snapshot at or before ``epoch``."""
+        if epoch is None or epoch >= self.trainer.epoch:
+            return self.net.params
+        snaps = self.trainer.snapshots
+        i = max(0, np.searchsorted([e for e, _ in snaps], epoch, side="right") - 1)
+        return snaps[i][1]
+
+    def snapshot_epochs(self):
+        return [e for e, _ in self.trainer.snapshots]
+
+    def _net_with(self, params):
+        if params is self.net.params:
+            return self.net
+        net = self.net.copy()
+        net.params = params
+        return net
+
+    def grid(self, res=100, epoch=None):
+        """``xs, ys, probs, acts, masks`` over the plane for the network at ``epoch``."""
+        res = int(min(max(res, 10), limits.MAX_GRID))
+        xs, ys, P = plane_grid(self._extent, res)
+        probs, acts, masks = grid_eval(self._net_with(self.params_at(epoch)), xs, ys, P)
+        return xs, ys, probs, acts, masks
+
+    def points_layer(self, show_test=True, px=400):
+        """The data drawn as an RGBA image over the grid's plane (cached: points don't move)."""
+        key = (bool(show_test), px)
+        if key not in self._dots:
+            xs, ys, _ = plane_grid(self._extent, 2)
+            ds = self.ds
+            self._dots[key] = points_layer(xs, ys, ds.X_train, ds.y_train,
+                                           ds.X_test if show_test else None, ds.y_test, px)
+        return self._dots[key]
+
+    def regions(self, masks):
+        return activation_regions(masks)
+
+    def confusion(self, epoch=None):
+        """Confusion matrix on the test set, (K, K): true class in rows."""
+        K = self.ds.n_classes
+        pred = self._net_with(self.params_at(epoch)).predict(self.ds.X_test)
+        cm = np.zeros((K, K), int)
+        np.add.at(cm, (self.ds.y_test, pred), 1)
+        return cm
+
+    def history(self):
+        return self.trainer.history_arrays()
+
+    def dead_layers(self, threshold=0.5):
+        """Hidden layers (1-based) with at least ``threshold`` of their units dead now."""
+        last = self.trainer.history["dead_frac"][-1]
+        return [(l + 1, f) for l, f in enumerate(last) if f >= threshold]
+
+
+class AutoencoderLab:
+    """The autoencoder page's state: digits, the 64-H-64 network and its trainer."""
+
+    SHOW = 12  # test digits in the reconstruction grid
+
+    def __init__(self, ds, values):
+        self.ds = ds
+        self.values = dict(values)
+        # the first test image of each digit, then the next ones, for the grid
+        firsts = [int(np.flatnonzero(ds.y_test == d)[0]) for d in range(10) if (ds.y_test == d).any()]
+        rest = [i for i in range(len(ds.y_test)) if i not in firsts]
+        self.show_idx = np.array((firsts + rest)[:self.SHOW])
+        self._pca = {}
+        self.reset()
+
+    def reset(self):
+        v = self.values
+        self.net = MLP([64, int(v["hidden"]), 64], output="relu", seed=v["seed"], dtype=DTYPE)
+        self.trainer = Trainer(self.net, self.ds.X_train, self.ds.X_train, self.ds.X_test,
+                               self.ds.X_test, optimizer=v["opt"], lr=v["lr"], batch_size=v["bs"],
+                               l2=v["l2"], seed=v["seed"], input_noise=v["noise"],
+                               snapshot_every=1, max_snapshots=60)
+
+    def configure(self, values):
+        """Apply a new configuration; returns True if the network had to be rebuilt."""
+        old, self.values = self.values, dict(values)
+        if old["hidden"] != values["hidden"] or old["seed"] != values["seed"]:
+            return True
+        set_hyperparameters(self.trainer, values["opt"], values["lr"], values["bs"], values["l2"])
+        self.trainer.input_noise = float(values["noise"])
+        return False
+
+    @property
+    def epoch(self):
+        return self.trainer.epoch
+
+    def pca_error(self):
+        """Test error of PCA with as many components as the code has units."""
+        k = int(self.values["hidden"])
+        if k not in self._pca:
+            self._pca[k] = pca_reconstruction_error(self.ds.X_train, self.ds.X_test, min(k, 64))
+        return self._pca[k]
+
+    def history(self):
+        return self.trainer.history_arrays()
+
+    def grid_digits(self):
+        """``(X, Xhat, labels)`` of the digits shown in the reconstruction grid."""
+        X = self.ds.X_test[self.show_idx]
+        return X, self.net.predict(X), self.ds.y_test[self.show_idx]
+
+    def firing(self):
+        """``(firing (10, H), dead (H,))``: how often each code unit fires per digit."""
+        return (firing_by_class(self.net, self.ds.X_test, self.ds.y_test, 10),
+                dead_units(self.net, self.ds.X_train)[0])
+
+    def dead_pixels(self):
+        return dead_output_pixels(self.net, self.ds.X_train)
+
+    def codes_2d(self):
+        """Test-set codes on their top two principal components, (n_test, 2)."""
+        C = codes(self.net, self.ds.X_test).astype(np.float64)
+        mu, V = pca_fit(C, 2)
+        P = pca_project(C, mu, V)
+        if P.shape[1] < 2:
+            P = np.column_stack([P, np.zeros(len(P))])
+        return P
+
+    def interpolate(self, i, j, steps=8):
+        """Decoded points between the codes of test images ``i`` and ``j``: (steps, 64)."""
+        return interpolate_codes(self.net, self.ds.X_test[i], self.ds.X_test[j], steps)

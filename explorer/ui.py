@@ -1,0 +1,259 @@
+"""Streamlit glue shared by the pages: controls bound to the URL, per-person state,
+cached datasets and the live-training loop. The one module of ``explorer`` that
+imports streamlit.
+
+State: everything a person changes lives in ``st.session_state`` under keys
+prefixed by the page name. Controls keep their values in ``"<page>.values"`` (a
+plain dict) rather than only in widget keys, because Streamlit forgets the
+state of widgets that are not on the current page.
+"""
+import time
+
+import numpy as np
+import streamlit as st
+from threadpoolctl import threadpool_limits
+
+from . import limits
+from . import params as P
+from .datasets import load_digits_data, make_dataset
+
+FPS = 15                  # live frames per second while training
+LR_CHOICES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+
+NAV = [("app.py", "Home", "🧠"), ("pages/1_Classifier.py", "Classifier", "🎯"),
+       ("pages/2_Autoencoder.py", "Autoencoder", "🔢"),
+       ("pages/3_Backprop_math.py", "Backprop math", "✏️")]
+
+
+@st.cache_resource
+def _one_blas_thread():
+    """One BLAS thread per process: these matrices are tiny, and many sessions
+    training at once should share the cores rather than fight over them."""
+    return threadpool_limits(1)
+
+
+def setup(title, icon="🧠"):
+    """Page config and navigation shared by every page (font sizes are in the theme)."""
+    _one_blas_thread()
+    st.set_page_config(page_title=f"{title} · Backprop Explorer", page_icon=icon, layout="wide")
+    for path, label, emoji in NAV:
+        st.sidebar.page_link(path, label=label, icon=emoji)
+    st.sidebar.divider()
+
+
+# --- cached, immutable data shared by everyone --------------------------------
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_dataset(kind, n, noise, classes, test, seed):
+    return make_dataset(kind, n, noise, classes, test, seed)
+
+
+@st.cache_data(max_entries=1, show_spinner=False)
+def cached_digits():
+    return load_digits_data(test_ratio=0.25, seed=0)
+
+
+# --- controls bound to session state and the URL -------------------------------
+def values(page):
+    """The page's current configuration (a dict owned by this session)."""
+    return st.session_state.setdefault(f"{page}.values", P.defaults(P.PAGES[page]))
+
+
+def enter_page(page):
+    """Run at the top of every page: on arrival, read the link and pause other pages.
+
+    Moving to another page pauses a run left behind; opening a link (a new
+    session, or arriving with query parameters) loads its configuration, with a
+    note for anything that had to be changed.
+    """
+    state = st.session_state
+    if state.get("_page") == page:
+        return
+    for other in P.PAGES:
+        state[f"{other}.running"] = False
+    state["_page"] = page
+    query = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
+    if query:
+        vals, notes = P.parse(P.PAGES[page], query)
+        state[f"{page}.values"] = vals
+        state[f"{page}.url_notes"] = notes
+        for k in list(state.keys()):          # widgets pick up the linked values
+            if str(k).startswith(f"w.{page}."):
+                del state[k]
+
+
+def show_url_notes(page):
+    notes = st.session_state.pop(f"{page}.url_notes", None)
+    if notes:
+        st.warning("Some settings in this link were changed to fit what the explorer "
+                   "accepts:\n\n" + "\n".join(f"- {n}" for n in notes), icon="🔗")
+
+
+def sync_url(page):
+    """Mirror every control of the page in the address bar (a shareable link)."""
+    query = P.to_query(P.PAGES[page], values(page))
+    current = {k: st.query_params.get(k) for k in st.query_params.keys()}
+    if current != query:
+        st.query_params.from_dict(query)
+
+
+def control(page, key, container=None, help=None, **kw):
+    """One widget for parameter ``key`` of ``page``, kept in the page's values.
+
+    The widget type follows the parameter: choice -> selectbox, bool -> toggle,
+    learning rate -> log-scale select slider, int/float -> slider.
+    """
+    spec = P.PAGES[page][key]
+    vals = values(page)
+    wkey = f"w.{page}.{key}"
+    c = container or st.sidebar
+    if wkey not in st.session_state:
+        st.session_state[wkey] = vals[key]
+    label = kw.pop("label", spec.label[:1].upper() + spec.label[1:])
+    if spec.kind == "choice":
+        options = kw.pop("options", spec.choices)
+        if st.session_state[wkey] not in options:
+            st.session_state[wkey] = options[0]
+        c.selectbox(label, options, key=wkey, help=help, **kw)
+    elif spec.kind == "bool":
+        c.toggle(label, key=wkey, help=help, **kw)
+    elif key == "lr":
+        options = sorted(set(LR_CHOICES) | {float(st.session_state[wkey])})
+        c.select_slider(label, options, key=wkey, help=help, format_func=lambda v: f"{v:g}", **kw)
+    else:
+        cast = int if spec.kind == "int" else float
+        lo = cast(kw.pop("min_value", spec.lo))
+        hi = cast(kw.pop("max_value", spec.hi))
+        st.session_state[wkey] = min(max(cast(st.session_state[wkey]), lo), hi)
+        c.slider(label, min_value=lo, max_value=hi, key=wkey, help=help, **kw)
+    vals[key] = st.session_state[wkey]
+    return vals[key]
+
+
+def set_value(page, key, value):
+    """Change a control from code (e.g. Regenerate): both the value and its widget."""
+    values(page)[key] = value
+    st.session_state[f"w.{page}.{key}"] = value
+
+
+# --- running state -------------------------------------------------------------
+def is_running(page):
+    return bool(st.session_state.get(f"{page}.running"))
+
+
+def set_running(page, on):
+    st.session_state[f"{page}.running"] = bool(on)
+
+
+def note(page, text=None, kind="info"):
+    """Leave a message for the next run of the page (e.g. why training stopped)."""
+    st.session_state[f"{page}.note"] = (kind, text)
+
+
+def show_note(page, container=st):
+    kind, text = st.session_state.get(f"{page}.note", (None, None))
+    if text:
+        getattr(container, kind)(text)
+
+
+def train_buttons(page, container, on_reset):
+    """Train/Pause, Step and Reset buttons. Callbacks run before the page does."""
+    running = is_running(page)
+    c1, c2, c3 = container.columns(3)
+
+    def toggle():
+        set_running(page, not running)
+        note(page, None)
+        st.session_state[f"{page}.run_started"] = None
+
+    def step():
+        set_running(page, False)
+        st.session_state[f"{page}.step"] = True
+
+    c1.button("⏸ Pause" if running else "▶ Train", key=f"{page}.btn_train", on_click=toggle,
+              type="primary", width="stretch")
+    c2.button("⏭ Step", key=f"{page}.btn_step", on_click=step, width="stretch",
+              help="Train one epoch, then stop.")
+    c3.button("↺ Reset", key=f"{page}.btn_reset", width="stretch",
+              on_click=lambda: (set_running(page, False), on_reset(), note(page, None)),
+              help="New initial weights from the seed; the data stays.")
+
+
+def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,
+              max_seconds=limits.MAX_SECONDS_PER_RUN):
+    """Train and redraw until paused, capped or diverged.
+
+    Parameters
+    ----------
+    tiers : list of (seconds, draw)
+        ``draw(frame)`` is called when at least ``seconds`` have passed since its
+        last call: 0 for what moves every frame (a cheap image and the numbers),
+        longer for charts the browser has to rebuild.
+
+    Frames are paced to ``FPS``: a frame trains for whatever its drawing leaves of
+    the frame's time. Pressing Pause (or any control, or leaving the page) makes
+    Streamlit stop this script at its next element and run the page again, so the
+    loop needs no polling of its own; caps on epochs and seconds per press, and
+    divergence, end it from here.
+    """
+    state = st.session_state
+    started = state.get(f"{page}.run_started")
+    if started is None:
+        started = state[f"{page}.run_started"] = (time.monotonic(), trainer.epoch)
+    t0, e0 = started
+    last = [time.monotonic()] * len(tiers)
+    frame, draw_time = 0, 0.02
+    while is_running(page):
+        t_frame = time.monotonic()
+        budget = max(0.005, 1.0 / FPS - draw_time)
+        trainer.run(epochs=max(0, max_epochs - (trainer.epoch - e0)), time_budget=budget)
+        frame += 1
+        t_draw = time.monotonic()
+        for i, (period, draw) in enumerate(tiers):
+            if period == 0 or t_draw - last[i] >= period:
+                draw(frame)
+                last[i] = time.monotonic()
+        draw_time = 0.7 * draw_time + 0.3 * (time.monotonic() - t_draw)
+        reason = _stop_reason(trainer, e0, t0, max_epochs, max_seconds)
+        if reason:
+            set_running(page, False)
+            note(page, reason[1], reason[0])
+            state[f"{page}.run_started"] = None
+            st.rerun()
+        spare = 1.0 / FPS - (time.monotonic() - t_frame)
+        if spare > 0:
+            time.sleep(spare)
+
+
+def chart_config(frame):
+    """Plotly config for a chart drawn in a live frame: static (no hover, zoom or
+    toolbar), which the browser builds several times faster. Paused charts are
+    fully interactive."""
+    return {"staticPlot": True} if frame else None
+
+
+def _stop_reason(trainer, e0, t0, max_epochs, max_seconds):
+    if trainer.diverged is not None:
+        return "error", trainer.diverged["message"]
+    if trainer.epoch - e0 >= max_epochs:
+        return "info", (f"Paused after {max_epochs} epochs, the most one press of Train runs. "
+                        "Press Train to go on.")
+    if time.monotonic() - t0 >= max_seconds:
+        return "info", (f"Paused after {max_seconds} seconds, the longest one press of Train "
+                        "runs. Press Train to go on.")
+    return None
+
+
+def download_buttons(container, net, config, stem):
+    """Download the trained weights (.npz, config inside) and the configuration (.json)."""
+    from .weights_io import config_to_json, save_weights
+    c1, c2 = container.columns(2)
+    c1.download_button("⬇ Weights (.npz)", save_weights(net.params, config), f"{stem}.npz",
+                       mime="application/octet-stream", key=f"{stem}.dl_npz", width="stretch",
+                       on_click="ignore")
+    c2.download_button("⬇ Config (.json)", config_to_json(config), f"{stem}.json",
+                       mime="application/json", key=f"{stem}.dl_json", width="stretch",
+                       on_click="ignore")
+
+
+def history_epochs(h):
+    return np.asarray(h["epoch"])

@@ -1,0 +1,241 @@
+"""Classifier: a ReLU network learns to separate 2-D points, and you watch backprop work."""
+import numpy as np
+import streamlit as st
+
+from explorer import figures as F
+from explorer import labs, limits, raster, ui
+from explorer.datasets import allowed_classes, make_dataset_from_points, parse_points_csv
+from explorer.weights_io import config_from_json, load_weights
+from explorer import params as P
+
+PAGE = "classifier"
+ui.setup("Classifier", "🎯")
+ui.enter_page(PAGE)
+state = st.session_state
+
+st.title("🎯 Classifier: watch a network carve up the plane")
+st.caption("A network with ReLU hidden layers and a softmax output learns to separate "
+           "2-D points by backpropagation. Press **Train** and watch the boundary, the "
+           "gradients inside every layer and the ReLU units that make the boundary's corners.")
+ui.show_url_notes(PAGE)
+
+# --- sidebar: every control --------------------------------------------------
+sb = st.sidebar
+sb.header("Data")
+kind = ui.control(PAGE, "data", format_func=lambda k: "your own CSV" if k == "csv" else k)
+if kind != "csv":
+    lo, hi = allowed_classes(kind)
+    if hi > lo:
+        ui.control(PAGE, "classes", min_value=lo, max_value=hi)
+    ui.control(PAGE, "n", step=10)
+    ui.control(PAGE, "noise", step=0.01)
+else:
+    up = sb.file_uploader("CSV with header x1,x2,label", type=["csv"], key="w.csv_upload",
+                          max_upload_size=1, help=f"Up to {limits.MAX_CSV_ROWS} rows and 1 MB; "
+                          f"{limits.MIN_CLASSES} to {limits.MAX_CLASSES} classes.")
+    if up is not None and state.get("classifier.csv_id") != up.file_id:
+        try:
+            X, y, names = parse_points_csv(up.getvalue())
+            state["classifier.csv"] = (X, y, names)
+            state["classifier.csv_id"] = up.file_id
+            state["classifier.csv_error"] = None
+        except ValueError as e:
+            state["classifier.csv_id"] = up.file_id
+            state["classifier.csv_error"] = f"That CSV was not loaded: {e}"
+    if state.get("classifier.csv_error"):
+        sb.error(state["classifier.csv_error"])
+ui.control(PAGE, "test", step=0.05)
+c1, c2 = sb.columns([2, 1], vertical_alignment="bottom")
+ui.control(PAGE, "seed", container=c1)
+c2.button("🎲 New", key="classifier.regen", help="New random data and initial weights",
+          on_click=lambda: ui.set_value(PAGE, "seed", (ui.values(PAGE)["seed"] + 1) % 1_000_000))
+
+sb.header("Network")
+n_layers = ui.control(PAGE, "layers")
+for i in range(1, n_layers + 1):
+    ui.control(PAGE, f"h{i}")
+ui.control(PAGE, "init", format_func={"he": "He (for ReLU)", "xavier": "Xavier"}.get)
+
+sb.header("Training")
+ui.control(PAGE, "opt", format_func={"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}.get)
+ui.control(PAGE, "lr", help="Try 3 or 10 to see training diverge.")
+ui.control(PAGE, "bs", min_value=1, max_value=limits.MAX_BATCH,
+           help="Samples per gradient step; larger than the training set means full batch.")
+ui.control(PAGE, "l2", step=0.001, format="%.3f")
+ui.control(PAGE, "clip", step=0.5, help="Rescale the gradient when its norm is larger. 0 = off.")
+
+sb.header("View")
+ui.control(PAGE, "show_test")
+ui.control(PAGE, "discrete", help="Colour each point of the plane by its most likely class only.")
+ui.control(PAGE, "res", step=10, help="Points per side of the grid the boundary is drawn on.")
+
+v = ui.values(PAGE)
+
+# --- the experiment: dataset, network, trainer --------------------------------
+if v["data"] == "csv":
+    if "classifier.csv" not in state:
+        st.info("Upload a CSV of labelled points in the sidebar (header `x1,x2,label`). "
+                "Until then, here are the moons.")
+        ds, names = ui.cached_dataset("moons", v["n"], v["noise"], 2, v["test"], v["seed"]), None
+    else:
+        X, y, names = state["classifier.csv"]
+        ds = make_dataset_from_points(X, y, v["test"], v["seed"])
+else:
+    ds, names = ui.cached_dataset(v["data"], v["n"], v["noise"], v["classes"], v["test"], v["seed"]), None
+
+lab = state.get("classifier.lab")
+data_id = (v["data"], state.get("classifier.csv_id"))
+if lab is None or state.get("classifier.data_id") != data_id or lab.configure(v):
+    lab = labs.ClassifierLab(ds, v, names)
+    state["classifier.lab"] = lab
+    state["classifier.data_id"] = data_id
+if state.pop("classifier.step", False):
+    lab.trainer.run(1)
+    if lab.trainer.diverged:
+        ui.note(PAGE, lab.trainer.diverged["message"], "error")
+ui.sync_url(PAGE)
+
+# --- save and load -------------------------------------------------------------
+with sb.expander("💾 Save or load"):
+    ui.download_buttons(st, lab.net, {"page": PAGE, **P.to_query(P.CLASSIFIER, v),
+                                      "sizes": lab.net.sizes, "epoch": lab.epoch}, "classifier")
+    wfile = st.file_uploader("Load weights (.npz)", type=["npz"], key="w.classifier.npz",
+                             max_upload_size=2)
+    if wfile is not None and state.get("classifier.npz_id") != wfile.file_id:
+        state["classifier.npz_id"] = wfile.file_id
+        try:
+            loaded, _ = load_weights(wfile.getvalue(), lab.net.param_shapes())
+            lab.net.set_params(loaded)
+            ui.note(PAGE, f"Loaded weights from {wfile.name[:60]}.", "success")
+        except ValueError as e:
+            ui.note(PAGE, f"Those weights were not loaded, the network is unchanged: {e}", "error")
+    cfile = st.file_uploader("Load configuration (.json)", type=["json"], key="w.classifier.json",
+                             max_upload_size=1)
+    if cfile is not None and state.get("classifier.json_id") != cfile.file_id:
+        state["classifier.json_id"] = cfile.file_id
+        try:
+            cfg = config_from_json(cfile.getvalue())
+            new, notes = P.parse(P.CLASSIFIER, {k: str(x) for k, x in cfg.items()
+                                                if k in P.CLASSIFIER})
+            for k, x in new.items():
+                ui.set_value(PAGE, k, x)
+            ui.note(PAGE, "Loaded the configuration" + (": " + "; ".join(notes) if notes else "."),
+                    "success")
+            st.rerun()
+        except ValueError as e:
+            ui.note(PAGE, f"That configuration was not loaded, nothing changed: {e}", "error")
+
+# --- controls bar ------------------------------------------------------------
+b, _ = st.columns([3, 3])
+ui.train_buttons(PAGE, b, on_reset=lambda: state.pop("classifier.lab", None))
+ui.show_note(PAGE)
+
+snaps = lab.snapshot_epochs()
+play = None
+if not ui.is_running(PAGE) and len(snaps) > 1:
+    play = st.select_slider("⏪ Playback: the network as it was at epoch", options=snaps,
+                            value=snaps[-1], key="w.classifier.play",
+                            help="Saved snapshots; drag to redraw the boundary, masks and "
+                                 "regions as they were.")
+    if play == snaps[-1]:
+        play = None
+
+
+metrics_ph = st.empty()
+warn_ph = st.empty()
+left, right = st.columns([11, 9])
+left.subheader("Decision boundary")
+left.caption("Shading blends the class colours by probability, pale where the network is "
+             "unsure. ● train, ◇ test.")
+boundary_ph = left.empty()
+right.subheader("Loss and accuracy")
+right.caption("Solid: training set. Dashed: test set, never trained on.")
+history_ph = right.empty()
+right.subheader("Confusion matrix (test set)")
+right.caption("Rows: true class. Columns: what the network says.")
+cm_ph = right.empty()
+st.subheader("Gradients inside the network")
+st.caption("Backprop sends dL/dW to every layer. Norms that shrink towards the input mean "
+           "vanishing gradients; an update ratio ‖ΔW‖/‖W‖ far above the green band (about "
+           "1e-3) means the steps are too big, far below it that learning has stalled.")
+grad_ph = st.empty()
+d1, d2 = st.columns([1, 1])
+d1.subheader("Dead ReLU units")
+d1.caption("A unit that is off for every training point gets no gradient (its mask is 0 "
+           "everywhere) and cannot come back.")
+dead_ph = d1.empty()
+d2.subheader("Linear regions")
+d2.caption("Each colour is one on/off pattern of all the ReLUs: inside it the network is one "
+           "linear map, so the boundary is made of straight pieces.")
+regions_ph = d2.empty()
+st.subheader("ReLU activation masks")
+st.caption("One map per hidden unit: grey where it is off (ReLU outputs 0 and passes no "
+           "gradient back), coloured by its activation where it is on. Hover a map for the "
+           "unit's weights and bias.")
+masks_ph = st.empty()
+
+
+def draw_numbers_and_boundary(frame=0):
+    """Every frame: the numbers and the boundary (a plain image while training)."""
+    h = lab.history()
+    ep = h["epoch"]
+    i = -1 if play is None else int(np.searchsorted(ep, play))
+    with metrics_ph.container():
+        m1, m2, m3, m4 = st.columns(4)
+        m1.metric("Epoch", f"{lab.epoch}" if play is None else f"{play} of {lab.epoch}")
+        m2.metric("Train loss", f"{h['train_loss'][i]:.3f}")
+        m3.metric("Train accuracy", f"{h['train_acc'][i]:.0%}")
+        m4.metric("Test accuracy", f"{h['test_acc'][i]:.0%}")
+    xs, ys, probs, _, _ = lab.grid(v["res"], play)
+    dots = lab.points_layer(v["show_test"])
+    if frame:
+        boundary_ph.image(raster.boundary_rgb(probs, dots, v["discrete"]), width=440,
+                          output_format="JPEG")
+    else:
+        boundary_ph.plotly_chart(F.boundary_figure(
+            xs, ys, probs, ds.X_train, ds.y_train, ds.X_test if v["show_test"] else None,
+            ds.y_test, v["discrete"], lab.class_names, height=500, dots=dots))
+
+
+def draw_curves(frame=0):
+    """Once a second while training: the curves over epochs."""
+    h = lab.history()
+    ep = h["epoch"]
+    cfg = ui.chart_config(frame)
+    history_ph.plotly_chart(F.history_figure(ep, h["train_loss"], h["test_loss"], h["train_acc"],
+                                             h["test_acc"], mark=play, height=300), config=cfg)
+    grad_ph.plotly_chart(F.gradient_figure(ep, h["grad_W"], h["grad_b"], h["update_ratio"],
+                                           mark=play), config=cfg)
+    dead = lab.dead_layers()
+    if dead:
+        warn_ph.warning("⚠️ " + "; ".join(f"hidden layer {l} has {f:.0%} dead units"
+                                           for l, f in dead)
+                        + ". Dead units get no gradient; try a smaller learning rate, He "
+                          "initialisation or a new seed.")
+    else:
+        warn_ph.empty()
+
+
+def draw_inside(frame=0):
+    """Every few seconds while training: dead units, confusion matrix, regions, masks."""
+    h = lab.history()
+    cfg = ui.chart_config(frame)
+    dead_ph.plotly_chart(F.dead_units_figure(h["epoch"], h["dead_frac"], mark=play), config=cfg)
+    cm_ph.plotly_chart(F.confusion_figure(lab.confusion(play), lab.class_names, height=300),
+                       config=cfg)
+    xs, ys, _, _, masks = lab.grid(v["res"], play)
+    labels, n_regions = lab.regions(masks)
+    regions_ph.plotly_chart(F.regions_figure(xs, ys, labels, n_regions, ds.X_train, ds.y_train,
+                                             title=f"{n_regions} linear regions in view"),
+                            config=cfg)
+    small = max(24, min(48, v["res"] // 2))
+    _, _, _, sacts, smasks = lab.grid(small, play)
+    masks_ph.plotly_chart(F.unit_masks_figure(smasks, sacts, lab.params_at(play)), config=cfg)
+
+
+draw_numbers_and_boundary()
+draw_curves()
+draw_inside()
+if ui.is_running(PAGE):
+    ui.live_loop(PAGE, lab.trainer, [(0, draw_numbers_and_boundary), (1.0, draw_curves),
+                                     (3.0, draw_inside)])
