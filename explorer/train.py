@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 
+from .network import MLP, col_sum
 from .optim import make_optimizer
 
 BLOWUP = 1e3
@@ -59,9 +60,11 @@ class Trainer:
             raise ValueError(f"learning rate must be a positive number; got {lr!r}")
         self.net = net
         self.X = np.asarray(X, dtype=net.dtype)
-        self.y = self._targets(y)
+        # an autoencoder's targets are its inputs: share the array (and each batch)
+        self.y = self.X if y is X else self._targets(y)
         self.X_test = None if X_test is None else np.asarray(X_test, dtype=net.dtype)
-        self.y_test = None if y_test is None else self._targets(y_test)
+        self.y_test = None if y_test is None else (
+            self.X_test if y_test is X_test else self._targets(y_test))
         self.opt = make_optimizer(optimizer, lr, momentum)
         self.optimizer_name, self.lr = optimizer, lr
         self.batch_size = int(min(max(1, batch_size), len(self.X)))
@@ -75,6 +78,8 @@ class Trainer:
         self.diverged = None
         self.snapshot_every = max(1, int(snapshot_every))
         self.max_snapshots = max(2, int(max_snapshots))
+        self._names = [f"{w}{l}" for l in range(1, net.n_layers + 1) for w in "Wb"]
+        self._last_pass = None
         self.history = {k: [] for k in HISTORY_KEYS}
         self.snapshots = []
         self._record(self._step_stats_empty(), 0.0)
@@ -93,17 +98,13 @@ class Trainer:
         p = net.params
         if self.input_noise:
             Xb = Xb + self.rng.normal(0.0, self.input_noise, Xb.shape).astype(net.dtype)
-        loss, grads = (self.backward or type(net).loss_and_grads)(net, Xb, yb)
-        L = net.n_layers
-        sq = np.empty(2 * L)
-        for l in range(1, L + 1):
-            gW = grads[f"W{l}"]
-            if self.l2:
-                gW += self.l2 * p[f"W{l}"]
-            gb = grads[f"b{l}"]
-            sq[2 * l - 2] = np.vdot(gW, gW)
-            sq[2 * l - 1] = np.vdot(gb, gb)
-        total = math.sqrt(sq.sum())
+        loss, grads = self._loss_and_grads(Xb, yb)
+        names = self._names                    # ["W1", "b1", "W2", "b2", ...]
+        if self.l2:
+            for k in names[0::2]:
+                grads[k] += self.l2 * p[k]
+        sq = [float(np.vdot(grads[k], grads[k])) for k in names]
+        total = math.sqrt(sum(sq))
         if not (math.isfinite(loss) and math.isfinite(total)) or loss > self.blowup:
             self._diverge(loss)
             return False
@@ -112,13 +113,33 @@ class Trainer:
             for g in grads.values():
                 g *= scale
         updates = self.opt.step(p, grads)
-        stats["grad"] += np.sqrt(sq)
-        for l in range(1, L + 1):
-            u, W = updates[f"W{l}"], p[f"W{l}"]
-            stats["ratio"][l - 1] += math.sqrt(np.vdot(u, u) / max(np.vdot(W, W), 1e-30))
+        grad, ratio = stats["grad"], stats["ratio"]
+        for i, s in enumerate(sq):
+            grad[i] += math.sqrt(s)
+        for i, k in enumerate(names[0::2]):
+            u, W = updates[k], p[k]
+            ratio[i] += math.sqrt(float(np.vdot(u, u)) / max(float(np.vdot(W, W)), 1e-30))
         stats["n"] += 1
         self.steps += 1
         return True
+
+    def _loss_and_grads(self, Xb, yb):
+        """Loss and gradients on a batch.
+
+        A full batch right after a history record is the very batch that record ran
+        forward, with the same weights: the record's forward pass and loss are reused,
+        so a full-batch epoch runs one forward pass instead of two.
+        """
+        net, last, self._last_pass = self.net, self._last_pass, None
+        if (last is not None and self.backward is None and yb is self.y
+                and last["cache"]["H"][0] is Xb and self._same_weights(last["params"])):
+            return last["loss"], net.backward(last["cache"], last["D"])[0]
+        return (self.backward or type(net).loss_and_grads)(net, Xb, yb)
+
+    def _same_weights(self, params):
+        p = self.net.params
+        return (type(self.net).loss_and_grads is MLP.loss_and_grads and p.keys() == params.keys()
+                and all(np.array_equal(p[k], v) for k, v in params.items()))
 
     def _diverge(self, loss):
         p = self.net.params
@@ -169,11 +190,18 @@ class Trainer:
         t0 = time.perf_counter()
         self._epoch_start = {k: v.copy() for k, v in self.net.params.items()}
         stats = self._step_stats_empty()
-        order = self.rng.permutation(len(self.X))
-        bs = self.batch_size
-        for start in range(0, len(order), bs):
-            idx = order[start:start + bs]
-            if not self.step(self.X[idx], self.y[idx], stats):
+        X, y, n, bs = self.X, self.y, len(self.X), self.batch_size
+        # a full batch needs no order (its gradient is a sum over all the samples),
+        # unless noise is drawn for it sample by sample
+        order = None if bs == n and not self.input_noise else self.rng.permutation(n)
+        for start in range(0, n, bs):
+            if order is None:
+                Xb, yb = X, y
+            else:
+                idx = order[start:start + bs]
+                Xb = X[idx]
+                yb = Xb if y is X else y[idx]
+            if not self.step(Xb, yb, stats):
                 return False
         self.epoch += 1
         self._record(stats, time.perf_counter() - t0)
@@ -181,23 +209,32 @@ class Trainer:
 
     def _step_stats_empty(self):
         L = self.net.n_layers
-        return {"grad": np.zeros(2 * L), "ratio": np.zeros(L), "n": 0}
+        return {"grad": [0.0] * (2 * L), "ratio": [0.0] * L, "n": 0}
 
     # --- history -------------------------------------------------------------
     def evaluate(self, X, y):
         """Loss, accuracy (classifier, else None), and the forward cache on ``(X, y)``."""
-        out, cache = self.net.forward(X)
-        loss = self.net.output_delta(cache, y)[0]
-        acc = float((out.argmax(axis=1) == y).mean()) if self.net.output == "softmax" else None
+        loss, acc, cache, _ = self._evaluate(X, y)
         return loss, acc, cache
+
+    def _evaluate(self, X, y):
+        out, cache = self.net.forward(X)
+        loss, D = self.net.output_delta(cache, y)
+        acc = (np.count_nonzero(out.argmax(axis=1) == y) / len(y)
+               if self.net.output == "softmax" else None)
+        return loss, acc, cache, D
 
     def _record(self, stats, seconds):
         h = self.history
-        loss, acc, cache = self.evaluate(self.X, self.y)
+        loss, acc, cache, D = self._evaluate(self.X, self.y)
+        # a full-batch step next would run this very forward pass again: keep it
+        # (only then: the cache of the whole training set is not small)
+        full_batch = self.batch_size >= len(self.X) and not self.input_noise
+        self._last_pass = None if not full_batch or self.backward is not None else {
+            "cache": cache, "loss": loss, "D": D,
+            "params": {k: v.copy() for k, v in self.net.params.items()}}
         n = max(stats["n"], 1)
-        grad = stats["grad"] / n
-        masks = cache["masks"]
-        hidden = masks if self.net.output == "softmax" else masks[:-1]
+        grad = [g / n for g in stats["grad"]]
         h["epoch"].append(self.epoch)
         h["train_loss"].append(loss)
         h["train_acc"].append(acc)
@@ -207,14 +244,16 @@ class Trainer:
             tl, ta = None, None
         h["test_loss"].append(tl)
         h["test_acc"].append(ta)
-        h["grad_W"].append(grad[0::2].tolist() if stats["n"] else [math.nan] * self.net.n_layers)
-        h["grad_b"].append(grad[1::2].tolist() if stats["n"] else [math.nan] * self.net.n_layers)
-        h["update_ratio"].append((stats["ratio"] / n).tolist() if stats["n"]
+        h["grad_W"].append(grad[0::2] if stats["n"] else [math.nan] * self.net.n_layers)
+        h["grad_b"].append(grad[1::2] if stats["n"] else [math.nan] * self.net.n_layers)
+        h["update_ratio"].append([r / n for r in stats["ratio"]] if stats["n"]
                                  else [math.nan] * self.net.n_layers)
-        # a unit is dead when it is off for every training sample
-        h["dead_frac"].append([float((~m.any(axis=0)).mean()) for m in hidden])
+        # a unit is dead when it is off for every training sample: its activation
+        # (never negative) sums to 0 over the training set
+        h["dead_frac"].append([np.count_nonzero(col_sum(a) == 0) / a.shape[1]
+                               for a in cache["H"][1:]])
         h["dead_outputs"].append(None if self.net.output == "softmax"
-                                 else int((~masks[-1].any(axis=0)).sum()))
+                                 else np.count_nonzero(col_sum(cache["out"]) == 0))
         h["seconds"].append(seconds)
         if self.epoch % self.snapshot_every == 0:
             self._snapshot()
