@@ -27,8 +27,9 @@ class Param:
         """``(value, note)``: ``raw`` (str or value) parsed and clamped; note is None if unchanged."""
         text = str(raw).strip()
         if self.kind == "choice":
-            if text.lower() in self.choices:
-                return text.lower(), None
+            for choice in self.choices:          # case does not matter in a link
+                if text.lower() == choice.lower():
+                    return choice, None
             return self.default, (f"{self.key}={text[:40]!r} is not one of "
                                   f"{', '.join(self.choices)}; using {self.default}")
         if self.kind == "bool":
@@ -86,6 +87,7 @@ CLASSIFIER = dict([
     _p("bs", "int", 32, 1, limits.MAX_BATCH, label="batch size"),
     _p("l2", "float", 0.0, 0.0, 1.0, label="L2"),
     _p("clip", "float", 0.0, 0.0, 100.0, label="gradient clipping (0 = off)"),
+    _p("epochs", "int", 1000, 1, limits.MAX_EPOCHS_PER_RUN, label="epochs per run"),
     _p("show_test", "bool", True, label="show test points"),
     _p("discrete", "bool", False, label="discretize"),
     _p("res", "int", 100, 20, limits.MAX_GRID, label="grid resolution"),

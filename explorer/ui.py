@@ -66,6 +66,10 @@ def enter_page(page):
     note for anything that had to be changed.
     """
     state = st.session_state
+    pending = state.pop(f"{page}.pending", None)
+    if pending:                       # a loaded configuration, applied before any widget
+        for k, value in pending.items():
+            set_value(page, k, value)
     if state.get("_page") == page:
         return
     for other in P.PAGES:
@@ -129,8 +133,16 @@ def control(page, key, container=None, help=None, **kw):
     return vals[key]
 
 
+def load_values(page, new):
+    """Apply a whole configuration at the start of the next run (widgets exist now)."""
+    st.session_state[f"{page}.pending"] = dict(new)
+    st.rerun()
+
+
 def set_value(page, key, value):
-    """Change a control from code (e.g. Regenerate): both the value and its widget."""
+    """Change a control from code (e.g. Regenerate): both the value and its widget.
+
+    Only from a callback or before the widgets are drawn (Streamlit's rule)."""
     values(page)[key] = value
     st.session_state[f"w.{page}.{key}"] = value
 

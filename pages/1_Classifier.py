@@ -63,6 +63,7 @@ ui.control(PAGE, "bs", min_value=1, max_value=limits.MAX_BATCH,
            help="Samples per gradient step; larger than the training set means full batch.")
 ui.control(PAGE, "l2", step=0.001, format="%.3f")
 ui.control(PAGE, "clip", step=0.5, help="Rescale the gradient when its norm is larger. 0 = off.")
+ui.control(PAGE, "epochs", step=10, help="How many epochs one press of Train runs at most.")
 
 sb.header("View")
 ui.control(PAGE, "show_test")
@@ -117,13 +118,13 @@ with sb.expander("💾 Save or load"):
             cfg = config_from_json(cfile.getvalue())
             new, notes = P.parse(P.CLASSIFIER, {k: str(x) for k, x in cfg.items()
                                                 if k in P.CLASSIFIER})
-            for k, x in new.items():
-                ui.set_value(PAGE, k, x)
             ui.note(PAGE, "Loaded the configuration" + (": " + "; ".join(notes) if notes else "."),
                     "success")
-            st.rerun()
         except ValueError as e:
+            new = None
             ui.note(PAGE, f"That configuration was not loaded, nothing changed: {e}", "error")
+        if new:
+            ui.load_values(PAGE, new)
 
 # --- controls bar ------------------------------------------------------------
 b, _ = st.columns([3, 3])
@@ -133,10 +134,15 @@ ui.show_note(PAGE)
 snaps = lab.snapshot_epochs()
 play = None
 if not ui.is_running(PAGE) and len(snaps) > 1:
+    # the slider follows the newest epoch unless someone moved it back
+    if state.get("w.classifier.play") in (None, state.get("classifier.play_end")) \
+            or state["w.classifier.play"] not in snaps:
+        state["w.classifier.play"] = snaps[-1]
+    state["classifier.play_end"] = snaps[-1]
     play = st.select_slider("⏪ Playback: the network as it was at epoch", options=snaps,
-                            value=snaps[-1], key="w.classifier.play",
-                            help="Saved snapshots; drag to redraw the boundary, masks and "
-                                 "regions as they were.")
+                            key="w.classifier.play",
+                            help="Saved snapshots; drag to redraw the boundary, curves, masks "
+                                 "and regions as they were.")
     if play == snaps[-1]:
         play = None
 
@@ -238,4 +244,4 @@ draw_curves()
 draw_inside()
 if ui.is_running(PAGE):
     ui.live_loop(PAGE, lab.trainer, [(0, draw_numbers_and_boundary), (1.0, draw_curves),
-                                     (3.0, draw_inside)])
+                                     (3.0, draw_inside)], max_epochs=int(v["epochs"]))

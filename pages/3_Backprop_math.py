@@ -187,6 +187,7 @@ with tab_mistakes:
                                          curves["slip"], m.title, title="Training loss"),
                    key="mistake.runs")
     failed = [r["name"] for r in checks["slip"] if not r["passed"]]
-    st.error(f"With this slip the gradient check fails for {', '.join(failed)}.", icon="❌")
+    st.warning(f"With this slip the gradient check fails for {', '.join(failed)}: backprop "
+               "and finite differences disagree.", icon="❌")
 
 ui.sync_url(PAGE)

@@ -1,0 +1,91 @@
+import numpy as np
+import pytest
+
+from explorer import labs
+from explorer import params as P
+from explorer.datasets import load_digits_data
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits_data()
+
+
+def clf(**changes):
+    v = dict(P.defaults(P.CLASSIFIER), **changes)
+    return labs.ClassifierLab(labs.dataset_for(v), v)
+
+
+def test_training_hyperparameters_change_mid_run_without_losing_the_weights():
+    lab = clf()
+    lab.trainer.run(3)
+    w = lab.net.params["W1"].copy()
+    v = dict(lab.values, lr=0.1, opt="momentum", bs=8, l2=0.01, clip=2.0)
+    assert lab.configure(v) is False
+    assert np.array_equal(lab.net.params["W1"], w) and lab.epoch == 3
+    t = lab.trainer
+    assert (t.optimizer_name, t.opt.lr, t.batch_size, t.l2, t.clip) == ("momentum", 0.1, 8, 0.01, 2.0)
+    lab.trainer.run(1)
+    assert lab.epoch == 4
+
+
+@pytest.mark.parametrize("key,value", [("data", "xor"), ("seed", 5), ("h1", 3), ("layers", 3),
+                                       ("init", "xavier"), ("noise", 0.4)])
+def test_data_or_architecture_changes_ask_for_a_new_network(key, value):
+    lab = clf()
+    assert lab.configure(dict(lab.values, **{key: value})) is True
+
+
+def test_bad_learning_rate_is_refused_by_the_lab():
+    lab = clf()
+    with pytest.raises(ValueError, match="learning rate"):
+        labs.set_hyperparameters(lab.trainer, "adam", float("nan"), 32)
+
+
+def test_grid_confusion_and_snapshots_line_up():
+    lab = clf(data="blobs", classes=4, res=40)
+    lab.trainer.run(5)
+    xs, ys, probs, acts, masks = lab.grid(40)
+    assert probs.shape == (40, 40, 4) and np.allclose(probs.sum(-1), 1, atol=1e-5)
+    assert [a.shape[-1] for a in acts] == [16, 16] and masks[0].dtype == bool
+    cm = lab.confusion()
+    assert cm.shape == (4, 4) and cm.sum() == len(lab.ds.y_test)
+    assert lab.snapshot_epochs() == [0, 1, 2, 3, 4, 5]
+    p0 = lab.params_at(0)
+    assert not np.array_equal(p0["W1"], lab.net.params["W1"])
+    # the network at epoch 0 is the freshly initialised one
+    fresh = clf(data="blobs", classes=4, res=40)
+    assert np.array_equal(p0["W1"], fresh.net.params["W1"])
+    assert lab.grid(40, epoch=0)[2].shape == probs.shape
+
+
+def test_points_layer_is_cached_and_shows_every_point():
+    lab = clf(n=100)
+    a = lab.points_layer(True)
+    assert lab.points_layer(True) is a
+    assert a.shape[2] == 4 and a[..., 3].any()
+    assert (lab.points_layer(False)[..., 3] > 0).sum() < (a[..., 3] > 0).sum()
+
+
+def test_dead_layers_are_reported():
+    lab = clf()
+    lab.net.params["b1"][:] = -1e3
+    lab.trainer.run(1)
+    assert lab.dead_layers()[0] == (1, 1.0)
+
+
+def test_autoencoder_lab_shows_reconstructions_codes_and_a_pca_reference(digits):
+    v = P.defaults(P.AUTOENCODER)
+    lab = labs.AutoencoderLab(digits, v)
+    X, Xhat, y = lab.grid_digits()
+    assert X.shape == Xhat.shape == (12, 64) and sorted(y[:10]) == list(range(10))
+    assert 0 < lab.pca_error() < 1
+    assert lab.codes_2d().shape == (len(digits.X_test), 2)
+    firing, dead = lab.firing()
+    assert firing.shape == (10, v["hidden"]) and dead.shape == (v["hidden"],)
+    steps = lab.interpolate(0, 1, 5)
+    assert steps.shape == (5, 64)
+    ends = lab.net.predict(digits.X_test[[0, 1]])
+    assert np.allclose(steps[[0, -1]], ends, atol=1e-5)
+    assert lab.configure(dict(v, lr=0.05, noise=0.1)) is False and lab.trainer.input_noise == 0.1
+    assert lab.configure(dict(v, hidden=8)) is True

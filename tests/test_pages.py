@@ -1,0 +1,286 @@
+"""One AppTest per page: the pages render, train, take every control, round-trip a
+link, and refuse bad input with a message while keeping what was there."""
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explorer import params as P
+from explorer.weights_io import save_weights
+
+TIMEOUT = 60
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def page(path, **query):
+    """Open ``path`` as a person would: the app's entry point, then that page with a link."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    if path != "app.py":
+        at.switch_page(path)
+    for k, v in query.items():
+        at.query_params[k] = str(v)
+    return at.run()
+
+
+def metric(at, label):
+    return next(m.value for m in at.metric if m.label.startswith(label))
+
+
+def no_errors(at):
+    assert not at.exception, [e.value for e in at.exception]
+    return True
+
+
+def clf_lab(at):
+    return at.session_state["classifier.lab"]
+
+
+# --- every page renders with its defaults -------------------------------------------
+@pytest.mark.parametrize("path", ["app.py", "pages/1_Classifier.py", "pages/2_Autoencoder.py",
+                                  "pages/3_Backprop_math.py"])
+def test_each_page_renders_its_defaults_without_exception(path):
+    at = page(path)
+    assert no_errors(at) and not at.error
+    assert at.title, "every page has a title"
+
+
+# --- classifier -----------------------------------------------------------------------
+def test_classifier_step_trains_one_epoch_and_lowers_the_loss():
+    at = page("pages/1_Classifier.py", data="moons", seed=1)
+    loss0 = float(metric(at, "Train loss"))
+    for _ in range(5):
+        at.button(key="classifier.btn_step").click().run()
+    assert metric(at, "Epoch") == "5"
+    assert float(metric(at, "Train loss")) < loss0
+    assert no_errors(at)
+
+
+def test_classifier_train_runs_to_the_epoch_cap_then_pauses_with_a_note():
+    at = page("pages/1_Classifier.py", epochs=30, data="xor")
+    at.button(key="classifier.btn_train").click().run()
+    assert no_errors(at)
+    assert clf_lab(at).epoch == 30
+    assert not at.session_state["classifier.running"]
+    assert any("Paused after 30 epochs" in i.value for i in at.info)
+    assert at.button(key="classifier.btn_train").label.endswith("Train")
+
+
+def test_training_changes_the_charts():
+    at = page("pages/1_Classifier.py")
+    before = [c.proto.spec for c in at.get("plotly_chart")]
+    at.button(key="classifier.btn_step").click().run()
+    after = [c.proto.spec for c in at.get("plotly_chart")]
+    assert len(before) == len(after) >= 6
+    assert sum(a != b for a, b in zip(before, after)) >= 5
+
+
+def test_playback_slider_redraws_an_earlier_epoch():
+    at = page("pages/1_Classifier.py", epochs=6)
+    at.button(key="classifier.btn_train").click().run()
+    slider = at.select_slider(key="w.classifier.play")
+    assert slider.options[0] == "0" and slider.options[-1] == "6"
+    at = slider.set_value(0).run()
+    assert metric(at, "Epoch") == "0 of 6"
+    assert no_errors(at)
+
+
+def test_every_classifier_control_can_be_changed():
+    at = page("pages/1_Classifier.py")
+    changes = {"data": "spirals", "classes": 4, "n": 200, "noise": 0.3, "test": 0.4, "seed": 7,
+               "layers": 3, "h1": 8, "h2": 12, "h3": 5, "init": "xavier", "opt": "momentum",
+               "lr": 0.1, "bs": 64, "l2": 0.01, "clip": 1.0, "epochs": 50, "show_test": False,
+               "discrete": True, "res": 60}
+    for key, value in changes.items():
+        at = _set(at, f"w.classifier.{key}", value).run()
+        assert no_errors(at), key
+    assert at.session_state["classifier.values"] == {**P.defaults(P.CLASSIFIER), **changes}
+    assert clf_lab(at).net.sizes == [2, 8, 12, 5, 4]
+    at.button(key="classifier.btn_step").click().run()
+    assert no_errors(at)
+
+
+def _set(at, key, value):
+    for kind in ("selectbox", "slider", "select_slider", "toggle"):
+        for w in getattr(at, kind):
+            if w.key == key:
+                w.set_value(value)
+                return at
+    raise AssertionError(f"no widget {key}")
+
+
+def test_classifier_link_round_trips_every_control():
+    vals = dict(P.defaults(P.CLASSIFIER), data="blobs", classes=5, seed=42, lr=0.003, layers=1,
+                h1=20, opt="sgd", show_test=False)
+    at = page("pages/1_Classifier.py", **P.to_query(P.CLASSIFIER, vals))
+    assert no_errors(at) and not at.warning
+    assert at.session_state["classifier.values"] == vals
+    assert dict(at.query_params) == P.to_query(P.CLASSIFIER, vals)   # the address bar
+    # same link, same seed: the same network
+    again = page("pages/1_Classifier.py", **P.to_query(P.CLASSIFIER, vals))
+    a, b = clf_lab(at).net.params, clf_lab(again).net.params
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_bad_link_values_are_clamped_with_a_visible_note():
+    at = page("pages/1_Classifier.py", n=99999, lr="lots", layers=-3, evil="1", data="mnist")
+    assert no_errors(at)
+    note = at.warning[0].value
+    for part in ("n=99999", "lr='lots'", "layers=-3", "unknown parameter 'evil'", "data='mnist'"):
+        assert part in note
+    vals = at.session_state["classifier.values"]
+    assert vals["n"] == 2000 and vals["lr"] == 0.01 and vals["layers"] == 1 and vals["data"] == "moons"
+
+
+def test_divergence_stops_at_the_first_bad_step_and_the_page_keeps_working():
+    at = page("pages/1_Classifier.py", data="spirals", lr=10, opt="momentum", epochs=200)
+    at.button(key="classifier.btn_train").click().run()
+    assert no_errors(at)
+    msg = at.error[0].value
+    assert "diverged" in msg and "learning rate" in msg
+    lab = clf_lab(at)
+    assert lab.trainer.diverged is not None and lab.epoch < 200
+    assert all(np.isfinite(p).all() for p in lab.net.params.values())
+    at = _set(at, "w.classifier.lr", 0.01).run()           # a new lr rebuilds nothing...
+    at.button(key="classifier.btn_reset").click().run()    # ...Reset starts afresh
+    at.button(key="classifier.btn_step").click().run()
+    assert no_errors(at) and clf_lab(at).epoch == 1 and clf_lab(at).trainer.diverged is None
+
+
+GOOD_CSV = "x1,x2,label\n" + "\n".join(f"{np.cos(i)},{np.sin(i)},{'a' if i % 2 else 'b'}"
+                                       for i in range(60))
+
+
+def upload_csv(at, content, name="points.csv"):
+    at.file_uploader(key="w.csv_upload").set_value((name, content, "text/csv"))
+    return at.run()
+
+
+def test_uploaded_csv_becomes_the_dataset():
+    at = page("pages/1_Classifier.py", data="csv")
+    at = upload_csv(at, GOOD_CSV.encode())
+    assert no_errors(at) and not at.error
+    lab = clf_lab(at)
+    assert lab.ds.n_classes == 2 and len(lab.ds.X_train) + len(lab.ds.X_test) == 60
+    assert lab.class_names == ["a", "b"]
+
+
+@pytest.mark.parametrize("content,expect", [
+    (b"\xff\xfe\x00bad", "UTF-8"),
+    (b"a,b,c\n1,2,0\n", "x1,x2,label"),
+    ("x1,x2,label\n" + "1,2,0\n" * 30 + "one,2,1\n" + "1,2,1\n" * 30, "line 32"),
+    ("x1,x2,label\n" + "nan,2,0\n" * 40, "NaN"),
+    ("x1,x2,label\n" + "1,2,0\n" * 40, "class"),
+    (b"x" * 1_000_001, "limit is 1,000,000 bytes"),
+], ids=["not-utf8", "no-header", "not-a-number", "nan", "one-class", "too-big"])
+def test_bad_csv_is_refused_with_a_message_and_the_previous_data_stays(content, expect):
+    at = page("pages/1_Classifier.py", data="csv")
+    at = upload_csv(at, GOOD_CSV.encode())
+    ds_before = clf_lab(at).ds
+    at = upload_csv(at, content.encode() if isinstance(content, str) else content, "bad.csv")
+    assert no_errors(at)
+    assert expect.lower() in at.error[0].value.lower(), at.error[0].value
+    assert clf_lab(at).ds.X_train.tolist() == ds_before.X_train.tolist()
+
+
+def test_weights_download_and_upload_round_trip():
+    at = page("pages/1_Classifier.py", seed=3)
+    for _ in range(3):
+        at.button(key="classifier.btn_step").click().run()
+    trained = {k: v.copy() for k, v in clf_lab(at).net.params.items()}
+    blob = save_weights(trained, {"page": "classifier"})
+    at.button(key="classifier.btn_reset").click().run()
+    assert not np.array_equal(clf_lab(at).net.params["W1"], trained["W1"]) or clf_lab(at).epoch == 0
+    at.file_uploader(key="w.classifier.npz").set_value(("w.npz", blob, "application/octet-stream"))
+    at.run()
+    assert no_errors(at) and at.success
+    assert all(np.array_equal(clf_lab(at).net.params[k], trained[k]) for k in trained)
+
+
+def _pickled_npz():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        arr = io.BytesIO()
+        np.save(arr, np.array([{"evil": 1}], dtype=object), allow_pickle=True)
+        z.writestr("W1.npy", arr.getvalue())
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("blob,expect", [
+    (_pickled_npz(), "pickle"),
+    (save_weights({"W1": np.zeros((3, 3))}), "W1"),
+    (b"not a zip at all", "zip"),
+], ids=["pickled", "wrong-names", "not-a-zip"])
+def test_bad_weights_are_refused_and_the_network_is_unchanged(blob, expect):
+    at = page("pages/1_Classifier.py")
+    before = {k: v.copy() for k, v in clf_lab(at).net.params.items()}
+    at.file_uploader(key="w.classifier.npz").set_value(("w.npz", blob, "application/octet-stream"))
+    at.run()
+    assert no_errors(at)
+    assert expect.lower() in at.error[0].value.lower(), at.error[0].value
+    assert all(np.array_equal(clf_lab(at).net.params[k], before[k]) for k in before)
+
+
+def test_config_upload_applies_a_configuration_through_the_same_checks_as_a_link():
+    at = page("pages/1_Classifier.py")
+    cfg = b'{"data": "circles", "seed": 9, "lr": 500, "h1": 4}'
+    at.file_uploader(key="w.classifier.json").set_value(("c.json", cfg, "application/json"))
+    at.run()
+    at.run()
+    assert no_errors(at)
+    vals = at.session_state["classifier.values"]
+    assert vals["data"] == "circles" and vals["seed"] == 9 and vals["h1"] == 4
+    assert vals["lr"] == 10.0                                  # clamped, and said so
+    assert "lr=500" in at.success[0].value
+
+
+# --- autoencoder ------------------------------------------------------------------
+def test_autoencoder_trains_and_its_loss_falls():
+    at = page("pages/2_Autoencoder.py", epochs=8, seed=2)
+    loss0 = float(metric(at, "Test loss"))
+    at.button(key="autoencoder.btn_train").click().run()
+    assert no_errors(at)
+    assert metric(at, "Epoch") == "8"
+    assert float(metric(at, "Test loss")) < loss0
+
+
+def test_every_autoencoder_control_can_be_changed_and_links_round_trip():
+    at = page("pages/2_Autoencoder.py")
+    changes = {"hidden": 16, "opt": "sgd", "lr": 0.1, "bs": 128, "l2": 0.001, "epochs": 20,
+               "seed": 5, "noise": 0.2}
+    for key, value in changes.items():
+        at = _set(at, f"w.autoencoder.{key}", value).run()
+        assert no_errors(at), key
+    vals = {**P.defaults(P.AUTOENCODER), **changes}
+    assert at.session_state["autoencoder.values"] == vals
+    again = page("pages/2_Autoencoder.py", **P.to_query(P.AUTOENCODER, vals))
+    assert again.session_state["autoencoder.values"] == vals
+    at.button(key="autoencoder.btn_step").click().run()
+    assert no_errors(at) and metric(at, "Epoch") == "1"
+
+
+# --- backprop math ----------------------------------------------------------------
+def test_math_page_shows_a_passing_gradient_check_for_the_current_network():
+    at = page("pages/3_Backprop_math.py")
+    assert no_errors(at)
+    table = at.dataframe[0].value
+    assert list(table["array"]) == ["W1", "b1", "W2", "b2", "W3", "b3"]
+    assert (table["result"] == "✅ pass").all()
+    assert len(at.latex) >= 10
+
+
+@pytest.mark.parametrize("key", ["one_over_n", "dW2_h2", "W3_twice", "masks_in_front",
+                                 "summed_dxhat"])
+def test_math_page_shows_each_mistake_failing_the_check(key):
+    at = page("pages/3_Backprop_math.py", mistake=key)
+    assert no_errors(at)
+    assert "gradient check fails" in at.warning[0].value
+
+
+def test_math_page_autoencoder_derivation():
+    at = page("pages/3_Backprop_math.py", net="autoencoder", n=3)
+    assert no_errors(at)
+    table = at.dataframe[0].value
+    assert list(table["array"]) == ["W1", "b1", "W2", "b2"]

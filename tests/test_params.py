@@ -1,0 +1,65 @@
+import math
+
+from hypothesis import given, settings, strategies as st
+
+from explorer import limits
+from explorer import params as P
+
+
+def test_defaults_parse_back_to_themselves_for_every_page():
+    for spec in P.PAGES.values():
+        vals = P.defaults(spec)
+        assert P.parse(spec, P.to_query(spec, vals)) == (vals, [])
+
+
+def test_unknown_keys_are_dropped_with_a_note():
+    vals, notes = P.parse(P.CLASSIFIER, {"data": "xor", "__proto__": "x"})
+    assert vals["data"] == "xor" and notes == ["unknown parameter '__proto__' ignored"]
+
+
+def test_numbers_are_clamped_to_their_range_and_said_so():
+    vals, notes = P.parse(P.CLASSIFIER, {"n": "5", "h1": "1000", "lr": "1e9", "res": "-1"})
+    assert vals["n"] == limits.MIN_POINTS and vals["h1"] == limits.MAX_UNITS
+    assert vals["lr"] == 10.0 and vals["res"] == 20
+    assert len(notes) == 4 and all("outside" in n for n in notes)
+
+
+def test_garbage_falls_back_to_the_default_with_a_note():
+    vals, notes = P.parse(P.CLASSIFIER, {"n": "lots", "noise": "inf", "show_test": "maybe",
+                                         "opt": "rmsprop"})
+    d = P.defaults(P.CLASSIFIER)
+    assert all(vals[k] == d[k] for k in ("n", "noise", "show_test", "opt"))
+    assert len(notes) == 4
+
+
+def test_types_are_parsed_and_case_does_not_matter():
+    vals, notes = P.parse(P.CLASSIFIER, {"data": "SPIRALS", "show_test": "False", "h2": "7.0",
+                                         "l2": "0.5"})
+    assert (vals["data"], vals["show_test"], vals["h2"], vals["l2"]) == ("spirals", False, 7, 0.5)
+    assert notes == []
+    assert P.parse(P.MATH, {"mistake": "dw2_H2"})[0]["mistake"] == "dW2_h2"
+
+
+def test_a_repeated_key_uses_its_last_value_and_long_text_is_cut_in_notes():
+    vals, notes = P.parse(P.CLASSIFIER, {"seed": ["1", "2"], "data": "x" * 5000})
+    assert vals["seed"] == 2 and len(notes[0]) < 200
+
+
+def test_notes_are_capped():
+    _, notes = P.parse(P.CLASSIFIER, {f"k{i}": "1" for i in range(100)})
+    assert len(notes) == 13 and notes[-1].startswith("...")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(sorted(P.CLASSIFIER) + ["zz"]), st.text(max_size=30)))
+def test_any_query_gives_values_in_range(query):
+    vals, _ = P.parse(P.CLASSIFIER, query)
+    for k, p in P.CLASSIFIER.items():
+        v = vals[k]
+        if p.kind == "choice":
+            assert v in p.choices
+        elif p.kind == "bool":
+            assert isinstance(v, bool)
+        else:
+            assert p.lo <= v <= p.hi and math.isfinite(v)
+            assert isinstance(v, int) == (p.kind == "int")
