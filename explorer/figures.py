@@ -437,15 +437,16 @@ def matrix_figure(A, title=None, xlabel=None, ylabel=None, height=None, fmt=".3g
         A = A[:, None]
     m = float(np.nanmax(np.abs(A))) if A.size else 1.0
     m = m if m > 0 else 1.0
-    small = A.size <= 80
+    small = A.size <= 80 and A.shape[1] <= 8          # room for the numbers in the cells
     trace = dict(type="heatmap", z=A, zmin=-m, zmax=m, showscale=not small,
                  colorscale=[[0, "#0072B2"], [0.5, "#FFFFFF"], [1, "#D55E00"]],
                  hovertemplate="row %{y}, column %{x}: %{z:" + fmt + "}<extra></extra>")
     if small:
         trace.update(text=[[format(v, fmt) for v in row] for row in A], texttemplate="%{text}",
                      textfont=dict(size=12))
-    layout = dict(yaxis=dict(autorange="reversed", title=ylabel, showgrid=False),
-                  xaxis=dict(title=xlabel, showgrid=False, side="top"))
+    layout = dict(yaxis=dict(autorange="reversed", title=ylabel, showgrid=False, dtick=1),
+                  xaxis=dict(title=xlabel, showgrid=False, side="top",
+                             dtick=1 if A.shape[1] <= 16 else None))
     return figure([trace], layout, title, height or int(110 + 26 * min(A.shape[0], 24)))
 
 

@@ -1,0 +1,134 @@
+"""The app in a real browser: every page opens cleanly, Train moves the charts and
+the epoch counter, Pause stops them, and a shareable link restores the controls in
+another browser context. Screenshots of each page land in tests/e2e/artifacts/."""
+import re
+import time
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+PAGES = {"home": "", "classifier": "Classifier", "autoencoder": "Autoencoder",
+         "math": "Backprop_math"}
+
+
+def wait_idle(page, timeout=45_000):
+    """Wait until the page has content, its script has finished and the status widget is gone."""
+    page.wait_for_selector("h1", timeout=timeout)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
+                           timeout=timeout)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout)
+
+
+def assert_clean(page):
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+
+
+def epoch(page):
+    text = page.locator('[data-testid="stMetricValue"]').first.inner_text()
+    return int(re.match(r"\d+", text).group())
+
+
+def choose(page, label, option):
+    """Pick ``option`` in the sidebar selectbox labelled ``label``, as a person would."""
+    box = page.get_by_role("combobox", name=label)
+    box.scroll_into_view_if_needed()
+    box.click()
+    box.fill(option)                     # the list filters as you type
+    page.get_by_role("option", name=option, exact=True).click()
+    page.wait_for_function("([l, o]) => document.querySelector(`input[aria-label=\"${l}\"]`)"
+                           ".value === o", arg=[label, option])
+    wait_idle(page)
+
+
+def full_screenshot(page, path):
+    """The main area scrolls inside the app, so grow the window to the content first."""
+    height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": 1400, "height": min(max(height + 40, 900), 6000)})
+    time.sleep(0.5)
+    page.screenshot(path=str(path))
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_opens_without_errors_and_is_screenshotted(page, app_url, artifacts, name):
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{app_url}/{PAGES[name]}")
+    wait_idle(page)
+    assert_clean(page)
+    assert page.locator("h1").count() >= 1
+    page.wait_for_selector(".js-plotly-plot")          # the chart library loads lazily
+    charts = page.locator(".js-plotly-plot").count()
+    assert charts >= (1 if name == "home" else 3)
+    full_screenshot(page, artifacts / f"{name}.png")
+    assert not errors, errors
+
+
+def test_train_moves_the_charts_and_pause_stops_them(page, app_url, artifacts):
+    page.goto(f"{app_url}/Classifier?data=spirals&classes=3&epochs=2000")
+    wait_idle(page)
+    assert epoch(page) == 0
+    page.locator("button", has_text="Train").click()
+    # the boundary becomes a live image and the counter climbs
+    page.wait_for_selector('[data-testid="stImage"] img', timeout=10_000)
+    first = page.locator('[data-testid="stImage"] img').get_attribute("src")
+    deadline = time.time() + 15
+    while epoch(page) < 20 and time.time() < deadline:
+        time.sleep(0.2)
+    assert epoch(page) >= 20
+    time.sleep(1.0)
+    assert page.locator('[data-testid="stImage"] img').get_attribute("src") != first
+    page.screenshot(path=str(artifacts / "classifier-training.png"))
+    page.locator("button", has_text="Pause").click()
+    wait_idle(page)
+    stopped = epoch(page)
+    time.sleep(1.5)
+    assert epoch(page) == stopped, "training went on after Pause"
+    assert page.locator("button", has_text="Train").count() == 1
+    # paused: the interactive boundary is back, and playback is offered
+    assert page.locator('[data-testid="stImage"]').count() == 0
+    assert page.get_by_text("Playback").count() >= 1
+    assert_clean(page)
+
+
+def test_autoencoder_trains_in_the_browser(page, app_url):
+    page.goto(f"{app_url}/Autoencoder?epochs=15")
+    wait_idle(page)
+    page.locator("button", has_text="Train").click()
+    deadline = time.time() + 30
+    while epoch(page) < 15 and time.time() < deadline:
+        time.sleep(0.3)
+    wait_idle(page)
+    assert epoch(page) == 15
+    assert page.get_by_text("Paused after 15 epochs").count() == 1
+    assert_clean(page)
+
+
+def test_a_shareable_link_restores_the_controls_in_another_browser(browser, page, app_url):
+    page.goto(f"{app_url}/Classifier")
+    wait_idle(page)
+    # change controls the way a teacher would
+    choose(page, "Dataset", "spirals")
+    choose(page, "Optimizer", "SGD + momentum")
+    link = page.url
+    assert "data=spirals" in link and "opt=momentum" in link
+    other = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        student = other.new_page()
+        student.goto(link)
+        wait_idle(student)
+        assert_clean(student)
+        assert student.get_by_role("combobox", name="Dataset").input_value() == "spirals"
+        assert student.get_by_role("combobox", name="Optimizer").input_value() == "SGD + momentum"
+        assert student.url.split("?", 1)[1] == link.split("?", 1)[1]
+    finally:
+        other.close()
+
+
+def test_a_bad_link_is_explained_not_crashed(page, app_url):
+    page.goto(f"{app_url}/Classifier?n=99999&lr=banana&zzz=1")
+    wait_idle(page)
+    assert_clean(page)
+    note = page.locator('[data-testid="stAlertContentWarning"]').first.inner_text()
+    assert "n=99999" in note and "banana" in note and "zzz" in note
