@@ -1,12 +1,25 @@
 """The app in a real browser: every page opens cleanly, Train moves the charts and
 the epoch counter, Pause stops them, and a shareable link restores the controls in
 another browser context. Screenshots of each page land in tests/e2e/artifacts/."""
+import os
+import pathlib
 import re
+import shutil
 import time
 
 import pytest
 
 pytestmark = pytest.mark.e2e
+
+DOCS = pathlib.Path(__file__).resolve().parents[2] / "docs"
+
+
+def keep(path, name):
+    """With UPDATE_DOCS=1, also store a screenshot as docs/<name> for the README."""
+    if os.environ.get("UPDATE_DOCS"):
+        DOCS.mkdir(exist_ok=True)
+        shutil.copy(path, DOCS / name)
+
 
 PAGES = {"home": "", "classifier": "Classifier", "autoencoder": "Autoencoder",
          "math": "Backprop_math"}
@@ -62,6 +75,8 @@ def test_every_page_opens_without_errors_and_is_screenshotted(page, app_url, art
     charts = page.locator(".js-plotly-plot").count()
     assert charts >= (1 if name == "home" else 3)
     full_screenshot(page, artifacts / f"{name}.png")
+    if name != "classifier":            # the README shows the classifier after training
+        keep(artifacts / f"{name}.png", f"{name}.png")
     assert not errors, errors
 
 
@@ -80,6 +95,7 @@ def test_train_moves_the_charts_and_pause_stops_them(page, app_url, artifacts):
     time.sleep(1.0)
     assert page.locator('[data-testid="stImage"] img').get_attribute("src") != first
     page.screenshot(path=str(artifacts / "classifier-training.png"))
+    keep(artifacts / "classifier-training.png", "classifier-training.png")
     page.locator("button", has_text="Pause").click()
     wait_idle(page)
     stopped = epoch(page)
@@ -90,6 +106,9 @@ def test_train_moves_the_charts_and_pause_stops_them(page, app_url, artifacts):
     assert page.locator('[data-testid="stImage"]').count() == 0
     assert page.get_by_text("Playback").count() >= 1
     assert_clean(page)
+    page.wait_for_selector(".js-plotly-plot")
+    full_screenshot(page, artifacts / "classifier-trained.png")
+    keep(artifacts / "classifier-trained.png", "classifier.png")
 
 
 def test_autoencoder_trains_in_the_browser(page, app_url):
