@@ -51,12 +51,13 @@ if ROOT not in sys.path:
 import sklearn  # noqa: E402
 from sklearn.datasets import load_digits, make_moons  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
 
 from explorer import MLP, Trainer  # noqa: E402
-from explorer.diagnostics import pca_reconstruction_error  # noqa: E402
 from explorer.network import init_params  # noqa: E402
+from explorer.datasets import load_digits_data  # noqa: E402
+from explorer.labs import AutoencoderLab  # noqa: E402
+from explorer.params import AUTOENCODER as AE_PARAMS, defaults as params_defaults  # noqa: E402
 
 try:
     import torch  # noqa: E402
@@ -397,6 +398,36 @@ def bench_fwdbwd(quick):
     return rows
 
 
+def ae_quality(ds, seed, budget):
+    """Test error of the app's DEFAULT autoencoder after ``budget`` seconds, vs PCA.
+
+    Built exactly as the Autoencoder page builds it: an AutoencoderLab with the
+    AUTOENCODER defaults (so its initialisation, optimizer, learning rate and
+    batch size, float32) on the app's digits split; only the seed varies.
+    """
+    values = {**params_defaults(AE_PARAMS), "seed": seed}
+    lab = AutoencoderLab(ds, values)
+    net, tr = lab.net, lab.trainer
+    Xtr, Xte = tr.X, tr.X_test
+    t0 = time.perf_counter()
+    done = tr.run(10 ** 9, time_budget=budget)
+    elapsed = time.perf_counter() - t0
+    h = tr.history
+    dead_px = lab.dead_pixels()
+    err = float(net.loss(Xte, Xte))
+    pca = lab.pca_error()
+    return {"seed": seed, "budget_s": budget, "elapsed_s": elapsed, "epochs": done,
+            "explorer_test_err": err, "pca32_test_err": pca, "ratio": err / pca,
+            "test_err_at_epoch_50": h["test_loss"][min(50, done)],
+            "test_err_at_epoch_100": h["test_loss"][min(100, done)],
+            "start_test_err": h["test_loss"][0],
+            "dead_code_units": h["dead_frac"][-1][0], "dead_output_pixels": h["dead_outputs"][-1],
+            "test_err_from_dead_pixels": float((Xte[:, dead_px] ** 2).sum(axis=1).mean()),
+            "train_n": len(Xtr), "test_n": len(Xte), "hidden": values["hidden"],
+            "opt": values["opt"], "lr": values["lr"], "bs": values["bs"],
+            "dtype": net.dtype.name}
+
+
 def bench_quality(quick):
     seeds = (0,) if quick else (0, 1, 2)
     epochs = 200
@@ -418,26 +449,12 @@ def bench_quality(quick):
         acc_s = float((sk.predict(Xte) == yte).mean())
         clf.append({"seed": seed, "explorer_acc": acc_e, "sklearn_acc": acc_s,
                     "explorer_s": te, "sklearn_s": ts, "sklearn_epochs": sk.n_iter_})
-    Xd = digits()
-    Xtr, Xte = train_test_split(Xd, test_size=0.2, random_state=0)
     budget = 3.0 if quick else 10.0
-    net = MLP(AE_SIZES, "relu", seed=0, dtype=np.float32)
-    tr = Trainer(net, Xtr, Xtr, X_test=Xte, y_test=Xte, optimizer="adam", lr=0.01,
-                 batch_size=64, seed=0)
-    t0 = time.perf_counter()
-    done = tr.run(10 ** 9, time_budget=budget)
-    elapsed = time.perf_counter() - t0
-    h = tr.history
-    _, cache = net.forward(Xte.astype(np.float32))
-    dead_px = ~cache["masks"][-1].any(axis=0)
-    ae = {"budget_s": budget, "elapsed_s": elapsed, "epochs": done,
-          "explorer_test_err": float(net.loss(Xte, Xte)),
-          "test_err_at_epoch_100": h["test_loss"][min(100, done)],
-          "dead_code_units": h["dead_frac"][-1][0], "dead_output_pixels": h["dead_outputs"][-1],
-          "test_err_from_dead_pixels": float((Xte[:, dead_px] ** 2).sum(axis=1).mean()),
-          "pca32_test_err": pca_reconstruction_error(Xtr, Xte, 32),
-          "train_n": len(Xtr), "test_n": len(Xte), "lr": 0.01, "dtype": "float32"}
-    ae["ratio"] = ae["explorer_test_err"] / ae["pca32_test_err"]
+    ds = load_digits_data(test_ratio=0.25, seed=0)      # the app's split (ui.cached_digits)
+    runs = [ae_quality(ds, seed, budget) for seed in seeds]
+    ae = dict(runs[0])                                   # seed 0: the app's default
+    ae["seeds"] = runs
+    ae["ratio_worst"] = max(r["ratio"] for r in runs)
     return {"clf": clf, "clf_epochs": epochs,
             "clf_explorer_mean": float(np.mean([r["explorer_acc"] for r in clf])),
             "clf_sklearn_mean": float(np.mean([r["sklearn_acc"] for r in clf])),
@@ -536,8 +553,9 @@ def targets(res):
             "explorer - sklearn", q["clf_explorer_mean"] - q["clf_sklearn_mean"], ">= 0",
             q["clf_explorer_mean"] >= q["clf_sklearn_mean"])
         a = q["ae"]
-        add(f"AE test error after {a['budget_s']:g} s / PCA-32", a["ratio"], "<= 1.25",
-            a["ratio"] <= 1.25)
+        add(f"AE (app default) test error after {a['budget_s']:g} s / PCA-{a['hidden']}, "
+            f"worst of {len(a['seeds'])} seeds", a["ratio_worst"], "<= 1.25",
+            a["ratio_worst"] <= 1.25)
     return t
 
 
@@ -588,20 +606,24 @@ def print_report(res):
                   f"{u['plain_f64']:>10.1f}{r['ratio']['f64']:>7.2f}")
     if "quality" in res:
         q = res["quality"]
-        print(f"\n## Quality at equal work")
+        print("\n## Quality at equal work")
         for r in q["clf"]:
             print(f"  clf seed {r['seed']}: test acc explorer {r['explorer_acc']:.4f} "
                   f"({r['explorer_s']:.2f} s)  sklearn {r['sklearn_acc']:.4f} "
                   f"({r['sklearn_s']:.2f} s, {r['sklearn_epochs']} epochs)")
         print(f"  clf mean: explorer {q['clf_explorer_mean']:.4f}  sklearn {q['clf_sklearn_mean']:.4f}")
         a = q["ae"]
-        print(f"  AE (Adam lr {a['lr']}, batch 64, {a['dtype']}): {a['epochs']} epochs in "
-              f"{a['elapsed_s']:.1f} s: test error {a['explorer_test_err']:.3f} vs PCA-32 "
-              f"{a['pca32_test_err']:.3f} (ratio {a['ratio']:.3f}); at epoch 100 it was "
-              f"{a['test_err_at_epoch_100']:.3f}")
-        print(f"      dead code units {a['dead_code_units']:.0%}, dead output pixels "
-              f"{a['dead_output_pixels']} of 64 (their error alone: "
-              f"{a['test_err_from_dead_pixels']:.3f})")
+        print(f"  AE, the app's default ({a['opt']} lr {a['lr']:g}, batch {a['bs']}, code "
+              f"{a['hidden']}, {a['dtype']}, {a['train_n']}/{a['test_n']} digits), "
+              f"{a['budget_s']:g} s each:")
+        for r in a["seeds"]:
+            print(f"    seed {r['seed']}: {r['epochs']} epochs: test error {r['explorer_test_err']:.3f} "
+                  f"vs PCA-{r['hidden']} {r['pca32_test_err']:.3f} (ratio {r['ratio']:.3f}); "
+                  f"epoch 0/50/100: {r['start_test_err']:.2f}/{r['test_err_at_epoch_50']:.3f}/"
+                  f"{r['test_err_at_epoch_100']:.3f}")
+            print(f"      dead code units {r['dead_code_units']:.0%}, dead output pixels "
+                  f"{r['dead_output_pixels']} of 64 (their error alone: "
+                  f"{r['test_err_from_dead_pixels']:.3f})")
     if "live" in res:
         print("\n## Live frames")
         for k, v in res["live"].items() if isinstance(res["live"], dict) else []:

@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .raster import (DIVERGING, ERROR_MAP, CLASS_COLORS, colormap, hex_to_rgb, png_data_uri,
-                     points_layer, probability_image, tile, upscale)
+                     points_layer, probability_image, tile)
 
 LAYER_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9"]
 FONT = dict(size=15)

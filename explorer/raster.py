@@ -54,11 +54,6 @@ def png_data_uri(rgb, level=6):
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def upscale(img, k):
-    """Repeat every pixel of an image ``k`` times in both directions (crisp pixels)."""
-    return np.repeat(np.repeat(img, k, axis=0), k, axis=1)
-
-
 def tile(images, cols, gap=1, fill=255):
     """Lay out images (n, h, w, 3) in a grid with ``cols`` columns and a ``gap``."""
     n, h, w, c = images.shape

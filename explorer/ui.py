@@ -7,6 +7,8 @@ prefixed by the page name. Controls keep their values in ``"<page>.values"`` (a
 plain dict) rather than only in widget keys, because Streamlit forgets the
 state of widgets that are not on the current page.
 """
+import base64
+import io
 import time
 
 import numpy as np
@@ -234,6 +236,18 @@ def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,
         spare = 1.0 / FPS - (time.monotonic() - t_frame)
         if spare > 0:
             time.sleep(spare)
+
+
+def jpeg_uri(rgb, quality=85):
+    """An RGB image (h, w, 3) uint8 as a JPEG data URI, for live frames.
+
+    A data URI travels inside the frame's message: Streamlit's media store would
+    otherwise keep every frame of a long run in memory until the run ends.
+    """
+    from PIL import Image      # ships with streamlit
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "JPEG", quality=quality)
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def chart_config(frame):

@@ -195,8 +195,7 @@ def draw_numbers_and_boundary(frame=0):
     xs, ys, probs, _, _ = lab.grid(v["res"], play)
     dots = lab.points_layer(v["show_test"])
     if frame:
-        boundary_ph.image(raster.boundary_rgb(probs, dots, v["discrete"]), width=440,
-                          output_format="JPEG")
+        boundary_ph.image(ui.jpeg_uri(raster.boundary_rgb(probs, dots, v["discrete"])), width=440)
     else:
         boundary_ph.plotly_chart(F.boundary_figure(
             xs, ys, probs, ds.X_train, ds.y_train, ds.X_test if v["show_test"] else None,

@@ -15,7 +15,10 @@ state = st.session_state
 st.title("🔢 Autoencoder: squeeze digits through a small code")
 st.caption("A 64 → H → 64 network with ReLU everywhere learns to reproduce 8x8 handwritten "
            "digits from a code of H numbers, by backprop on the squared error. The dotted "
-           "line is PCA with as many components: the best a *linear* code can do.")
+           "line is PCA with as many components: the best a *linear* code can do. The output "
+           "biases start at the average training digit and the decoder's weights start small, "
+           "so the untrained network draws the average digit and every inked pixel starts "
+           "alive. Try a learning rate of 0.03 to watch pixels die.")
 ui.show_url_notes(PAGE)
 
 sb = st.sidebar
