@@ -151,3 +151,22 @@ def test_a_bad_link_is_explained_not_crashed(page, app_url):
     assert_clean(page)
     note = page.locator('[data-testid="stAlertContentWarning"]').first.inner_text()
     assert "n=99999" in note and "banana" in note and "zzz" in note
+
+
+def test_leaving_the_page_stops_a_run(page, app_url):
+    page.goto(f"{app_url}/Classifier?epochs=2000")
+    wait_idle(page)
+    page.locator("button", has_text="Train").click()
+    page.wait_for_selector('[data-testid="stImage"] img', timeout=10_000)
+    page.locator('[data-testid="stSidebar"] a', has_text="Autoencoder").click()
+    page.wait_for_selector("h1:has-text('Autoencoder')")
+    wait_idle(page)
+    page.locator('[data-testid="stSidebar"] a', has_text="Classifier").click()
+    page.wait_for_selector("h1:has-text('Classifier')")
+    wait_idle(page)
+    assert page.locator("button", has_text="Train").count() == 1   # paused, not running
+    before = epoch(page)
+    assert before > 0                                                # it did train
+    time.sleep(1.5)
+    assert epoch(page) == before
+    assert_clean(page)

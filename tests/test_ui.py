@@ -1,0 +1,38 @@
+"""The Streamlit glue's pure parts: why a run stops, and the live frame encoding."""
+import base64
+import time
+
+import numpy as np
+
+from explorer import MLP, Trainer, limits, ui
+
+
+def _trainer():
+    X = np.random.default_rng(0).standard_normal((20, 2))
+    return Trainer(MLP([2, 4, 2], seed=0), X, (X[:, 0] > 0).astype(int))
+
+
+def test_a_run_stops_at_its_epoch_cap_its_time_cap_or_divergence():
+    t = _trainer()
+    now = time.monotonic()
+    assert ui._stop_reason(t, 0, now, 10, 60) is None
+    t.run(10)
+    kind, text = ui._stop_reason(t, 0, now, 10, 60)
+    assert kind == "info" and "10 epochs" in text
+    kind, text = ui._stop_reason(t, 10, now - limits.MAX_SECONDS_PER_RUN, 10,
+                                 limits.MAX_SECONDS_PER_RUN)
+    assert kind == "info" and f"{limits.MAX_SECONDS_PER_RUN} seconds" in text
+    t.diverged = {"message": "Training diverged: ..."}
+    assert ui._stop_reason(t, 10, now, 10, 60) == ("error", "Training diverged: ...")
+
+
+def test_live_frames_are_jpeg_data_uris():
+    rgb = np.zeros((30, 40, 3), np.uint8)
+    uri = ui.jpeg_uri(rgb)
+    assert uri.startswith("data:image/jpeg;base64,")
+    assert base64.b64decode(uri.split(",", 1)[1])[:2] == b"\xff\xd8"
+
+
+def test_live_charts_are_static_and_paused_ones_interactive():
+    assert ui.chart_config(3) == {"staticPlot": True}
+    assert ui.chart_config(0) is None
