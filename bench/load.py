@@ -120,16 +120,45 @@ def rss_mb(pids):
     return total / 1024
 
 
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids):
+    """User+system CPU seconds of ``pids`` and their descendants."""
+    total = 0
+    for root in pids:
+        for p in _tree(root):
+            try:
+                with open(f"/proc/{p}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+            except (OSError, IndexError, ValueError):
+                pass
+    return total / CLK
+
+
+def busy_seconds():
+    """CPU seconds the whole machine has spent busy (all cores), from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return (sum(v[:8]) - v[3] - v[4]) / CLK          # minus idle and iowait
+
+
 class RssSampler(threading.Thread):
+    """Every ``period`` s: server RSS (MB), and CPU seconds of the server, of this
+    client and of the whole machine (others running on the box skew latencies)."""
+
     def __init__(self, pids, period=0.2):
         super().__init__(daemon=True)
         self.pids, self.period = pids, period
-        self.samples = []              # (monotonic time, MB)
+        self.samples = []              # (monotonic time, MB, server cpu s, client cpu s, busy s)
         self._stop_event = threading.Event()
 
     def run(self):
         while not self._stop_event.is_set():
-            self.samples.append((time.monotonic(), rss_mb(self.pids)))
+            t = os.times()
+            self.samples.append((time.monotonic(), rss_mb(self.pids), cpu_seconds(self.pids),
+                                 t.user + t.system, busy_seconds()))
             self._stop_event.wait(self.period)
 
     def stop(self):
@@ -137,8 +166,20 @@ class RssSampler(threading.Thread):
         self.join(5)
 
     def peak(self, t0=None, t1=None):
-        vals = [m for t, m in self.samples if (t0 is None or t >= t0) and (t1 is None or t <= t1)]
+        vals = [x[1] for x in self.samples if (t0 is None or x[0] >= t0) and (t1 is None or x[0] <= t1)]
         return max(vals) if vals else None
+
+    def cpu(self, t0, t1):
+        """Cores' worth of CPU used by the server, this client and everything else."""
+        win = [x for x in self.samples if t0 <= x[0] <= t1]
+        if len(win) < 2:
+            return None
+        a, b = win[0], win[-1]
+        dt = b[0] - a[0]
+        server, client, busy = b[2] - a[2], b[3] - a[3], b[4] - a[4]
+        return {"cores": os.cpu_count(), "server": round(server / dt, 2),
+                "load_client": round(client / dt, 2),
+                "others": round(max(0.0, busy - server - client) / dt, 2)}
 
 
 # --- one session -----------------------------------------------------------------
@@ -184,7 +225,7 @@ class Session:
         self.train_label = None
         self.deltas = 0                # every delta received
         self.deltas_training = 0       # deltas between pressing Train and pressing Pause
-        self.epochs = []               # (t, epoch) of every "Epoch" metric while training
+        self.epochs = []               # (t, epoch) of every "Epoch" metric of the live run
         self.readings = []             # (index into self.epochs of the last Epoch before it,
                                        #  metric label, text) for the metrics in READINGS
         self.errors = []               # exception elements, error alerts, protocol problems
@@ -196,7 +237,8 @@ class Session:
         self.t_pause = self.t_paused = None
         self.stopped_by_app = False
         self.finished = 0              # script_finished messages
-        self._training = False
+        self._training = False         # from pressing Train to pressing Pause
+        self._recording = False        # from pressing Train until the Train button is back
 
     # what a browser tab would send
     def _rerun(self, trigger_id=None):
@@ -250,22 +292,24 @@ class Session:
                 self.errors.append(f"error alert: {el.alert.body[:200]}")
             elif etype == "button" and el.button.id.endswith("-" + TRAIN_KEY):
                 self.train_id, self.train_label = el.button.id, el.button.label
+                if "Train" in el.button.label:
+                    self._recording = False  # the run has ended: later frames are not live
                 if self.t_pause is not None and self.t_paused is None and "Train" in el.button.label:
                     self.t_paused = now
             elif etype == "slider" and el.slider.id.endswith("-" + SEED_KEY):
                 vals = list(el.slider.value)
                 if vals and int(vals[0]) != self.seed:
                     self.foreign.append(("seed slider", vals))
-            elif etype == "plotly_chart" and self._training:
+            elif etype == "plotly_chart" and self._recording:
                 curve = _train_loss_curve(el.plotly_chart.spec)
                 if curve is not None:
                     self.histories.append(curve)
-            elif etype == "metric" and self._training:
+            elif etype == "metric" and self._recording:
                 if el.metric.label == "Epoch":
                     ep = _metric_epoch(el.metric.body)
                     if ep is not None:
                         self.epochs.append((now, ep))
-                        if ep > 0 and self.t_first is None:
+                        if ep > 0 and self.t_first is None and self._training:
                             self.t_first = now
                 elif el.metric.label in READINGS and self.epochs:
                     self.readings.append((len(self.epochs) - 1, el.metric.label, el.metric.body))
@@ -295,7 +339,7 @@ class Session:
                     self.errors.append("page did not finish loading within 90 s")
                     return
                 self.t_loaded = time.monotonic()
-                self._training = True
+                self._training = self._recording = True
                 self.t_train = time.monotonic()
                 await ws.send(self._rerun(self.train_id))
                 n_finished = self.finished
@@ -409,7 +453,7 @@ async def _drop_and_settle(ws_url, sampler, wait):
     await asyncio.sleep(wait)
     await _probe(ws_url)
     await asyncio.sleep(2)
-    tail = [m for t, m in sampler.samples[-10:]]
+    tail = [x[1] for x in sampler.samples[-10:]]
     return statistics.median(tail)
 
 
@@ -484,6 +528,7 @@ def summarise(sessions, args, sampler, t0, t1, rss_before, rss_after):
         "rss_mb": {"before": round(rss_before, 1), "peak": round(peak, 1) if peak else None,
                    "after_close": round(rss_after, 1),
                    "growth": round(rss_after - rss_before, 1)},
+        "cpu_cores_used_during_load": sampler.cpu(t0, t1),
     }
     res["targets"] = {
         "every_session_ok": len(ok) == len(sessions),
@@ -527,6 +572,10 @@ def print_round(res, n):
     r = res["rss_mb"]
     print(f"  server RSS MB: before {r['before']}, peak {r['peak']}, after close "
           f"{r['after_close']} ({r['growth']:+.1f})")
+    c = res["cpu_cores_used_during_load"]
+    if c:
+        print(f"  CPU during the load (cores of {c['cores']}): server {c['server']}, this client "
+              f"{c['load_client']}, other processes {c['others']}")
     for k, v in res["targets"].items():
         print(f"  {'PASS' if v else 'FAIL'}  {k}")
 
@@ -541,10 +590,16 @@ def main():
                     help="seconds to wait after the sessions are dropped before reading RSS")
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                     help="extra environment for the server (diagnosis, e.g. MALLOC_ARENA_MAX=2)")
+    ap.add_argument("--watch", action="store_true",
+                    help="keep Streamlit's source file watcher on (off by default)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
     args = ap.parse_args()
 
     env = {"STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL": str(TTL)}
+    if not args.watch:
+        # no source watcher: an edit to explorer/ during a run (others work in this tree)
+        # makes Streamlit drop the modules while sessions import them (KeyError: 'explorer')
+        env["STREAMLIT_SERVER_FILE_WATCHER_TYPE"] = "none"
     env.update(kv.split("=", 1) for kv in args.env)
     log_copy = tempfile.NamedTemporaryFile(suffix=".log", delete=False).name
     os.environ["KEEP_SERVER_LOG"] = log_copy          # running_app copies the log here

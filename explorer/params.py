@@ -70,6 +70,8 @@ def _p(*args, **kw):
 
 
 KINDS = ("moons", "circles", "xor", "blobs", "spirals")
+# epochs per live frame (about 15 frames a second); None = as many as fit in the frame
+SPEEDS = {"slow": 1, "normal": 4, "fast": None}
 
 CLASSIFIER = dict([
     _p("data", "choice", "moons", choices=KINDS + ("csv",), label="dataset"),
@@ -88,6 +90,7 @@ CLASSIFIER = dict([
     _p("l2", "float", 0.0, 0.0, 1.0, label="L2"),
     _p("clip", "float", 0.0, 0.0, 100.0, label="gradient clipping (0 = off)"),
     _p("epochs", "int", 1000, 1, limits.MAX_EPOCHS_PER_RUN, label="epochs per run"),
+    _p("speed", "choice", "normal", choices=tuple(SPEEDS), label="speed"),
     _p("show_test", "bool", True, label="show test points"),
     _p("discrete", "bool", False, label="discretize"),
     _p("res", "int", 100, 20, limits.MAX_GRID, label="grid resolution"),
@@ -102,6 +105,7 @@ AUTOENCODER = dict([
     _p("bs", "int", 64, 1, limits.MAX_BATCH, label="batch size"),
     _p("l2", "float", 0.0, 0.0, 1.0, label="L2"),
     _p("epochs", "int", 200, 1, limits.MAX_EPOCHS_PER_RUN, label="epochs per run"),
+    _p("speed", "choice", "normal", choices=tuple(SPEEDS), label="speed"),
     _p("seed", "int", 0, 0, 1_000_000, label="seed"),
     _p("noise", "float", 0.0, 0.0, 1.0, label="input noise"),
 ])

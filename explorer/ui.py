@@ -193,7 +193,7 @@ def train_buttons(page, container, on_reset):
 
 
 def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,
-              max_seconds=limits.MAX_SECONDS_PER_RUN):
+              max_seconds=limits.MAX_SECONDS_PER_RUN, per_frame=None):
     """Train and redraw until paused, capped or diverged.
 
     Parameters
@@ -202,9 +202,12 @@ def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,
         ``draw(frame)`` is called when at least ``seconds`` have passed since its
         last call: 0 for what moves every frame (a cheap image and the numbers),
         longer for charts the browser has to rebuild.
+    per_frame : int or None
+        At most this many epochs per frame (the speed control: slow motion lets a
+        class watch the boundary form); None trains as long as the frame allows.
 
     Frames are paced to ``FPS``: a frame trains for whatever its drawing leaves of
-    the frame's time. Pressing Pause (or any control, or leaving the page) makes
+    the frame's time, and sleeps through what is left. Pressing Pause (or any control, or leaving the page) makes
     Streamlit stop this script at its next element and run the page again, so the
     loop needs no polling of its own; caps on epochs and seconds per press, and
     divergence, end it from here.
@@ -219,7 +222,8 @@ def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,
     while is_running(page):
         t_frame = time.monotonic()
         budget = max(0.005, 1.0 / FPS - draw_time)
-        trainer.run(epochs=max(0, max_epochs - (trainer.epoch - e0)), time_budget=budget)
+        left = max(0, max_epochs - (trainer.epoch - e0))
+        trainer.run(epochs=left if per_frame is None else min(left, per_frame), time_budget=budget)
         frame += 1
         t_draw = time.monotonic()
         for i, (period, draw) in enumerate(tiers):

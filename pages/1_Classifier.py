@@ -64,6 +64,10 @@ ui.control(PAGE, "bs", min_value=1, max_value=limits.MAX_BATCH,
 ui.control(PAGE, "l2", step=0.001, format="%.3f")
 ui.control(PAGE, "clip", step=0.5, help="Rescale the gradient when its norm is larger. 0 = off.")
 ui.control(PAGE, "epochs", step=10, help="How many epochs one press of Train runs at most.")
+ui.control(PAGE, "speed", format_func={"slow": "slow motion (15 epochs/s)",
+                                       "normal": "normal (60 epochs/s)",
+                                       "fast": "as fast as it goes"}.get,
+           help="Epochs per second while training; slow motion lets a class watch it happen.")
 
 sb.header("View")
 ui.control(PAGE, "show_test")
@@ -243,4 +247,5 @@ draw_curves()
 draw_inside()
 if ui.is_running(PAGE):
     ui.live_loop(PAGE, lab.trainer, [(0, draw_numbers_and_boundary), (1.0, draw_curves),
-                                     (3.0, draw_inside)], max_epochs=int(v["epochs"]))
+                                     (3.0, draw_inside)],
+                 max_epochs=int(v["epochs"]), per_frame=P.SPEEDS[v["speed"]])

@@ -36,6 +36,10 @@ ui.control(PAGE, "l2", step=0.001, format="%.3f")
 ui.control(PAGE, "noise", step=0.05, help="Gaussian noise added to the inputs while training "
            "(a denoising autoencoder); the target stays the clean digit.")
 ui.control(PAGE, "epochs", step=10, help="How many epochs one press of Train runs.")
+ui.control(PAGE, "speed", format_func={"slow": "slow motion (15 epochs/s)",
+                                       "normal": "normal (60 epochs/s)",
+                                       "fast": "as fast as it goes"}.get,
+           help="Epochs per second while training; slow motion lets a class watch it happen.")
 v = ui.values(PAGE)
 
 ds = ui.cached_digits()
@@ -150,4 +154,5 @@ draw_curves()
 draw_inside()
 if ui.is_running(PAGE):
     ui.live_loop(PAGE, lab.trainer, [(0.15, draw_numbers_and_digits), (1.0, draw_curves),
-                                     (3.0, draw_inside)], max_epochs=int(v["epochs"]))
+                                     (3.0, draw_inside)],
+                 max_epochs=int(v["epochs"]), per_frame=P.SPEEDS[v["speed"]])

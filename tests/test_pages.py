@@ -91,7 +91,8 @@ def test_every_classifier_control_can_be_changed():
     at = page("pages/1_Classifier.py")
     changes = {"data": "spirals", "classes": 4, "n": 200, "noise": 0.3, "test": 0.4, "seed": 7,
                "layers": 3, "h1": 8, "h2": 12, "h3": 5, "init": "xavier", "opt": "momentum",
-               "lr": 0.1, "bs": 64, "l2": 0.01, "clip": 1.0, "epochs": 50, "show_test": False,
+               "lr": 0.1, "bs": 64, "l2": 0.01, "clip": 1.0, "epochs": 50, "speed": "slow",
+               "show_test": False,
                "discrete": True, "res": 60}
     for key, value in changes.items():
         at = _set(at, f"w.classifier.{key}", value).run()
@@ -250,7 +251,7 @@ def test_autoencoder_trains_and_its_loss_falls():
 def test_every_autoencoder_control_can_be_changed_and_links_round_trip():
     at = page("pages/2_Autoencoder.py")
     changes = {"hidden": 16, "opt": "sgd", "lr": 0.1, "bs": 128, "l2": 0.001, "epochs": 20,
-               "seed": 5, "noise": 0.2}
+               "speed": "fast", "seed": 5, "noise": 0.2}
     for key, value in changes.items():
         at = _set(at, f"w.autoencoder.{key}", value).run()
         assert no_errors(at), key
