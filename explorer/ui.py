@@ -273,17 +273,44 @@ def _stop_reason(trainer, e0, t0, max_epochs, max_seconds):
     return None
 
 
-def download_buttons(container, net, config, stem):
-    """Download the trained weights (.npz, config inside) and the configuration (.json)."""
-    from .weights_io import config_to_json, save_weights
-    c1, c2 = container.columns(2)
-    c1.download_button("⬇ Weights (.npz)", save_weights(net.params, config), f"{stem}.npz",
-                       mime="application/octet-stream", key=f"{stem}.dl_npz", width="stretch",
-                       on_click="ignore")
-    c2.download_button("⬇ Config (.json)", config_to_json(config), f"{stem}.json",
-                       mime="application/json", key=f"{stem}.dl_json", width="stretch",
-                       on_click="ignore")
+def save_and_load(page, net, epoch):
+    """The sidebar's "Save or load": download weights and configuration, upload either.
 
-
-def history_epochs(h):
-    return np.asarray(h["epoch"])
+    Uploads are untrusted: weights go through :func:`explorer.weights_io.load_weights`
+    (no pickles, sizes checked before loading, names and shapes must match this
+    network) and a configuration through the same parser as a link. On any problem
+    the page says what was wrong and nothing changes.
+    """
+    from .weights_io import config_from_json, config_to_json, load_weights, save_weights
+    state, spec, vals = st.session_state, P.PAGES[page], values(page)
+    config = {"page": page, **P.to_query(spec, vals), "sizes": net.sizes, "epoch": epoch}
+    with st.sidebar.expander("💾 Save or load"):
+        c1, c2 = st.columns(2)
+        c1.download_button("⬇ Weights (.npz)", save_weights(net.params, config), f"{page}.npz",
+                           mime="application/octet-stream", key=f"{page}.dl_npz",
+                           width="stretch", on_click="ignore")
+        c2.download_button("⬇ Config (.json)", config_to_json(config), f"{page}.json",
+                           mime="application/json", key=f"{page}.dl_json", width="stretch",
+                           on_click="ignore")
+        wfile = st.file_uploader("Load weights (.npz)", type=["npz"], key=f"w.{page}.npz",
+                                 max_upload_size=limits.MAX_UPLOAD_BYTES // 1_000_000)
+        if wfile is not None and state.get(f"{page}.npz_id") != wfile.file_id:
+            state[f"{page}.npz_id"] = wfile.file_id
+            try:
+                net.set_params(load_weights(wfile.getvalue(), net.param_shapes())[0])
+                note(page, f"Loaded weights from {wfile.name[:60]}.", "success")
+            except ValueError as e:
+                note(page, f"Those weights were not loaded; the network is unchanged: {e}", "error")
+        cfile = st.file_uploader("Load configuration (.json)", type=["json"], key=f"w.{page}.json",
+                                 max_upload_size=1)
+        if cfile is not None and state.get(f"{page}.json_id") != cfile.file_id:
+            state[f"{page}.json_id"] = cfile.file_id
+            try:
+                cfg = config_from_json(cfile.getvalue())
+            except ValueError as e:
+                note(page, f"That configuration was not loaded; nothing changed: {e}", "error")
+                return
+            new, notes = P.parse(spec, {k: str(x) for k, x in cfg.items() if k in spec})
+            note(page, "Loaded the configuration" + (": " + "; ".join(notes) if notes else "."),
+                 "success")
+            load_values(page, new)

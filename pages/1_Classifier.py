@@ -5,7 +5,6 @@ import streamlit as st
 from explorer import figures as F
 from explorer import labs, limits, raster, ui
 from explorer.datasets import allowed_classes, make_dataset_from_points, parse_points_csv
-from explorer.weights_io import config_from_json, load_weights
 from explorer import params as P
 
 PAGE = "classifier"
@@ -100,35 +99,7 @@ if state.pop("classifier.step", False):
         ui.note(PAGE, lab.trainer.diverged["message"], "error")
 ui.sync_url(PAGE)
 
-# --- save and load -------------------------------------------------------------
-with sb.expander("💾 Save or load"):
-    ui.download_buttons(st, lab.net, {"page": PAGE, **P.to_query(P.CLASSIFIER, v),
-                                      "sizes": lab.net.sizes, "epoch": lab.epoch}, "classifier")
-    wfile = st.file_uploader("Load weights (.npz)", type=["npz"], key="w.classifier.npz",
-                             max_upload_size=2)
-    if wfile is not None and state.get("classifier.npz_id") != wfile.file_id:
-        state["classifier.npz_id"] = wfile.file_id
-        try:
-            loaded, _ = load_weights(wfile.getvalue(), lab.net.param_shapes())
-            lab.net.set_params(loaded)
-            ui.note(PAGE, f"Loaded weights from {wfile.name[:60]}.", "success")
-        except ValueError as e:
-            ui.note(PAGE, f"Those weights were not loaded, the network is unchanged: {e}", "error")
-    cfile = st.file_uploader("Load configuration (.json)", type=["json"], key="w.classifier.json",
-                             max_upload_size=1)
-    if cfile is not None and state.get("classifier.json_id") != cfile.file_id:
-        state["classifier.json_id"] = cfile.file_id
-        try:
-            cfg = config_from_json(cfile.getvalue())
-            new, notes = P.parse(P.CLASSIFIER, {k: str(x) for k, x in cfg.items()
-                                                if k in P.CLASSIFIER})
-            ui.note(PAGE, "Loaded the configuration" + (": " + "; ".join(notes) if notes else "."),
-                    "success")
-        except ValueError as e:
-            new = None
-            ui.note(PAGE, f"That configuration was not loaded, nothing changed: {e}", "error")
-        if new:
-            ui.load_values(PAGE, new)
+ui.save_and_load(PAGE, lab.net, lab.epoch)
 
 # --- controls bar ------------------------------------------------------------
 b, _ = st.columns([3, 3])

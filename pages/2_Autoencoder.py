@@ -5,7 +5,6 @@ import streamlit as st
 from explorer import figures as F
 from explorer import labs, limits, ui
 from explorer import params as P
-from explorer.weights_io import load_weights
 
 PAGE = "autoencoder"
 ui.setup("Autoencoder", "🔢")
@@ -51,18 +50,7 @@ if state.pop("autoencoder.step", False):
     lab.trainer.run(1)
 ui.sync_url(PAGE)
 
-with sb.expander("💾 Save or load"):
-    ui.download_buttons(st, lab.net, {"page": PAGE, **P.to_query(P.AUTOENCODER, v),
-                                      "sizes": lab.net.sizes, "epoch": lab.epoch}, "autoencoder")
-    wfile = st.file_uploader("Load weights (.npz)", type=["npz"], key="w.autoencoder.npz",
-                             max_upload_size=2)
-    if wfile is not None and state.get("autoencoder.npz_id") != wfile.file_id:
-        state["autoencoder.npz_id"] = wfile.file_id
-        try:
-            lab.net.set_params(load_weights(wfile.getvalue(), lab.net.param_shapes())[0])
-            ui.note(PAGE, f"Loaded weights from {wfile.name[:60]}.", "success")
-        except ValueError as e:
-            ui.note(PAGE, f"Those weights were not loaded, the network is unchanged: {e}", "error")
+ui.save_and_load(PAGE, lab.net, lab.epoch)
 
 b, _ = st.columns([3, 3])
 ui.train_buttons(PAGE, b, on_reset=lambda: state.pop("autoencoder.lab", None))

@@ -263,6 +263,23 @@ def test_every_autoencoder_control_can_be_changed_and_links_round_trip():
     assert no_errors(at) and metric(at, "Epoch") == "1"
 
 
+def test_autoencoder_weights_and_configuration_can_be_loaded():
+    at = page("pages/2_Autoencoder.py")
+    at.file_uploader(key="w.autoencoder.json").set_value(
+        ("c.json", b'{"hidden": 8, "lr": 0.003, "page": "autoencoder"}', "application/json"))
+    at.run()
+    at.run()
+    assert no_errors(at) and at.session_state["autoencoder.values"]["hidden"] == 8
+    lab = at.session_state["autoencoder.lab"]
+    assert lab.net.sizes == [64, 8, 64]
+    trained = {k: v + 0.5 for k, v in lab.net.params.items()}
+    at.file_uploader(key="w.autoencoder.npz").set_value(
+        ("w.npz", save_weights(trained), "application/octet-stream"))
+    at.run()
+    assert no_errors(at) and at.success
+    assert np.allclose(at.session_state["autoencoder.lab"].net.params["W1"], trained["W1"])
+
+
 # --- backprop math ----------------------------------------------------------------
 def test_math_page_shows_a_passing_gradient_check_for_the_current_network():
     at = page("pages/3_Backprop_math.py")
