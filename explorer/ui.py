@@ -78,7 +78,9 @@ def enter_page(page):
         state[f"{other}.running"] = False
     state["_page"] = page
     query = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
-    if query:
+    if query and page not in P.PAGES:     # the home page has no controls
+        st.query_params.clear()
+    elif query:
         vals, notes = P.parse(P.PAGES[page], query)
         state[f"{page}.values"] = vals
         state[f"{page}.url_notes"] = notes

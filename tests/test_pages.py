@@ -47,6 +47,11 @@ def test_each_page_renders_its_defaults_without_exception(path):
     assert at.title, "every page has a title"
 
 
+def test_home_ignores_a_link_with_parameters():
+    at = page("app.py", data="spirals", seed=3)
+    assert no_errors(at) and not at.error
+
+
 # --- classifier -----------------------------------------------------------------------
 def test_classifier_step_trains_one_epoch_and_lowers_the_loss():
     at = page("pages/1_Classifier.py", data="moons", seed=1)
