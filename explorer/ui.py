@@ -11,7 +11,6 @@ import base64
 import io
 import time
 
-import numpy as np
 import streamlit as st
 from threadpoolctl import threadpool_limits
 
@@ -208,8 +207,8 @@ def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,
         At most this many epochs per frame (the speed control: slow motion lets a
         class watch the boundary form); None trains as long as the frame allows.
 
-    Frames are paced to ``FPS``: a frame trains for whatever its drawing leaves of
-    the frame's time, and sleeps through what is left. Pressing Pause (or any control, or leaving the page) makes
+    Frames are paced to ``FPS`` at most: a frame trains for whatever its drawing
+    leaves of the frame's time, and sleeps through what is left. Pressing Pause (or any control, or leaving the page) makes
     Streamlit stop this script at its next element and run the page again, so the
     loop needs no polling of its own; caps on epochs and seconds per press, and
     divergence, end it from here.
@@ -223,7 +222,10 @@ def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,
     frame, draw_time = 0, 0.02
     while is_running(page):
         t_frame = time.monotonic()
-        budget = max(0.005, 1.0 / FPS - draw_time)
+        # drawing gets at most half of a frame: when a busy server (a class training at
+        # once) makes drawing slow, frames come less often instead of eating the CPU
+        period = max(1.0 / FPS, 2.0 * draw_time)
+        budget = max(0.005, period - draw_time)
         left = max(0, max_epochs - (trainer.epoch - e0))
         trainer.run(epochs=left if per_frame is None else min(left, per_frame), time_budget=budget)
         frame += 1
@@ -239,7 +241,7 @@ def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,
             note(page, reason[1], reason[0])
             state[f"{page}.run_started"] = None
             st.rerun()
-        spare = 1.0 / FPS - (time.monotonic() - t_frame)
+        spare = period - (time.monotonic() - t_frame)
         if spare > 0:
             time.sleep(spare)
 
@@ -254,6 +256,34 @@ def jpeg_uri(rgb, quality=85):
     buf = io.BytesIO()
     Image.fromarray(rgb).save(buf, "JPEG", quality=quality)
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def plot(placeholder, fig, frame=0):
+    """Draw a figure into a placeholder: interactive when paused, static in a live frame.
+
+    A live frame is stamped with its number: Streamlit refuses two identical
+    elements in one script run, and a long run can redraw a chart that did not
+    change (a confusion matrix at 100%).
+    """
+    if frame:
+        fig.layout.meta = frame
+    placeholder.plotly_chart(fig, config=chart_config(frame))
+
+
+def memo(name, owner, key, build):
+    """``build()``, or its last result if ``owner`` and ``key`` are the same as then.
+
+    Pressing Train reruns the page with nothing changed yet; the charts drawn a
+    moment ago are reused instead of rebuilt, so the first frame comes sooner.
+    Kept per session, one result per name.
+    """
+    slot = f"memo.{name}"
+    last = st.session_state.get(slot)
+    if last is not None and last[0] is owner and last[1] == key:
+        return last[2]
+    value = build()
+    st.session_state[slot] = (owner, key, value)
+    return value
 
 
 def chart_config(frame):
@@ -300,6 +330,8 @@ def save_and_load(page, net, epoch):
             state[f"{page}.npz_id"] = wfile.file_id
             try:
                 net.set_params(load_weights(wfile.getvalue(), net.param_shapes())[0])
+                for k in [k for k in state.keys() if str(k).startswith("memo.")]:
+                    del state[k]                  # charts of the old weights are stale
                 note(page, f"Loaded weights from {wfile.name[:60]}.", "success")
             except ValueError as e:
                 note(page, f"Those weights were not loaded; the network is unchanged: {e}", "error")

@@ -156,6 +156,14 @@ st.caption("One map per hidden unit: grey where it is off (ReLU outputs 0 and pa
 masks_ph = st.empty()
 
 
+LIVE_RES = 60      # grid points per side for a live frame (it is upscaled smoothly)
+
+
+def state_key():
+    """Everything a chart of this page depends on, to reuse charts that did not change."""
+    return lab.epoch, play, tuple(sorted(v.items()))
+
+
 def draw_numbers_and_boundary(frame=0):
     """Every frame: the numbers and the boundary (a plain image while training)."""
     h = lab.history()
@@ -167,25 +175,28 @@ def draw_numbers_and_boundary(frame=0):
         m2.metric("Train loss", f"{h['train_loss'][i]:.3f}")
         m3.metric("Train accuracy", f"{h['train_acc'][i]:.0%}")
         m4.metric("Test accuracy", f"{h['test_acc'][i]:.0%}")
-    xs, ys, probs, _, _ = lab.grid(v["res"], play)
     dots = lab.points_layer(v["show_test"])
     if frame:
+        probs = lab.grid(min(v["res"], LIVE_RES), play)[2]
         boundary_ph.image(ui.jpeg_uri(raster.boundary_rgb(probs, dots, v["discrete"])), width=440)
-    else:
-        boundary_ph.plotly_chart(F.boundary_figure(
-            xs, ys, probs, ds.X_train, ds.y_train, ds.X_test if v["show_test"] else None,
-            ds.y_test, v["discrete"], lab.class_names, height=500, dots=dots))
+        return
+
+    def build():
+        xs, ys, probs, _, _ = lab.grid(v["res"], play)
+        return F.boundary_figure(xs, ys, probs, ds.X_train, ds.y_train,
+                                 ds.X_test if v["show_test"] else None, ds.y_test,
+                                 v["discrete"], lab.class_names, height=500, dots=dots)
+    boundary_ph.plotly_chart(ui.memo("classifier.boundary", lab, state_key(), build))
 
 
 def draw_curves(frame=0):
     """Once a second while training: the curves over epochs."""
     h = lab.history()
     ep = h["epoch"]
-    cfg = ui.chart_config(frame)
-    history_ph.plotly_chart(F.history_figure(ep, h["train_loss"], h["test_loss"], h["train_acc"],
-                                             h["test_acc"], mark=play, height=300), config=cfg)
-    grad_ph.plotly_chart(F.gradient_figure(ep, h["grad_W"], h["grad_b"], h["update_ratio"],
-                                           mark=play), config=cfg)
+    ui.plot(history_ph, F.history_figure(ep, h["train_loss"], h["test_loss"], h["train_acc"],
+                                         h["test_acc"], mark=play, height=300), frame)
+    ui.plot(grad_ph, F.gradient_figure(ep, h["grad_W"], h["grad_b"], h["update_ratio"],
+                                       mark=play), frame)
     dead = lab.dead_layers()
     if dead:
         warn_ph.warning("⚠️ " + "; ".join(f"hidden layer {l} has {f:.0%} dead units"
@@ -196,21 +207,26 @@ def draw_curves(frame=0):
         warn_ph.empty()
 
 
-def draw_inside(frame=0):
-    """Every few seconds while training: dead units, confusion matrix, regions, masks."""
+def inside_figures():
+    """Dead units, confusion matrix, linear regions and ReLU masks, as figures."""
     h = lab.history()
-    cfg = ui.chart_config(frame)
-    dead_ph.plotly_chart(F.dead_units_figure(h["epoch"], h["dead_frac"], mark=play), config=cfg)
-    cm_ph.plotly_chart(F.confusion_figure(lab.confusion(play), lab.class_names, height=300),
-                       config=cfg)
     xs, ys, _, _, masks = lab.grid(v["res"], play)
     labels, n_regions = lab.regions(masks)
-    regions_ph.plotly_chart(F.regions_figure(xs, ys, labels, n_regions, ds.X_train, ds.y_train,
-                                             title=f"{n_regions} linear regions in view"),
-                            config=cfg)
     small = max(24, min(48, v["res"] // 2))
     _, _, _, sacts, smasks = lab.grid(small, play)
-    masks_ph.plotly_chart(F.unit_masks_figure(smasks, sacts, lab.params_at(play)), config=cfg)
+    return (F.dead_units_figure(h["epoch"], h["dead_frac"], mark=play),
+            F.confusion_figure(lab.confusion(play), lab.class_names, height=300),
+            F.regions_figure(xs, ys, labels, n_regions, ds.X_train, ds.y_train,
+                             title=f"{n_regions} linear regions in view"),
+            F.unit_masks_figure(smasks, sacts, lab.params_at(play)))
+
+
+def draw_inside(frame=0):
+    """Every few seconds while training: dead units, confusion matrix, regions, masks."""
+    figs = inside_figures() if frame else ui.memo("classifier.inside", lab, state_key(),
+                                                  inside_figures)
+    for ph, fig in zip((dead_ph, cm_ph, regions_ph, masks_ph), figs):
+        ui.plot(ph, fig, frame)
 
 
 draw_numbers_and_boundary()

@@ -103,38 +103,34 @@ def draw_numbers_and_digits(frame=0):
         m4.metric(f"PCA, {v['hidden']} components", f"{lab.pca_error():.2f}",
                   help="Test error of the best linear code of the same size.")
     X, Xhat, labels = lab.grid_digits()
-    grid_ph.plotly_chart(F.digits_grid_figure(X, Xhat, labels), config=ui.chart_config(frame))
+    ui.plot(grid_ph, F.digits_grid_figure(X, Xhat, labels), frame)
 
 
 def draw_curves(frame=0):
     """Once a second while training: loss and gradient norms over epochs."""
     h = lab.history()
-    cfg = ui.chart_config(frame)
-    history_ph.plotly_chart(F.history_figure(h["epoch"], h["train_loss"], h["test_loss"],
-                                             reference=lab.pca_error(),
-                                             reference_name=f"PCA, {v['hidden']} components"),
-                            config=cfg)
-    grad_ph.plotly_chart(F.gradient_figure(h["epoch"], h["grad_W"], h["grad_b"],
-                                           h["update_ratio"]), config=cfg)
+    ui.plot(history_ph, F.history_figure(h["epoch"], h["train_loss"], h["test_loss"],
+                                         reference=lab.pca_error(),
+                                         reference_name=f"PCA, {v['hidden']} components"), frame)
+    ui.plot(grad_ph, F.gradient_figure(h["epoch"], h["grad_W"], h["grad_b"], h["update_ratio"]),
+            frame)
 
 
 def draw_inside(frame=0):
     """Every few seconds while training: what the code and the weights look like."""
-    cfg = ui.chart_config(frame)
     firing, dead = lab.firing()
     firing_cap.caption("How often each code unit fires (ReLU on) for each digit. ✕ marks dead "
                        "units: off for every training image, so backprop never reaches their "
                        f"weights ({int(dead.sum())} of {len(dead)} now).")
-    firing_ph.plotly_chart(F.code_firing_figure(firing, dead), config=cfg)
-    deadpix_ph.plotly_chart(F.dead_pixels_figure(lab.dead_pixels(), ds.X_test.mean(0)), config=cfg)
-    enc_ph.plotly_chart(F.filters_figure(lab.net.params["W1"]), config=cfg)
-    dec_ph.plotly_chart(F.filters_figure(lab.net.params["W2"].T), config=cfg)
-    codes_ph.plotly_chart(F.codes_scatter_figure(lab.codes_2d(), ds.y_test), config=cfg)
+    ui.plot(firing_ph, F.code_firing_figure(firing, dead), frame)
+    ui.plot(deadpix_ph, F.dead_pixels_figure(lab.dead_pixels(), ds.X_test.mean(0)), frame)
+    ui.plot(enc_ph, F.filters_figure(lab.net.params["W1"]), frame)
+    ui.plot(dec_ph, F.filters_figure(lab.net.params["W2"].T), frame)
+    ui.plot(codes_ph, F.codes_scatter_figure(lab.codes_2d(), ds.y_test), frame)
     ia = int(np.flatnonzero(ds.y_test == da)[0])
     ib = int(np.flatnonzero(ds.y_test == db)[0])
-    interp_ph.plotly_chart(F.image_strip_figure(lab.interpolate(ia, ib, 8),
-                                                captions=[str(da)] + [""] * 6 + [str(db)]),
-                           config=cfg)
+    ui.plot(interp_ph, F.image_strip_figure(lab.interpolate(ia, ib, 8),
+                                            captions=[str(da)] + [""] * 6 + [str(db)]), frame)
 
 
 draw_numbers_and_digits()

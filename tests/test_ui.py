@@ -36,3 +36,20 @@ def test_live_frames_are_jpeg_data_uris():
 def test_live_charts_are_static_and_paused_ones_interactive():
     assert ui.chart_config(3) == {"staticPlot": True}
     assert ui.chart_config(0) is None
+
+
+def test_a_chart_redrawn_unchanged_in_one_live_run_does_not_collide():
+    from streamlit.testing.v1 import AppTest
+
+    def app():
+        import streamlit as st
+        from explorer import figures as F, ui
+        ph = st.empty()
+        fig = F.confusion_figure([[3, 1], [0, 4]])
+        for frame in (1, 2, 3):                      # the same chart three frames running
+            ui.plot(ph, fig, frame)
+        st.write("done")
+
+    at = AppTest.from_function(app).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.markdown[-1].value == "done"
