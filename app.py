@@ -31,8 +31,8 @@ with left:
     st.markdown(
         """
 Backpropagation is the chain rule, applied layer by layer from the loss back to
-every weight. This explorer trains small neural networks **in your browser tab,
-live**, with a NumPy implementation you can read, and shows what the derivation
+every weight. This explorer trains small neural networks **live, while you
+watch**, with a NumPy implementation you can read, and shows what the derivation
 says is happening inside: the deltas, the ReLU masks that switch gradients on and
 off, the gradient that reaches each layer, and the units that die.
 

@@ -60,6 +60,12 @@ def _epoch_marks(mark, axes=("",)):
                  line=dict(color="#333", width=2, dash="dot")) for a in axes]
 
 
+def _epoch_range(epochs):
+    """Before much training, show the first 10 epochs rather than a range around 0."""
+    last = float(np.max(epochs)) if len(epochs) else 0.0
+    return [0, 10] if last < 10 else None
+
+
 def _plane_axes(xs, ys):
     return dict(xaxis=dict(range=[float(xs[0]), float(xs[-1])], showgrid=False, zeroline=False,
                            title="x1", constrain="domain"),
@@ -129,8 +135,7 @@ def boundary_figure(xs, ys, probs, X_train, y_train, X_test=None, y_test=None,
     layout.update(images=[image_item(png_data_uri(shade), xs[0], xs[-1], ys[0], ys[-1]),
                           dict(image_item(png_data_uri(dots), xs[0], xs[-1], ys[0], ys[-1]),
                                layer="above")],
-                  uirevision="boundary", hovermode="closest",
-                  legend=dict(orientation="v", x=1.02, y=1, yanchor="top"))
+                  uirevision="boundary", hovermode="closest")
     return figure(data, layout, title, height)
 
 
@@ -143,7 +148,7 @@ def history_figure(epochs, train_loss, test_loss=None, train_acc=None, test_acc=
     """
     epochs = np.asarray(epochs)
     with_acc = train_acc is not None and np.isfinite(np.asarray(train_acc, float)).any()
-    doms = _panels(2 if with_acc else 1)
+    doms = _panels(2 if with_acc else 1, gap=0.16)
     blue, orange = CLASS_COLORS[0], CLASS_COLORS[1]
 
     def line(y, name, dash, axis, legend):
@@ -154,8 +159,8 @@ def history_figure(epochs, train_loss, test_loss=None, train_acc=None, test_acc=
     data = [line(train_loss, "train", "solid", "", True)]
     if test_loss is not None:
         data.append(line(test_loss, "test", "dash", "", True))
-    layout = dict(xaxis=dict(domain=doms[0], title="epoch"), yaxis=dict(title="loss"),
-                  uirevision="history")
+    layout = dict(xaxis=dict(domain=doms[0], title="epoch", range=_epoch_range(epochs)),
+                  yaxis=dict(title="loss"), uirevision="history")
     if reference is not None:
         data.append(dict(type="scatter", x=[epochs[0], max(epochs[-1], 1)], y=[reference] * 2,
                          mode="lines", name=reference_name, line=dict(color="#555", dash="dot", width=2)))
@@ -163,7 +168,8 @@ def history_figure(epochs, train_loss, test_loss=None, train_acc=None, test_acc=
         data.append(line(train_acc, "train", "solid", "2", False))
         if test_acc is not None:
             data.append(line(test_acc, "test", "dash", "2", False))
-        layout.update(xaxis2=dict(domain=doms[1], title="epoch", anchor="y2"),
+        layout.update(xaxis2=dict(domain=doms[1], title="epoch", anchor="y2",
+                                  range=_epoch_range(epochs)),
                       yaxis2=dict(range=[0, 1.02], tickformat=".0%", anchor="x2", title="accuracy"))
     layout["shapes"] = _epoch_marks(mark, ("", "2") if with_acc else ("",))
     return figure(data, layout, title, height)
@@ -205,12 +211,14 @@ def gradient_figure(epochs, grad_W, grad_b=None, update_ratio=None, title=None, 
                              name=name, legendgroup=name, showlegend=False, mode="lines",
                              xaxis="x2", yaxis="y2", line=dict(color=c, width=3),
                              hovertemplate="‖ΔW‖/‖W‖ = %{y:.2e}<extra>" + name + "</extra>"))
-    layout = dict(xaxis=dict(domain=doms[0], title="epoch"),
-                  yaxis=dict(type="log", exponentformat="power", title="‖dL/dW‖  (dotted: ‖dL/db‖)"),
+    layout = dict(xaxis=dict(domain=doms[0], title="epoch", range=_epoch_range(epochs)),
+                  yaxis=dict(type="log", exponentformat="power", dtick=1,
+                             title="‖dL/dW‖  (dotted: ‖dL/db‖)"),
                   uirevision="grads")
     if update_ratio is not None:
-        layout.update(xaxis2=dict(domain=doms[1], title="epoch", anchor="y2"),
-                      yaxis2=dict(type="log", exponentformat="power", anchor="x2",
+        layout.update(xaxis2=dict(domain=doms[1], title="epoch", anchor="y2",
+                                  range=_epoch_range(epochs)),
+                      yaxis2=dict(type="log", exponentformat="power", anchor="x2", dtick=1,
                                   title="update / weight  ‖ΔW‖/‖W‖"),
                       # around 1e-3 is the usual healthy pace; far above, steps are too big
                       shapes=[dict(type="rect", xref="x2 domain", yref="y2", x0=0, x1=1,
@@ -228,7 +236,8 @@ def dead_units_figure(epochs, dead_frac, title=None, height=280, mark=None):
                  hovertemplate="%{y:.0%} dead<extra>hidden layer " + str(l + 1) + "</extra>")
             for l in range(dead.shape[1])]
     layout = dict(yaxis=dict(range=[-0.02, 1.02], tickformat=".0%", title="dead units"),
-                  xaxis=dict(title="epoch"), uirevision="dead", shapes=_epoch_marks(mark))
+                  xaxis=dict(title="epoch", range=_epoch_range(epochs)), uirevision="dead",
+                  shapes=_epoch_marks(mark))
     return figure(data, layout, title, height)
 
 
@@ -447,7 +456,7 @@ def matrix_figure(A, title=None, xlabel=None, ylabel=None, height=None, fmt=".3g
     layout = dict(yaxis=dict(autorange="reversed", title=ylabel, showgrid=False, dtick=1),
                   xaxis=dict(title=xlabel, showgrid=False, side="top",
                              dtick=1 if A.shape[1] <= 16 else None))
-    return figure([trace], layout, title, height or int(110 + 26 * min(A.shape[0], 24)))
+    return figure([trace], layout, title, height or max(190, int(120 + 26 * min(A.shape[0], 24))))
 
 
 def gradcheck_figure(rows, title=None, height=300):
@@ -459,21 +468,24 @@ def gradcheck_figure(rows, title=None, height=300):
                  text=["pass" if r["passed"] else "FAIL" for r in rows], textposition="outside",
                  hovertemplate="%{x}: relative error %{y:.2e}<extra></extra>")]
     layout = dict(yaxis=dict(type="log", exponentformat="power", title="relative error",
-                             range=[-16, 1.5]),
+                             range=[-16, 2.5], dtick=2),
                   shapes=[dict(type="line", xref="paper", x0=0, x1=1, y0=1e-6, y1=1e-6,
-                               line=dict(color="#555", dash="dash"))],
-                  annotations=[dict(xref="paper", x=1, y=-6, yref="y", text="pass below 1e-6",
-                                    showarrow=False, xanchor="right", yanchor="bottom")])
+                               line=dict(color="#555", dash="dash"), layer="above")],
+                  annotations=[dict(xref="paper", x=0, y=-6, yref="y", text="pass below 1e-6",
+                                    showarrow=False, xanchor="left", yanchor="bottom",
+                                    bgcolor="rgba(255,255,255,0.85)")])
     return figure(data, layout, title, height)
 
 
 def compare_runs_figure(epochs, correct, wrong, wrong_name, ylabel="training loss",
                         title=None, height=300):
-    """Two training curves side by side: the correct backward pass and a slip."""
+    """Two training curves side by side: the correct backward pass and a slip (log scale,
+    since a slip's loss can run off by orders of magnitude)."""
     epochs = np.asarray(epochs)
     data = [dict(type="scatter", x=epochs[:len(correct)], y=np.asarray(correct, float),
                  name="correct backprop", mode="lines", line=dict(color="#009E73", width=3)),
             dict(type="scatter", x=epochs[:len(wrong)], y=np.asarray(wrong, float),
                  name=wrong_name, mode="lines", line=dict(color="#D55E00", width=3, dash="dash"))]
-    layout = dict(xaxis=dict(title="epoch"), yaxis=dict(title=ylabel))
+    layout = dict(xaxis=dict(title="epoch"),
+                  yaxis=dict(title=ylabel, type="log", exponentformat="power"))
     return figure(data, layout, title, height)

@@ -76,6 +76,11 @@ class ClassifierLab:
         v = self.values
         self.net = MLP([2, *hidden_sizes(v), self.ds.n_classes], output="softmax",
                        seed=v["seed"], init=v["init"], dtype=DTYPE)
+        self.restart()
+
+    def restart(self):
+        """A new history from the network's current weights (e.g. just loaded ones)."""
+        v = self.values
         self.trainer = Trainer(self.net, self.ds.X_train, self.ds.y_train, self.ds.X_test,
                                self.ds.y_test, optimizer=v["opt"], lr=v["lr"],
                                batch_size=v["bs"], l2=v["l2"], clip=v["clip"] or None,
@@ -107,7 +112,9 @@ class ClassifierLab:
         return snaps[i][1]
 
     def snapshot_epochs(self):
-        return [e for e, _ in self.trainer.snapshots]
+        """Epochs that playback can show: the saved snapshots and the network now."""
+        epochs = [e for e, _ in self.trainer.snapshots]
+        return epochs if epochs and epochs[-1] == self.epoch else epochs + [self.epoch]
 
     def _net_with(self, params):
         if params is self.net.params:
@@ -173,6 +180,11 @@ class AutoencoderLab:
         v = self.values
         self.net = MLP([64, int(v["hidden"]), 64], output="relu", seed=v["seed"], dtype=DTYPE)
         self.start_at_mean_digit(self.net, self.ds.X_train)
+        self.restart()
+
+    def restart(self):
+        """A new history from the network's current weights (e.g. just loaded ones)."""
+        v = self.values
         self.trainer = Trainer(self.net, self.ds.X_train, self.ds.X_train, self.ds.X_test,
                                self.ds.X_test, optimizer=v["opt"], lr=v["lr"], batch_size=v["bs"],
                                l2=v["l2"], seed=v["seed"], input_noise=v["noise"],

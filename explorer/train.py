@@ -142,11 +142,12 @@ class Trainer:
                 and all(np.array_equal(p[k], v) for k, v in params.items()))
 
     def _diverge(self, loss):
-        p = self.net.params
-        restored = False
-        if not all(np.isfinite(v).all() for v in p.values()):
-            self.net.params = {k: v.copy() for k, v in self._epoch_start.items()}
-            restored = True
+        """Stop: put the weights back to the end of the last completed epoch.
+
+        Those are the last weights whose loss was computed and finite, and the
+        ones the history's last entry describes, so charts and network agree.
+        """
+        self.net.params = {k: v.copy() for k, v in self._epoch_start.items()}
         if not math.isfinite(loss):
             what = "the loss became infinite or NaN"
         elif loss > self.blowup:
@@ -156,15 +157,13 @@ class Trainer:
             what = "the gradient became infinite or NaN"
         self.diverged = {
             "epoch": self.epoch + 1, "step": self.steps + 1, "loss": loss,
-            "restored_epoch_start": restored,
-            "message": (f"Training diverged: {what} at step "
-                        f"{self.steps + 1} (epoch {self.epoch + 1}). Training stopped and the "
-                        "last finite weights were kept. Hint: the learning rate "
-                        f"({self.lr:g}) is probably too large; try 10x smaller, or turn on "
-                        "gradient clipping."),
+            "message": (f"Training diverged: {what} at step {self.steps + 1} (epoch "
+                        f"{self.epoch + 1}). Training stopped, and the weights are back to "
+                        f"where they were after epoch {self.epoch}, the last with a finite "
+                        f"loss. Hint: the learning rate ({self.lr:g}) is probably too large; "
+                        "try 10x smaller, or turn on gradient clipping."),
         }
 
-    # --- epochs --------------------------------------------------------------
     def run(self, epochs=1, time_budget=None, should_stop=None):
         """Train up to ``epochs`` epochs; returns how many were completed.
 

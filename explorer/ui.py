@@ -305,7 +305,7 @@ def _stop_reason(trainer, e0, t0, max_epochs, max_seconds):
     return None
 
 
-def save_and_load(page, net, epoch):
+def save_and_load(page, lab):
     """The sidebar's "Save or load": download weights and configuration, upload either.
 
     Uploads are untrusted: weights go through :func:`explorer.weights_io.load_weights`
@@ -314,25 +314,26 @@ def save_and_load(page, net, epoch):
     the page says what was wrong and nothing changes.
     """
     from .weights_io import config_from_json, config_to_json, load_weights, save_weights
-    state, spec, vals = st.session_state, P.PAGES[page], values(page)
-    config = {"page": page, **P.to_query(spec, vals), "sizes": net.sizes, "epoch": epoch}
+    state, spec, vals, net = st.session_state, P.PAGES[page], values(page), lab.net
+    config = {"page": page, **P.to_query(spec, vals), "sizes": net.sizes, "epoch": lab.epoch}
     with st.sidebar.expander("💾 Save or load"):
-        c1, c2 = st.columns(2)
-        c1.download_button("⬇ Weights (.npz)", save_weights(net.params, config), f"{page}.npz",
-                           mime="application/octet-stream", key=f"{page}.dl_npz",
+        st.download_button("⬇ Download the weights (.npz)", save_weights(net.params, config),
+                           f"{page}.npz", mime="application/octet-stream", key=f"{page}.dl_npz",
                            width="stretch", on_click="ignore")
-        c2.download_button("⬇ Config (.json)", config_to_json(config), f"{page}.json",
-                           mime="application/json", key=f"{page}.dl_json", width="stretch",
-                           on_click="ignore")
+        st.download_button("⬇ Download the settings (.json)", config_to_json(config),
+                           f"{page}.json", mime="application/json", key=f"{page}.dl_json",
+                           width="stretch", on_click="ignore")
         wfile = st.file_uploader("Load weights (.npz)", type=["npz"], key=f"w.{page}.npz",
                                  max_upload_size=limits.MAX_UPLOAD_BYTES // 1_000_000)
         if wfile is not None and state.get(f"{page}.npz_id") != wfile.file_id:
             state[f"{page}.npz_id"] = wfile.file_id
             try:
                 net.set_params(load_weights(wfile.getvalue(), net.param_shapes())[0])
+                lab.restart()                     # the history starts from these weights
                 for k in [k for k in state.keys() if str(k).startswith("memo.")]:
                     del state[k]                  # charts of the old weights are stale
-                note(page, f"Loaded weights from {wfile.name[:60]}.", "success")
+                note(page, f"Loaded weights from {wfile.name[:60]}; the epoch count starts "
+                           "again from them.", "success")
             except ValueError as e:
                 note(page, f"Those weights were not loaded; the network is unchanged: {e}", "error")
         cfile = st.file_uploader("Load configuration (.json)", type=["json"], key=f"w.{page}.json",

@@ -99,10 +99,10 @@ if state.pop("classifier.step", False):
         ui.note(PAGE, lab.trainer.diverged["message"], "error")
 ui.sync_url(PAGE)
 
-ui.save_and_load(PAGE, lab.net, lab.epoch)
+ui.save_and_load(PAGE, lab)
 
 # --- controls bar ------------------------------------------------------------
-b, _ = st.columns([3, 3])
+b, _ = st.columns([2, 1])
 ui.train_buttons(PAGE, b, on_reset=lambda: state.pop("classifier.lab", None))
 ui.show_note(PAGE)
 

@@ -17,7 +17,7 @@ st.caption("A 64 → H → 64 network with ReLU everywhere learns to reproduce 8
            "line is PCA with as many components: the best a *linear* code can do. The output "
            "biases start at the average training digit and the decoder's weights start small, "
            "so the untrained network draws the average digit and every inked pixel starts "
-           "alive. Try a learning rate of 0.03 to watch pixels die.")
+           "alive. Try a learning rate of 0.1, or SGD at 1, to watch code units and pixels die.")
 ui.show_url_notes(PAGE)
 
 sb = st.sidebar
@@ -50,9 +50,9 @@ if state.pop("autoencoder.step", False):
     lab.trainer.run(1)
 ui.sync_url(PAGE)
 
-ui.save_and_load(PAGE, lab.net, lab.epoch)
+ui.save_and_load(PAGE, lab)
 
-b, _ = st.columns([3, 3])
+b, _ = st.columns([2, 1])
 ui.train_buttons(PAGE, b, on_reset=lambda: state.pop("autoencoder.lab", None))
 ui.show_note(PAGE)
 

@@ -114,8 +114,8 @@ with tab_bwd:
     st.markdown("Each weight gradient sums, over the batch, a delta times the activation "
                 "that fed the layer; each bias gradient sums the deltas.")
     for l in range(L, 0, -1):
-        src = "x" if l == 1 else f"h_{l-1}"
-        show(rf"\frac{{\partial L}}{{\partial W_{l}}} = \sum_i \delta_{{{l},i}}\, {src}_i^\top",
+        src = "x_i" if l == 1 else f"h_{{{l - 1},i}}"
+        show(rf"\frac{{\partial L}}{{\partial W_{l}}} = \sum_i \delta_{{{l},i}}\, {src}^\top",
              grads[f"W{l}"], f"dW{l}")
         show(rf"\frac{{\partial L}}{{\partial b_{l}}} = \sum_i \delta_{{{l},i}}", grads[f"b{l}"],
              f"db{l}")
@@ -141,33 +141,36 @@ with tab_check:
 def mistake_runs(key, epochs=60):
     """Training loss per epoch with the correct backward pass and with slip ``key``.
 
-    Runs on a fixed small problem whose widths let every slip type-check, so the
-    result is the same for everyone and cached for the whole class.
+    Runs on a fixed small problem whose widths let every slip type-check, with SGD
+    and momentum (an adaptive optimizer like Adam hides much of a gradient's scale),
+    so the result is the same for everyone and cached for the whole class.
     """
     m = MISTAKES[key]
     if m.network == "classifier":
         ds = make_dataset("blobs", 300, 0.4, 4, 0.3, 0)
-        sizes, X, y, lr = [2, 4, 4, 4], ds.X_train, ds.y_train, 0.05
-        out = "softmax"
+        sizes, X, y, lr, out = [2, 4, 4, 4], ds.X_train, ds.y_train, 0.05, "softmax"
     else:
         ds = ui.cached_digits()
-        sizes, X, y, lr = [64, 16, 64], ds.X_train[:600], ds.X_train[:600], 0.01
-        out = "relu"
-    curves, checks = {}, {}
+        sizes, X, y, lr, out = [64, 16, 64], ds.X_train[:600], ds.X_train[:600], 0.005, "relu"
+    curves, checks, stops = {}, {}, {}
     for name, backward in (("correct", None), ("slip", m.backward)):
         net = MLP(sizes, output=out, seed=0)
         if out == "relu":
             net.params["b2"][:] = 0.1
         checks[name] = check_gradients(net, X[:6], y[:6], backward=backward)
-        t = Trainer(net, X, y, optimizer="adam", lr=lr, batch_size=32, seed=0, backward=backward)
+        t = Trainer(net, X, y, optimizer="momentum", lr=lr, batch_size=32, seed=0,
+                    backward=backward)
         t.run(epochs)
         curves[name] = t.history["train_loss"]
-    return sizes, curves, checks
+        stops[name] = t.diverged["message"] if t.diverged else None
+    return sizes, curves, checks, stops
 
 
 with tab_mistakes:
     st.markdown("Five slips that hand derivations of backprop often contain. Pick one: the "
-                "gradient check catches it, and training with it goes wrong.")
+                "gradient check always catches it. Training may or may not show it: any step "
+                "within 90° of the true gradient still goes downhill, so a wrong gradient can "
+                "look fine for a while, or go badly wrong at once. That is why the check exists.")
     key = ui.control(PAGE, "mistake", container=st, options=tuple(MISTAKES),
                      format_func=lambda k: f"{MISTAKES[k].title} ({MISTAKES[k].network})")
     m = MISTAKES[key]
@@ -176,16 +179,19 @@ with tab_mistakes:
     a.latex(m.wrong)
     b.markdown("**Right**")
     b.latex(m.right)
-    sizes, curves, checks = mistake_runs(key)
+    sizes, curves, checks, stops = mistake_runs(key)
     st.caption(f"On a {'-'.join(map(str, sizes))} {m.network} "
                f"({'4 blobs' if m.network == 'classifier' else '600 training digits'}), "
-               "same seed, Adam: the slip's gradient against finite differences, and both runs.")
+               "same seed, SGD with momentum: the slip's gradient against finite differences, "
+               "and 60 epochs with each backward pass.")
     c, d = st.columns(2)
     c.plotly_chart(F.gradcheck_figure(checks["slip"], title="Gradient check with the slip"),
                    key="mistake.check")
     d.plotly_chart(F.compare_runs_figure(np.arange(len(curves["correct"])), curves["correct"],
                                          curves["slip"], m.title, title="Training loss"),
                    key="mistake.runs")
+    if stops["slip"]:
+        st.warning(f"With the slip: {stops['slip']}", icon="💥")
     failed = [r["name"] for r in checks["slip"] if not r["passed"]]
     st.warning(f"With this slip the gradient check fails for {', '.join(failed)}: backprop "
                "and finite differences disagree.", icon="❌")

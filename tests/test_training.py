@@ -141,6 +141,8 @@ def test_divergence_stops_at_the_first_nonfinite_step_and_keeps_finite_weights()
     assert t.diverged is not None and done < 50
     assert "learning rate" in t.diverged["message"]
     assert all(np.isfinite(v).all() for v in net.params.values())
+    # the weights are those the history's last entry describes
+    assert np.isclose(net.loss(X, y), t.history["train_loss"][-1], rtol=1e-9)
     assert t.run(5) == 0                       # stays stopped
     assert len(t.history["epoch"]) == done + 1
 
