@@ -18,7 +18,10 @@ from . import limits
 from . import params as P
 from .datasets import load_digits_data, make_dataset
 
-FPS = 15                  # live frames per second while training
+FPS = 15                  # live frames per second while training (at most)
+SERVER_FPS = 20           # live frames per second the whole server draws, shared by all runs
+MIN_FPS = 1.0
+NAP_SECONDS = 0.2
 LR_CHOICES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 
 NAV = [("app.py", "Home", "🧠"), ("pages/1_Classifier.py", "Classifier", "🎯"),
@@ -33,9 +36,67 @@ def _one_blas_thread():
     return threadpool_limits(1)
 
 
+class _LiveRuns:
+    """How many runs are training right now in this process (a load meter, no data).
+
+    Frames cost the server's one Python core, so a class training at once shares a
+    frame budget: each run gets ``SERVER_FPS / runs`` frames a second (at most
+    ``FPS``), and everyone's page stays responsive.
+    """
+
+    def __init__(self):
+        import threading
+        self._lock = threading.Lock()
+        self._n = 0
+
+    def __enter__(self):
+        with self._lock:
+            self._n += 1
+        return self
+
+    def __exit__(self, *exc):
+        with self._lock:
+            self._n -= 1
+
+    def fps(self):
+        return max(MIN_FPS, min(FPS, SERVER_FPS / max(1, self._n)))
+
+
+@st.cache_resource
+def _live_runs():
+    return _LiveRuns()
+
+
+@st.cache_resource
+def _memory_trimmer(every=10.0):
+    """Hand freed memory back to the system every few seconds (Linux, glibc).
+
+    Every session runs on its own thread, and glibc keeps what a thread's arena
+    freed for later instead of returning it: after a class leaves, the server
+    would otherwise stay at its peak. ``malloc_trim`` returns it. One daemon
+    thread per process; it holds no session's data.
+    """
+    import ctypes
+    import threading
+    try:
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None                          # not glibc: nothing to do
+
+    def loop():
+        while True:
+            time.sleep(every)
+            trim(0)
+
+    thread = threading.Thread(target=loop, name="malloc-trim", daemon=True)
+    thread.start()
+    return thread
+
+
 def setup(title, icon="🧠"):
     """Page config and navigation shared by every page (font sizes are in the theme)."""
     _one_blas_thread()
+    _memory_trimmer()
     st.set_page_config(page_title=f"{title} · Backprop Explorer", page_icon=icon, layout="wide")
     for path, label, emoji in NAV:
         st.sidebar.page_link(path, label=label, icon=emoji)
@@ -208,7 +269,8 @@ def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,
         class watch the boundary form); None trains as long as the frame allows.
 
     Frames are paced to ``FPS`` at most: a frame trains for whatever its drawing
-    leaves of the frame's time, and sleeps through what is left. Pressing Pause (or any control, or leaving the page) makes
+    leaves of the frame's time, and sleeps through what is left. Runs in one server
+    share ``SERVER_FPS`` frames a second, and the slower charts slow down with them. Pressing Pause (or any control, or leaving the page) makes
     Streamlit stop this script at its next element and run the page again, so the
     loop needs no polling of its own; caps on epochs and seconds per press, and
     divergence, end it from here.
@@ -219,31 +281,51 @@ def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,
         started = state[f"{page}.run_started"] = (time.monotonic(), trainer.epoch)
     t0, e0 = started
     last = [time.monotonic()] * len(tiers)
-    frame, draw_time = 0, 0.02
-    while is_running(page):
-        t_frame = time.monotonic()
-        # drawing gets at most half of a frame: when a busy server (a class training at
-        # once) makes drawing slow, frames come less often instead of eating the CPU
-        period = max(1.0 / FPS, 2.0 * draw_time)
-        budget = max(0.005, period - draw_time)
-        left = max(0, max_epochs - (trainer.epoch - e0))
-        trainer.run(epochs=left if per_frame is None else min(left, per_frame), time_budget=budget)
-        frame += 1
-        t_draw = time.monotonic()
-        for i, (period, draw) in enumerate(tiers):
-            if period == 0 or t_draw - last[i] >= period:
-                draw(frame)
-                last[i] = time.monotonic()
-        draw_time = 0.7 * draw_time + 0.3 * (time.monotonic() - t_draw)
-        reason = _stop_reason(trainer, e0, t0, max_epochs, max_seconds)
-        if reason:
-            set_running(page, False)
-            note(page, reason[1], reason[0])
-            state[f"{page}.run_started"] = None
-            st.rerun()
-        spare = period - (time.monotonic() - t_frame)
-        if spare > 0:
-            time.sleep(spare)
+    frame, frame_draw = 0, 0.02
+    heartbeat = st.empty()
+    with _live_runs() as runs:
+        while is_running(page):
+            t_frame = time.monotonic()
+            # a frame's share of the server, and at most half of it for drawing: when the
+            # server is busy, frames come less often instead of slowing everyone down
+            period = max(1.0 / runs.fps(), 2.0 * frame_draw)
+            budget = max(0.005, period - frame_draw)
+            left = max(0, max_epochs - (trainer.epoch - e0))
+            trainer.run(epochs=left if per_frame is None else min(left, per_frame),
+                        time_budget=budget)
+            frame += 1
+            slower = FPS / runs.fps()         # 1 alone; more when the server is shared
+            for i, (every, draw) in enumerate(tiers):
+                t_draw = time.monotonic()
+                if every == 0 or t_draw - last[i] >= every * slower:
+                    draw(frame)
+                    last[i] = time.monotonic()
+                    if i == 0:
+                        frame_draw = 0.7 * frame_draw + 0.3 * (last[i] - t_draw)
+            reason = _stop_reason(trainer, e0, t0, max_epochs, max_seconds)
+            if reason:
+                set_running(page, False)
+                note(page, reason[1], reason[0])
+                state[f"{page}.run_started"] = None
+                st.rerun()
+            # sleep in short naps so Pause is noticed soon even when frames are rare:
+            # touching an element is where Streamlit can stop the script
+            while (nap := period - (time.monotonic() - t_frame)) > 0:
+                time.sleep(min(NAP_SECONDS, nap))
+                if nap > NAP_SECONDS:
+                    heartbeat.empty()
+
+
+def _stop_reason(trainer, e0, t0, max_epochs, max_seconds):
+    if trainer.diverged is not None:
+        return "error", trainer.diverged["message"]
+    if trainer.epoch - e0 >= max_epochs:
+        return "info", (f"Paused after {max_epochs} epochs, the most one press of Train runs. "
+                        "Press Train to go on.")
+    if time.monotonic() - t0 >= max_seconds:
+        return "info", (f"Paused after {max_seconds} seconds, the longest one press of Train "
+                        "runs. Press Train to go on.")
+    return None
 
 
 def jpeg_uri(rgb, quality=85):
@@ -291,18 +373,6 @@ def chart_config(frame):
     toolbar), which the browser builds several times faster. Paused charts are
     fully interactive."""
     return {"staticPlot": True} if frame else None
-
-
-def _stop_reason(trainer, e0, t0, max_epochs, max_seconds):
-    if trainer.diverged is not None:
-        return "error", trainer.diverged["message"]
-    if trainer.epoch - e0 >= max_epochs:
-        return "info", (f"Paused after {max_epochs} epochs, the most one press of Train runs. "
-                        "Press Train to go on.")
-    if time.monotonic() - t0 >= max_seconds:
-        return "info", (f"Paused after {max_seconds} seconds, the longest one press of Train "
-                        "runs. Press Train to go on.")
-    return None
 
 
 def save_and_load(page, lab):
