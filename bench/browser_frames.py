@@ -30,7 +30,7 @@ setInterval(() => {
   const img = document.querySelector('[data-testid="stImage"] img');
   if (!img || img.src === lastSrc || !img.complete) return;
   lastSrc = img.src;
-  const m = document.querySelector('[data-testid="stMetricValue"]') || document.querySelector('[data-testid="stMarkdownContainer"] strong');
+  const m = document.querySelector('[data-testid="stMetricValue"]');
   window.__frames.push([performance.now(), m ? m.innerText : '']);
 }, 4);
 """

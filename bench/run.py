@@ -484,6 +484,27 @@ def _boundary_frame(F, net, X, y, res):
     return fig.to_json()
 
 
+def _boundary_live_frame(net, X, y, res=60):
+    """What the Classifier page sends in a live frame: the grid at 60 points, shading
+    under the (cached) points layer, as a JPEG data URI (explorer.ui.jpeg_uri's encoding)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    from explorer import raster
+    from explorer.diagnostics import grid_eval, plane_grid
+    xs, ys, P = plane_grid(X, res=res)
+    probs = grid_eval(net, xs, ys, P)[0]
+    dots = _DOTS.setdefault(id(X), raster.points_layer(xs, ys, X, y))   # cached, as the page does
+    buf = io.BytesIO()
+    Image.fromarray(raster.boundary_rgb(probs, dots)).save(buf, "JPEG", quality=85)
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+_DOTS = {}
+
+
 def _digits_frame(F, net, X):
     Xs = X[:N_DIGITS]
     fig = F.digits_grid_figure(Xs, net.predict(Xs))
@@ -506,6 +527,7 @@ def bench_live(quick):
                                              lambda res=res: _boundary_frame(F, clf, Xc, yc, res))
     if hasattr(F, "digits_grid_figure"):
         jobs["digits_grid"] = (F.digits_grid_figure, lambda: _digits_frame(F, ae, Xd))
+    jobs["boundary_live_image"] = (_boundary_live_frame, lambda: _boundary_live_frame(clf, Xc, yc))
     out = {}
     for name, (fn, job) in jobs.items():
         try:
@@ -556,6 +578,13 @@ def targets(res):
         add(f"AE (app default) test error after {a['budget_s']:g} s / PCA-{a['hidden']}, "
             f"worst of {len(a['seeds'])} seeds", a["ratio_worst"], "<= 1.25",
             a["ratio_worst"] <= 1.25)
+    live = res.get("live") or {}
+    for name, ms, kb in (("boundary_live_image", 15, 120), ("boundary_100x100", 15, 120),
+                         ("digits_grid", 25, 30)):
+        r = live.get(name) or {}
+        if "ms" in r:
+            add(f"live frame {name}: ms", round(r["ms"], 1), f"<= {ms}", r["ms"] <= ms)
+            add(f"live frame {name}: KB", round(r["kb"], 1), f"<= {kb}", r["kb"] <= kb)
     return t
 
 
