@@ -24,6 +24,9 @@ MIN_FPS = 1.0
 NAP_SECONDS = 0.2
 LR_CHOICES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 
+OPT_NAMES = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}
+SPEED_NAMES = {"slow": "slow motion (15 epochs/s)", "normal": "normal (60 epochs/s)",
+               "fast": "as fast as it goes"}
 NAV = [("app.py", "Home", "🧠"), ("pages/1_Classifier.py", "Classifier", "🎯"),
        ("pages/2_Autoencoder.py", "Autoencoder", "🔢"),
        ("pages/3_Backprop_math.py", "Backprop math", "✏️")]
@@ -338,6 +341,14 @@ def jpeg_uri(rgb, quality=85):
     buf = io.BytesIO()
     Image.fromarray(rgb).save(buf, "JPEG", quality=quality)
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def section(where, title, caption):
+    """A titled, explained slot for a chart: returns the placeholder the chart goes in."""
+    if title:
+        where.subheader(title)
+    where.caption(caption)
+    return where.empty()
 
 
 def plot(placeholder, fig, frame=0):

@@ -56,16 +56,14 @@ for i in range(1, n_layers + 1):
 ui.control(PAGE, "init", format_func={"he": "He (for ReLU)", "xavier": "Xavier"}.get)
 
 sb.header("Training")
-ui.control(PAGE, "opt", format_func={"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}.get)
+ui.control(PAGE, "opt", format_func=ui.OPT_NAMES.get)
 ui.control(PAGE, "lr", help="Try 3 or 10 to see training diverge.")
 ui.control(PAGE, "bs", min_value=1, max_value=limits.MAX_BATCH,
            help="Samples per gradient step; larger than the training set means full batch.")
 ui.control(PAGE, "l2", step=0.001, format="%.3f")
 ui.control(PAGE, "clip", step=0.5, help="Rescale the gradient when its norm is larger. 0 = off.")
 ui.control(PAGE, "epochs", step=10, help="How many epochs one press of Train runs at most.")
-ui.control(PAGE, "speed", format_func={"slow": "slow motion (15 epochs/s)",
-                                       "normal": "normal (60 epochs/s)",
-                                       "fast": "as fast as it goes"}.get,
+ui.control(PAGE, "speed", format_func=ui.SPEED_NAMES.get,
            help="Epochs per second while training; slow motion lets a class watch it happen.")
 
 sb.header("View")
@@ -125,35 +123,28 @@ if not ui.is_running(PAGE) and len(snaps) > 1:
 metrics_ph = st.empty()
 warn_ph = st.empty()
 left, right = st.columns([11, 9])
-left.subheader("Decision boundary")
-left.caption("Shading blends the class colours by probability, pale where the network is "
-             "unsure. ● train, ◇ test.")
-boundary_ph = left.empty()
-right.subheader("Loss and accuracy")
-right.caption("Solid: training set. Dashed: test set, never trained on.")
-history_ph = right.empty()
-right.subheader("Confusion matrix (test set)")
-right.caption("Rows: true class. Columns: what the network says.")
-cm_ph = right.empty()
-st.subheader("Gradients inside the network")
-st.caption("Backprop sends dL/dW to every layer. Norms that shrink towards the input mean "
-           "vanishing gradients; an update ratio ‖ΔW‖/‖W‖ far above the green band (about "
-           "1e-3) means the steps are too big, far below it that learning has stalled.")
-grad_ph = st.empty()
+boundary_ph = ui.section(left, "Decision boundary",
+    "Shading blends the class colours by probability, pale where the network is "
+    "unsure. ● train, ◇ test.")
+history_ph = ui.section(right, "Loss and accuracy",
+    "Solid: training set. Dashed: test set, never trained on.")
+cm_ph = ui.section(right, "Confusion matrix (test set)",
+    "Rows: true class. Columns: what the network says.")
+grad_ph = ui.section(st, "Gradients inside the network",
+    "Backprop sends dL/dW to every layer. Norms that shrink towards the input mean "
+    "vanishing gradients; an update ratio ‖ΔW‖/‖W‖ far above the green band (about "
+    "1e-3) means the steps are too big, far below it that learning has stalled.")
 d1, d2 = st.columns([1, 1])
-d1.subheader("Dead ReLU units")
-d1.caption("A unit that is off for every training point gets no gradient (its mask is 0 "
-           "everywhere) and cannot come back.")
-dead_ph = d1.empty()
-d2.subheader("Linear regions")
-d2.caption("Each colour is one on/off pattern of all the ReLUs: inside it the network is one "
-           "linear map, so the boundary is made of straight pieces.")
-regions_ph = d2.empty()
-st.subheader("ReLU activation masks")
-st.caption("One map per hidden unit: grey where it is off (ReLU outputs 0 and passes no "
-           "gradient back), coloured by its activation where it is on. Hover a map for the "
-           "unit's weights and bias.")
-masks_ph = st.empty()
+dead_ph = ui.section(d1, "Dead ReLU units",
+    "A unit that is off for every training point gets no gradient (its mask is 0 "
+    "everywhere) and cannot come back.")
+regions_ph = ui.section(d2, "Linear regions",
+    "Each colour is one on/off pattern of all the ReLUs: inside it the network is one "
+    "linear map, so the boundary is made of straight pieces.")
+masks_ph = ui.section(st, "ReLU activation masks",
+    "One map per hidden unit: grey where it is off (ReLU outputs 0 and passes no "
+    "gradient back), coloured by its activation where it is on. Hover a map for the "
+    "unit's weights and bias.")
 
 
 LIVE_RES = 60      # grid points per side for a live frame (it is upscaled smoothly)

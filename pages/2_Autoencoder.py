@@ -28,16 +28,14 @@ ui.control(PAGE, "seed", container=c1)
 c2.button("🎲 New", key="autoencoder.regen", help="New initial weights",
           on_click=lambda: ui.set_value(PAGE, "seed", (ui.values(PAGE)["seed"] + 1) % 1_000_000))
 sb.header("Training")
-ui.control(PAGE, "opt", format_func={"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}.get)
+ui.control(PAGE, "opt", format_func=ui.OPT_NAMES.get)
 ui.control(PAGE, "lr")
 ui.control(PAGE, "bs", min_value=1, max_value=limits.MAX_BATCH)
 ui.control(PAGE, "l2", step=0.001, format="%.3f")
 ui.control(PAGE, "noise", step=0.05, help="Gaussian noise added to the inputs while training "
            "(a denoising autoencoder); the target stays the clean digit.")
 ui.control(PAGE, "epochs", step=10, help="How many epochs one press of Train runs.")
-ui.control(PAGE, "speed", format_func={"slow": "slow motion (15 epochs/s)",
-                                       "normal": "normal (60 epochs/s)",
-                                       "fast": "as fast as it goes"}.get,
+ui.control(PAGE, "speed", format_func=ui.SPEED_NAMES.get,
            help="Epochs per second while training; slow motion lets a class watch it happen.")
 v = ui.values(PAGE)
 
@@ -59,17 +57,14 @@ ui.show_note(PAGE)
 
 metrics_ph = st.empty()
 left, right = st.columns([1, 1])
-left.subheader("Loss")
-left.caption("Squared error summed over the 64 pixels, averaged over images. Solid: training "
-             "images; dashed: test images; dotted: PCA with as many components.")
-history_ph = left.empty()
-right.subheader("Test digits, reconstructions, error")
-right.caption("Top: test digits the network never trained on. Middle: what comes back through "
-              "the code. Bottom: squared error per pixel.")
-grid_ph = right.empty()
-st.subheader("Gradients per layer")
-st.caption("Layer 1 is the encoder (64 → H), layer 2 the decoder (H → 64). Dotted: biases.")
-grad_ph = st.empty()
+history_ph = ui.section(left, "Loss",
+    "Squared error summed over the 64 pixels, averaged over images. Solid: training "
+    "images; dashed: test images; dotted: PCA with as many components.")
+grid_ph = ui.section(right, "Test digits, reconstructions, error",
+    "Top: test digits the network never trained on. Middle: what comes back through "
+    "the code. Bottom: squared error per pixel.")
+grad_ph = ui.section(st, "Gradients per layer",
+    "Layer 1 is the encoder (64 → H), layer 2 the decoder (H → 64). Dotted: biases.")
 st.subheader("Inside the code")
 c1, c2 = st.columns([3, 2])
 firing_cap, firing_ph = c1.empty(), c1.empty()
