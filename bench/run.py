@@ -477,11 +477,21 @@ def _kwargs_if_accepted(fn, **kw):
 
 
 def _boundary_frame(F, net, X, y, res):
+    """The paused boundary chart as the Classifier page builds it: grid evaluation,
+    figure (with the points layer encoded once per dataset, as the page caches it),
+    serialisation."""
+    from explorer import raster
     from explorer.diagnostics import grid_eval, plane_grid
     xs, ys, P = plane_grid(X, res=res)
     probs, acts, masks = grid_eval(net, xs, ys, P)          # grid evaluation
-    fig = F.boundary_figure(xs, ys, probs, X, y, **_kwargs_if_accepted(F.boundary_figure, live=True))
+    key = ("uri", id(X))
+    if key not in _DOTS:
+        _DOTS[key] = raster.png_data_uri(raster.points_layer(xs, ys, X, y))
+    fig = F.boundary_figure(xs, ys, probs, X, y, dots=_DOTS[key])
     return fig.to_json()
+
+
+_DOTS = {}      # the points layers a page keeps per dataset
 
 
 def _boundary_live_frame(net, X, y, res=60):
@@ -496,13 +506,12 @@ def _boundary_live_frame(net, X, y, res=60):
     from explorer.diagnostics import grid_eval, plane_grid
     xs, ys, P = plane_grid(X, res=res)
     probs = grid_eval(net, xs, ys, P)[0]
-    dots = _DOTS.setdefault(id(X), raster.points_layer(xs, ys, X, y))   # cached, as the page does
+    if id(X) not in _DOTS:                                    # cached, as the page does
+        _DOTS[id(X)] = raster.points_layer(xs, ys, X, y)
+    dots = _DOTS[id(X)]
     buf = io.BytesIO()
     Image.fromarray(raster.boundary_rgb(probs, dots)).save(buf, "JPEG", quality=85)
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
-
-
-_DOTS = {}
 
 
 def _digits_frame(F, net, X):

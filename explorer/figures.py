@@ -108,8 +108,9 @@ def boundary_figure(xs, ys, probs, X_train, y_train, X_test=None, y_test=None,
     live : bool
         A frame during training: no hover targets, so the browser only has two
         images to draw. Otherwise every point can be hovered.
-    dots : ndarray, optional
-        The points layer from :func:`points_layer`, if the caller keeps one.
+    dots : ndarray or str, optional
+        The points layer from :func:`points_layer`, or its PNG data URI, if the
+        caller keeps one (the points do not move, so a page encodes them once).
 
     The shading and the points are two stacked images; the legend shows the
     marker styles.
@@ -133,8 +134,8 @@ def boundary_figure(xs, ys, probs, X_train, y_train, X_test=None, y_test=None,
                                      line=dict(width=2))))
     layout = _plane_axes(xs, ys)
     layout.update(images=[image_item(png_data_uri(shade), xs[0], xs[-1], ys[0], ys[-1]),
-                          dict(image_item(png_data_uri(dots), xs[0], xs[-1], ys[0], ys[-1]),
-                               layer="above")],
+                          dict(image_item(dots if isinstance(dots, str) else png_data_uri(dots),
+                                          xs[0], xs[-1], ys[0], ys[-1]), layer="above")],
                   uirevision="boundary", hovermode="closest")
     return figure(data, layout, title, height)
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from . import limits
 from .datasets import make_dataset
-from .raster import points_layer
+from .raster import png_data_uri, points_layer
 from .diagnostics import (activation_regions, codes, dead_output_pixels, dead_units,
                           firing_by_class, grid_eval, interpolate_codes, pca_fit,
                           pca_project, pca_reconstruction_error, plane_grid)
@@ -130,14 +130,20 @@ class ClassifierLab:
         probs, acts, masks = grid_eval(self._net_with(self.params_at(epoch)), xs, ys, P)
         return xs, ys, probs, acts, masks
 
-    def points_layer(self, show_test=True, px=400):
-        """The data drawn as an RGBA image over the grid's plane (cached: points don't move)."""
-        key = (bool(show_test), px)
+    def points_layer(self, show_test=True, px=400, uri=False):
+        """The data drawn as an RGBA image over the grid's plane, or as its PNG data URI.
+
+        Cached: the points don't move while the network trains.
+        """
+        key = (bool(show_test), px, uri)
         if key not in self._dots:
-            xs, ys, _ = plane_grid(self._extent, 2)
-            ds = self.ds
-            self._dots[key] = points_layer(xs, ys, ds.X_train, ds.y_train,
-                                           ds.X_test if show_test else None, ds.y_test, px)
+            if uri:
+                self._dots[key] = png_data_uri(self.points_layer(show_test, px))
+            else:
+                xs, ys, _ = plane_grid(self._extent, 2)
+                ds = self.ds
+                self._dots[key] = points_layer(xs, ys, ds.X_train, ds.y_train,
+                                               ds.X_test if show_test else None, ds.y_test, px)
         return self._dots[key]
 
     def regions(self, masks):

@@ -176,7 +176,8 @@ def draw_numbers_and_boundary(frame=0):
         xs, ys, probs, _, _ = lab.grid(v["res"], play)
         return F.boundary_figure(xs, ys, probs, ds.X_train, ds.y_train,
                                  ds.X_test if v["show_test"] else None, ds.y_test,
-                                 v["discrete"], lab.class_names, height=500, dots=dots)
+                                 v["discrete"], lab.class_names, height=500,
+                                 dots=lab.points_layer(v["show_test"], uri=True))
     boundary_ph.plotly_chart(ui.memo("classifier.boundary", lab, state_key(), build))
 
 
