@@ -18,15 +18,16 @@ from . import limits
 from . import params as P
 from .datasets import load_digits_data, make_dataset
 
-FPS = 15                  # live frames per second while training (at most)
-SERVER_FPS = 20           # live frames per second the whole server draws, shared by all runs
+FPS = 20                  # live frames per second while training (at most)
+SERVER_FPS = 25           # live frames per second the whole server draws, shared by all runs
 MIN_FPS = 1.0
 NAP_SECONDS = 0.2
 LR_CHOICES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 
 OPT_NAMES = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}
-SPEED_NAMES = {"slow": "slow motion (15 epochs/s)", "normal": "normal (60 epochs/s)",
-               "fast": "as fast as it goes"}
+SPEED_NAMES = {k: (f"{name} (up to {n * FPS} epochs/s)" if n else name)
+               for (k, n), name in zip(P.SPEEDS.items(),
+                                       ("slow motion", "normal", "as fast as it goes"))}
 NAV = [("app.py", "Home", "🧠"), ("pages/1_Classifier.py", "Classifier", "🎯"),
        ("pages/2_Autoencoder.py", "Autoencoder", "🔢"),
        ("pages/3_Backprop_math.py", "Backprop math", "✏️")]
@@ -74,12 +75,16 @@ def _live_runs():
 def _memory_trimmer(every=10.0):
     """Hand freed memory back to the system every few seconds (Linux, glibc).
 
+    A full garbage collection first frees what departed sessions left in reference
+    cycles (figures, histories); then ``malloc_trim`` returns it.
+
     Every session runs on its own thread, and glibc keeps what a thread's arena
     freed for later instead of returning it: after a class leaves, the server
     would otherwise stay at its peak. ``malloc_trim`` returns it. One daemon
     thread per process; it holds no session's data.
     """
     import ctypes
+    import gc
     import threading
     try:
         trim = ctypes.CDLL("libc.so.6").malloc_trim
@@ -89,6 +94,7 @@ def _memory_trimmer(every=10.0):
     def loop():
         while True:
             time.sleep(every)
+            gc.collect()          # a departed session's cycles, so their memory is free
             trim(0)
 
     thread = threading.Thread(target=loop, name="malloc-trim", daemon=True)
