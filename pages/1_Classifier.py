@@ -181,14 +181,12 @@ def draw_numbers_and_boundary(frame=0):
     boundary_ph.plotly_chart(ui.memo("classifier.boundary", lab, state_key(), build))
 
 
-def draw_curves(frame=0):
-    """Once a second while training: the curves over epochs."""
+def draw_history(frame=0):
+    """About once a second while training: loss and accuracy, and the dead-unit warning."""
     h = lab.history()
-    ep = h["epoch"]
-    ui.plot(history_ph, F.history_figure(ep, h["train_loss"], h["test_loss"], h["train_acc"],
-                                         h["test_acc"], mark=play, height=300), frame)
-    ui.plot(grad_ph, F.gradient_figure(ep, h["grad_W"], h["grad_b"], h["update_ratio"],
-                                       mark=play), frame)
+    ui.plot(history_ph, F.history_figure(h["epoch"], h["train_loss"], h["test_loss"],
+                                         h["train_acc"], h["test_acc"], mark=play, height=300),
+            frame)
     dead = lab.dead_layers()
     if dead:
         warn_ph.warning("⚠️ " + "; ".join(f"hidden layer {l} has {f:.0%} dead units"
@@ -199,32 +197,56 @@ def draw_curves(frame=0):
         warn_ph.empty()
 
 
-def inside_figures():
-    """Dead units, confusion matrix, linear regions and ReLU masks, as figures."""
+def draw_gradients(frame=0):
     h = lab.history()
+    ui.plot(grad_ph, F.gradient_figure(h["epoch"], h["grad_W"], h["grad_b"], h["update_ratio"],
+                                       mark=play), frame)
+
+
+def dead_figure():
+    h = lab.history()
+    return F.dead_units_figure(h["epoch"], h["dead_frac"], mark=play)
+
+
+def confusion_figure():
+    return F.confusion_figure(lab.confusion(play), lab.class_names, height=300)
+
+
+def regions_figure():
     xs, ys, _, _, masks = lab.grid(v["res"], play)
     labels, n_regions = lab.regions(masks)
-    small = max(24, min(48, v["res"] // 2))
-    _, _, _, sacts, smasks = lab.grid(small, play)
-    return (F.dead_units_figure(h["epoch"], h["dead_frac"], mark=play),
-            F.confusion_figure(lab.confusion(play), lab.class_names, height=300),
-            F.regions_figure(xs, ys, labels, n_regions, ds.X_train, ds.y_train,
-                             title=f"{n_regions} linear regions in view"),
-            F.unit_masks_figure(smasks, sacts, lab.params_at(play)))
+    return F.regions_figure(xs, ys, labels, n_regions, ds.X_train, ds.y_train,
+                            title=f"{n_regions} linear regions in view")
 
 
-def draw_inside(frame=0):
-    """Every few seconds while training: dead units, confusion matrix, regions, masks."""
-    figs = inside_figures() if frame else ui.memo("classifier.inside", lab, state_key(),
-                                                  inside_figures)
-    for ph, fig in zip((dead_ph, cm_ph, regions_ph, masks_ph), figs):
+def masks_figure():
+    _, _, _, acts, masks = lab.grid(max(24, min(48, v["res"] // 2)), play)
+    return F.unit_masks_figure(masks, acts, lab.params_at(play))
+
+
+INSIDE = [(dead_ph, dead_figure), (cm_ph, confusion_figure), (regions_ph, regions_figure),
+          (masks_ph, masks_figure)]
+
+
+def inside_tier(ph, build, name):
+    """Draw one chart of the network's inside; paused, reuse it if nothing changed."""
+    def draw(frame=0):
+        fig = build() if frame else ui.memo(f"classifier.{name}", lab, state_key(), build)
         ui.plot(ph, fig, frame)
+    return draw
+
+
+INSIDE_TIERS = [inside_tier(ph, build, build.__name__) for ph, build in INSIDE]
 
 
 draw_numbers_and_boundary()
-draw_curves()
-draw_inside()
+draw_history()
+draw_gradients()
+for draw in INSIDE_TIERS:
+    draw()
 if ui.is_running(PAGE):
-    ui.live_loop(PAGE, lab.trainer, [(0, draw_numbers_and_boundary), (1.0, draw_curves),
-                                     (3.0, draw_inside)],
+    # each chart on its own timer, so the browser never rebuilds several at once
+    ui.live_loop(PAGE, lab.trainer,
+                 [(0, draw_numbers_and_boundary), (1.0, draw_history), (1.3, draw_gradients)]
+                 + [(3.0 + 0.7 * i, draw) for i, draw in enumerate(INSIDE_TIERS)],
                  max_epochs=int(v["epochs"]), per_frame=P.SPEEDS[v["speed"]])
