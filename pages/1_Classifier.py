@@ -32,15 +32,17 @@ else:
     up = sb.file_uploader("CSV with header x1,x2,label", type=["csv"], key="w.csv_upload",
                           max_upload_size=1, help=f"Up to {limits.MAX_CSV_ROWS} rows and 1 MB; "
                           f"{limits.MIN_CLASSES} to {limits.MAX_CLASSES} classes.")
-    if up is not None and state.get("classifier.csv_id") != up.file_id:
+    seen = (state.get("classifier.csv_id"), state.get("classifier.csv_bad_id"))
+    if up is not None and up.file_id not in seen:
         try:
             X, y, names = parse_points_csv(up.getvalue())
             state["classifier.csv"] = (X, y, names)
             state["classifier.csv_id"] = up.file_id
             state["classifier.csv_error"] = None
-        except ValueError as e:
-            state["classifier.csv_id"] = up.file_id
-            state["classifier.csv_error"] = f"That CSV was not loaded: {e}"
+        except ValueError as e:           # the data and the network stay as they were
+            state["classifier.csv_bad_id"] = up.file_id
+            state["classifier.csv_error"] = (f"That CSV was not loaded: {e} The previous "
+                                             "data and network are kept.")
     if state.get("classifier.csv_error"):
         sb.error(state["classifier.csv_error"])
 ui.control(PAGE, "test", step=0.05)

@@ -185,11 +185,14 @@ def test_uploaded_csv_becomes_the_dataset():
 def test_bad_csv_is_refused_with_a_message_and_the_previous_data_stays(content, expect):
     at = page("pages/1_Classifier.py", data="csv")
     at = upload_csv(at, GOOD_CSV.encode())
-    ds_before = clf_lab(at).ds
+    at.button(key="classifier.btn_step").click().run()
+    lab_before = clf_lab(at)
+    w_before = lab_before.net.params["W1"].copy()
     at = upload_csv(at, content.encode() if isinstance(content, str) else content, "bad.csv")
     assert no_errors(at)
     assert expect.lower() in at.error[0].value.lower(), at.error[0].value
-    assert clf_lab(at).ds.X_train.tolist() == ds_before.X_train.tolist()
+    assert clf_lab(at) is lab_before and lab_before.epoch == 1      # nothing was lost
+    assert np.array_equal(clf_lab(at).net.params["W1"], w_before)
 
 
 def test_weights_download_and_upload_round_trip():
