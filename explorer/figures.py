@@ -440,16 +440,21 @@ def image_strip_figure(images, captions=None, k=6, title=None, height=170):
 
 
 # --- math page -----------------------------------------------------------------
-def matrix_figure(A, title=None, xlabel=None, ylabel=None, height=None, fmt=".3g"):
-    """A small matrix as a blue/white/orange heatmap, values in cells when it is small."""
+def matrix_figure(A, title=None, xlabel=None, ylabel=None, height=None, fmt=".3g",
+                  binary=False):
+    """A small matrix as a blue/white/orange heatmap, values in cells when it is small.
+
+    ``binary`` draws a 0/1 matrix (a ReLU mask): white off, green on."""
     A = np.asarray(A, float)
     if A.ndim == 1:
         A = A[:, None]
     m = float(np.nanmax(np.abs(A))) if A.size else 1.0
     m = m if m > 0 else 1.0
     small = A.size <= 80 and A.shape[1] <= 8          # room for the numbers in the cells
-    trace = dict(type="heatmap", z=A, zmin=-m, zmax=m, showscale=not small,
-                 colorscale=[[0, "#0072B2"], [0.5, "#FFFFFF"], [1, "#D55E00"]],
+    scale = [[0, "#FFFFFF"], [1, "#009E73"]] if binary else \
+        [[0, "#0072B2"], [0.5, "#FFFFFF"], [1, "#D55E00"]]
+    trace = dict(type="heatmap", z=A, zmin=0 if binary else -m, zmax=1 if binary else m,
+                 showscale=not (small or binary), colorscale=scale,
                  hovertemplate="row %{y}, column %{x}: %{z:" + fmt + "}<extra></extra>")
     if small:
         trace.update(text=[[format(v, fmt) for v in row] for row in A], texttemplate="%{text}",

@@ -63,7 +63,7 @@ loss, D_out = net.output_delta(cache, y)
 grads, deltas = net.backward(cache, D_out)
 
 
-def show(eq, value, name, note=None):
+def show(eq, value, name, note=None, binary=False):
     """One line of the derivation: LaTeX on the left, its live value on the right."""
     a, b = st.columns([5, 6], vertical_alignment="center")
     a.latex(eq)
@@ -73,7 +73,8 @@ def show(eq, value, name, note=None):
     shape = "×".join(map(str, value.shape))
     b.plotly_chart(F.matrix_figure(value if value.ndim > 1 else value[None, :],
                                    title=f"{name}  ({shape})",
-                                   ylabel="sample" if value.ndim > 1 and value.shape[0] == len(X) else None),
+                                   ylabel="sample" if value.ndim > 1 and value.shape[0] == len(X) else None,
+                                   binary=binary),
                    key=f"m.{name}")
 
 
@@ -89,7 +90,8 @@ with tab_fwd:
              f"Z{l}")
         if l < L or net.output == "relu":
             show(rf"1(z_{l} > 0)", cache["masks"][l - 1].astype(float), f"mask{l}",
-                 "1 where the unit is on, 0 where ReLU cuts it (and its gradient) off.")
+                 "1 where the unit is on, 0 where ReLU cuts it (and its gradient) off.",
+                 binary=True)
     if net.output == "softmax":
         show(r"p = \mathrm{softmax}(f),\quad f = z_{%d}" % L, out, "P",
              "Computed stably: the row maximum is subtracted before exp.")

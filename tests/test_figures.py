@@ -135,3 +135,9 @@ def test_math_page_figures():
     assert list(fig.data[0].text) == ["pass"] * 4
     valid(F.matrix_figure(np.arange(12.0).reshape(3, 4), title="delta"))
     valid(F.compare_runs_figure(np.arange(5), np.ones(5), np.ones(3), "slip"))
+
+
+def test_a_relu_mask_is_drawn_on_its_own_0_to_1_scale():
+    fig = valid(F.matrix_figure(np.array([[0.0, 1.0], [1.0, 1.0]]), binary=True))
+    assert (fig.data[0].zmin, fig.data[0].zmax) == (0, 1)
+    assert fig.data[0].colorscale[0][1] == "#FFFFFF"
