@@ -95,12 +95,21 @@ class MLP:
                 raise ValueError(f"{k} has shape {np.shape(params[k])}, this network needs {shape}")
         self.params = {k: np.array(params[k], dtype=self.dtype) for k in shapes}
 
-    def copy(self):
-        """A deep copy: same architecture, copied parameters."""
+    def astype(self, dtype):
+        """A copy computing in ``dtype``: the parameters cast, the same architecture.
+
+        The gradient check and the math page look at the app's float32 network in
+        float64 this way.
+        """
         other = object.__new__(MLP)
         other.__dict__.update(self.__dict__)
-        other.params = {k: v.copy() for k, v in self.params.items()}
+        other.dtype = np.dtype(dtype)
+        other.params = {k: v.astype(other.dtype) for k, v in self.params.items()}  # copies
         return other
+
+    def copy(self):
+        """A deep copy: same architecture, copied parameters."""
+        return self.astype(self.dtype)
 
     # --- forward ---------------------------------------------------------
     def forward(self, X):

@@ -43,9 +43,7 @@ def current_network():
         origin = "a fresh, untrained network (train one on the other page to see its numbers)"
     else:
         origin = f"your network from the {net_kind.capitalize()} page, at epoch {lab.epoch}"
-    net = lab.net.copy()
-    net.set_params({k: np.asarray(a, np.float64) for k, a in lab.net.params.items()})
-    net.dtype = np.dtype(np.float64)
+    net = lab.net.astype(np.float64)
     X_all = lab.ds.X_train
     rng = np.random.default_rng(v["seed"])
     idx = np.sort(rng.choice(len(X_all), min(v["n"], len(X_all)), replace=False))

@@ -35,6 +35,16 @@ def test_autoencoder_gradients_match_central_differences(sizes):
         assert r["rel_error"] < TOL, r
 
 
+def test_a_float32_network_is_checked_in_float64_and_passes():
+    net = MLP([2, 16, 16, 3], seed=0, dtype=np.float32)
+    X, y = _batch(np.random.default_rng(0), 4, 2, 3)
+    assert all(r["passed"] for r in check_gradients(net, X, y))
+    assert all(v.dtype == np.float32 for v in net.params.values())   # the original is untouched
+    wide = net.astype(np.float64)
+    assert all(v.dtype == np.float64 for v in wide.params.values())
+    assert np.array_equal(wide.params["W1"], net.params["W1"].astype(np.float64))
+
+
 def test_gradient_check_entry_subset_is_used_for_large_arrays():
     net = MLP([64, 32, 64], output="relu", seed=0)
     X = np.random.default_rng(0).random((3, 64))
