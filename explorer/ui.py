@@ -240,27 +240,42 @@ def show_note(page, container=st):
         getattr(container, kind)(text)
 
 
-def train_buttons(page, container, on_reset):
-    """Train/Pause, Step and Reset buttons. Callbacks run before the page does."""
+def train_bar(page):
+    """Train/Pause, Step and Reset, and the last message about a run.
+
+    The page keeps its experiment in ``st.session_state["<page>.lab"]``; the
+    callbacks act on it before the page runs again: Step trains one epoch, Reset
+    drops the experiment so the page builds a fresh one from the seed.
+    """
+    state = st.session_state
     running = is_running(page)
-    c1, c2, c3 = container.columns(3)
 
     def toggle():
         set_running(page, not running)
         note(page, None)
-        st.session_state[f"{page}.run_started"] = None
+        state[f"{page}.run_started"] = None
 
     def step():
         set_running(page, False)
-        st.session_state[f"{page}.step"] = True
+        note(page, None)
+        trainer = state[f"{page}.lab"].trainer
+        trainer.run(1)
+        if trainer.diverged is not None:
+            note(page, trainer.diverged["message"], "error")
 
+    def reset():
+        set_running(page, False)
+        note(page, None)
+        state.pop(f"{page}.lab", None)
+
+    c1, c2, c3, _ = st.columns([1, 1, 1, 1.5])
     c1.button("⏸ Pause" if running else "▶ Train", key=f"{page}.btn_train", on_click=toggle,
               type="primary", width="stretch")
     c2.button("⏭ Step", key=f"{page}.btn_step", on_click=step, width="stretch",
               help="Train one epoch, then stop.")
-    c3.button("↺ Reset", key=f"{page}.btn_reset", width="stretch",
-              on_click=lambda: (set_running(page, False), on_reset(), note(page, None)),
+    c3.button("↺ Reset", key=f"{page}.btn_reset", on_click=reset, width="stretch",
               help="New initial weights from the seed; the data stays.")
+    show_note(page)
 
 
 def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,

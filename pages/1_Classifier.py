@@ -92,18 +92,12 @@ if lab is None or state.get("classifier.data_id") != data_id or lab.configure(v)
     lab = labs.ClassifierLab(ds, v, names)
     state["classifier.lab"] = lab
     state["classifier.data_id"] = data_id
-if state.pop("classifier.step", False):
-    lab.trainer.run(1)
-    if lab.trainer.diverged:
-        ui.note(PAGE, lab.trainer.diverged["message"], "error")
 ui.sync_url(PAGE)
 
 ui.save_and_load(PAGE, lab)
 
 # --- controls bar ------------------------------------------------------------
-b, _ = st.columns([2, 1])
-ui.train_buttons(PAGE, b, on_reset=lambda: state.pop("classifier.lab", None))
-ui.show_note(PAGE)
+ui.train_bar(PAGE)
 
 snaps = lab.snapshot_epochs()
 play = None

@@ -44,15 +44,11 @@ lab = state.get("autoencoder.lab")
 if lab is None or lab.configure(v):
     lab = labs.AutoencoderLab(ds, v)
     state["autoencoder.lab"] = lab
-if state.pop("autoencoder.step", False):
-    lab.trainer.run(1)
 ui.sync_url(PAGE)
 
 ui.save_and_load(PAGE, lab)
 
-b, _ = st.columns([2, 1])
-ui.train_buttons(PAGE, b, on_reset=lambda: state.pop("autoencoder.lab", None))
-ui.show_note(PAGE)
+ui.train_bar(PAGE)
 
 
 metrics_ph = st.empty()

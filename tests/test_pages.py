@@ -316,3 +316,10 @@ def test_math_page_autoencoder_derivation():
     assert no_errors(at)
     table = at.dataframe[0].value
     assert list(table["array"]) == ["W1", "b1", "W2", "b2"]
+
+
+def test_autoencoder_step_that_diverges_says_so():
+    at = page("pages/2_Autoencoder.py", opt="momentum", lr=10)
+    at.button(key="autoencoder.btn_step").click().run()
+    assert no_errors(at)
+    assert "diverged" in at.error[0].value
