@@ -216,11 +216,6 @@ class MLP:
         out, _ = self.forward(X)
         return out.argmax(axis=1) if self.output == "softmax" else out
 
-    def config(self):
-        """JSON-able description of the architecture (not the weights)."""
-        return {"sizes": self.sizes, "output": self.output, "init": self.init,
-                "dtype": self.dtype.name}
-
 
 def relu(z):
     """``max(z, 0)`` elementwise: a new array, ``z`` is kept (the cache holds both).
