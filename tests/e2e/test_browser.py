@@ -130,6 +130,8 @@ def test_a_shareable_link_restores_the_controls_in_another_browser(browser, page
     # change controls the way a teacher would
     choose(page, "Dataset", "spirals")
     choose(page, "Optimizer", "SGD + momentum")
+    # the address follows the run that took the change; wait for it rather than race it
+    page.wait_for_url(re.compile(r"data=spirals.*opt=momentum"), timeout=15_000)
     link = page.url
     assert "data=spirals" in link and "opt=momentum" in link
     other = browser.new_context(viewport={"width": 1400, "height": 1000})
