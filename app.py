@@ -3,10 +3,10 @@ import numpy as np
 import streamlit as st
 
 from explorer import MLP, Trainer
-from explorer import figures as F
-from explorer import ui
-from explorer.datasets import make_dataset
-from explorer.diagnostics import grid_eval, plane_grid
+from explorer.app import figures as F
+from explorer.app import ui
+from explorer.data import make_dataset
+from explorer.lens.diagnostics import grid_eval, plane_grid
 
 ui.setup("Home")
 ui.enter_page("home")

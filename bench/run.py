@@ -54,8 +54,8 @@ from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
 
 from explorer import MLP, Trainer  # noqa: E402
-from explorer.network import init_params  # noqa: E402
-from explorer.datasets import load_digits_data  # noqa: E402
+from explorer.nn.network import init_params  # noqa: E402
+from explorer.data import load_digits_data  # noqa: E402
 from explorer.labs import AutoencoderLab  # noqa: E402
 from explorer.params import AUTOENCODER as AE_PARAMS, defaults as params_defaults  # noqa: E402
 
@@ -480,8 +480,8 @@ def _boundary_frame(F, net, X, y, res):
     """The paused boundary chart as the Classifier page builds it: grid evaluation,
     figure (with the points layer encoded once per dataset, as the page caches it),
     serialisation."""
-    from explorer import raster
-    from explorer.diagnostics import grid_eval, plane_grid
+    from explorer.app import raster
+    from explorer.lens.diagnostics import grid_eval, plane_grid
     xs, ys, P = plane_grid(X, res=res)
     probs, acts, masks = grid_eval(net, xs, ys, P)          # grid evaluation
     key = ("uri", id(X))
@@ -502,8 +502,8 @@ def _boundary_live_frame(net, X, y, res=60):
 
     from PIL import Image
 
-    from explorer import raster
-    from explorer.diagnostics import grid_eval, plane_grid
+    from explorer.app import raster
+    from explorer.lens.diagnostics import grid_eval, plane_grid
     xs, ys, P = plane_grid(X, res=res)
     probs = grid_eval(net, xs, ys, P)[0]
     if id(X) not in _DOTS:                                    # cached, as the page does
@@ -522,7 +522,7 @@ def _digits_frame(F, net, X):
 
 def bench_live(quick):
     try:
-        import explorer.figures as F
+        import explorer.app.figures as F
     except Exception as e:   # not there yet (or broken): skip, say why
         return {"skipped": f"explorer.figures not importable ({type(e).__name__}: {e})"}
     Xc, yc, _, _ = moons(1000)

@@ -1,6 +1,6 @@
 """One person's experiment on each page, as plain objects: the data, the network,
 its trainer, and the arrays each chart needs. Pages keep one of these in their
-session state and hand its arrays to :mod:`explorer.figures`; nothing here knows
+session state and hand its arrays to :mod:`explorer.app.figures`; nothing here knows
 about Streamlit, so all of it is tested without a browser.
 """
 import math
@@ -8,14 +8,14 @@ import math
 import numpy as np
 
 from . import limits
-from .datasets import make_dataset
-from .raster import png_data_uri, points_layer
-from .diagnostics import (activation_regions, codes, dead_output_pixels, dead_units,
+from .data import make_dataset
+from .app.raster import png_data_uri, points_layer
+from .lens.diagnostics import (activation_regions, codes, dead_output_pixels, dead_units,
                           firing_by_class, grid_eval, interpolate_codes, pca_fit,
                           pca_project, pca_reconstruction_error, plane_grid)
-from .network import MLP
-from .optim import make_optimizer
-from .train import Trainer
+from .nn.network import MLP
+from .nn.optim import make_optimizer
+from .nn.train import Trainer
 
 DATA_KEYS = ("data", "n", "noise", "classes", "test", "seed")
 NET_KEYS = ("layers", "h1", "h2", "h3", "h4", "init")

@@ -2,7 +2,7 @@
 
 A classroom shares one server with about 1 GB of memory, so every size a person
 can type, upload or put in a URL is clamped to these ranges. The README lists
-them; ``explorer.ui`` and the URL parser clamp to them; the core's own entry
+them; ``explorer.app`` and the URL parser clamp to them; the core's own entry
 points (datasets, CSV parsing, weight loading) enforce them too.
 """
 

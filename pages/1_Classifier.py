@@ -1,9 +1,10 @@
 """Classifier: a ReLU network learns to separate 2-D points, and you watch backprop work."""
 import streamlit as st
 
-from explorer import figures as F
-from explorer import labs, limits, raster, ui
-from explorer.datasets import allowed_classes, make_dataset_from_points, parse_points_csv
+from explorer.app import figures as F
+from explorer import labs, limits
+from explorer.app import raster, ui
+from explorer.data import allowed_classes, make_dataset_from_points, parse_points_csv
 from explorer import params as P
 
 PAGE = "classifier"

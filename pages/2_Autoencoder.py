@@ -2,8 +2,9 @@
 import numpy as np
 import streamlit as st
 
-from explorer import figures as F
-from explorer import labs, limits, ui
+from explorer.app import figures as F
+from explorer import labs, limits
+from explorer.app import ui
 from explorer import params as P
 
 PAGE = "autoencoder"

@@ -4,11 +4,12 @@ import pandas as pd
 import streamlit as st
 
 from explorer import MLP, Trainer
-from explorer import figures as F
-from explorer import labs, ui
-from explorer.datasets import make_dataset
-from explorer.gradcheck import TOL, check_gradients
-from explorer.mistakes import MISTAKES
+from explorer.app import figures as F
+from explorer import labs
+from explorer.app import ui
+from explorer.data import make_dataset
+from explorer.lens.gradcheck import TOL, check_gradients
+from explorer.lens.mistakes import MISTAKES
 
 PAGE = "math"
 ui.setup("Backprop math", "✏️")

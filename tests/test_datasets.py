@@ -1,4 +1,4 @@
-"""Tests for explorer.datasets: generators, Dataset, digits and CSV parsing."""
+"""Tests for explorer.data: generators, Dataset, digits and CSV parsing."""
 
 import re
 
@@ -7,16 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from explorer.datasets import (
-    CLASS_COUNTS,
-    DATASETS,
-    Dataset,
-    allowed_classes,
-    load_digits_data,
-    make_dataset,
-    make_dataset_from_points,
-    parse_points_csv,
-)
+from explorer.data import (Dataset, allowed_classes, load_digits_data, make_dataset,
+                           make_dataset_from_points, parse_points_csv)
+from explorer.data.points import CLASS_COUNTS, DATASETS
 from explorer.limits import (
     MAX_CLASSES,
     MAX_CSV_BYTES,

@@ -8,11 +8,12 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from explorer import figures as F
-from explorer import labs, raster
+from explorer.app import figures as F
+from explorer import labs
+from explorer.app import raster
 from explorer import params as P
-from explorer.diagnostics import activation_regions
-from explorer.gradcheck import check_gradients
+from explorer.lens.diagnostics import activation_regions
+from explorer.lens.gradcheck import check_gradients
 
 
 def decode_png(uri_or_bytes):

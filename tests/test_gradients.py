@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from explorer import MLP
-from explorer.gradcheck import TOL, check_gradients, main as gradcheck_main
-from explorer.mistakes import MISTAKES
+from explorer.lens.gradcheck import TOL, check_gradients, main as gradcheck_main
+from explorer.lens.mistakes import MISTAKES
 
 
 def _batch(rng, n, D, K=None):

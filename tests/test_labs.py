@@ -3,7 +3,7 @@ import pytest
 
 from explorer import labs
 from explorer import params as P
-from explorer.datasets import load_digits_data
+from explorer.data import load_digits_data
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer import params as P
-from explorer.weights_io import save_weights
+from explorer.nn.weights_io import save_weights
 
 TIMEOUT = 60
 ROOT = Path(__file__).resolve().parent.parent

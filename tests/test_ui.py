@@ -4,7 +4,8 @@ import time
 
 import numpy as np
 
-from explorer import MLP, Trainer, limits, ui
+from explorer import MLP, Trainer, limits
+from explorer.app import ui
 
 
 def _trainer():
@@ -43,7 +44,7 @@ def test_a_chart_redrawn_unchanged_in_one_live_run_does_not_collide():
 
     def app():
         import streamlit as st
-        from explorer import figures as F, ui
+        from explorer.app import figures as F, ui
         ph = st.empty()
         fig = F.confusion_figure([[3, 1], [0, 4]])
         for frame in (1, 2, 3):                      # the same chart three frames running

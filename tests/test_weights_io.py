@@ -1,4 +1,4 @@
-"""Tests for explorer.weights_io: .npz round trips and refusing unsafe uploads."""
+"""Tests for explorer.nn.weights_io: .npz round trips and refusing unsafe uploads."""
 
 import io
 import re
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from numpy.lib import format as npy_format
 
 from explorer.limits import MAX_PARAMS, MAX_UPLOAD_BYTES
-from explorer.weights_io import (
+from explorer.nn.weights_io import (
     config_from_json,
     config_to_json,
     load_weights,

@@ -9,7 +9,7 @@ checked entries. Near a ReLU kink a finite difference straddles the kink and can
 legitimately disagree, so the check counts, per array, the entries whose
 perturbation flipped any ReLU mask.
 
-Run ``python -m explorer.gradcheck`` for a table over both networks at several
+Run ``python -m explorer.lens.gradcheck`` for a table over both networks at several
 sizes and depths; it exits non-zero if any relative error exceeds 1e-6.
 """
 import sys
@@ -86,7 +86,7 @@ def check_gradients(net, X, y, backward=None, eps=1e-5, max_entries=60, seed=0):
 
 def _cases():
     """Both networks at several sizes and depths, with a small batch each."""
-    from .network import MLP
+    from ..nn.network import MLP
     rng = np.random.default_rng(0)
     for depth in (1, 2, 3):
         for K in (2, 3, 5):

@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from .losses import softmax_cross_entropy
+from ..nn.losses import softmax_cross_entropy
 
 
 def _two_hidden(net):

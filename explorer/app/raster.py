@@ -1,6 +1,6 @@
 """Pictures as arrays: class shading, rasterised data points, colour maps, tiling,
 and a small PNG encoder. Pure NumPy (and zlib), so the core can cache an image
-and a test can check one pixel by pixel; :mod:`explorer.figures` puts these
+and a test can check one pixel by pixel; :mod:`explorer.app.figures` puts these
 images into plotly figures.
 
 Colours: class colours are the Okabe-Ito palette (safe for the common forms of

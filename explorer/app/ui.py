@@ -14,9 +14,9 @@ import time
 import streamlit as st
 from threadpoolctl import threadpool_limits
 
-from . import limits
-from . import params as P
-from .datasets import load_digits_data, make_dataset
+from .. import limits
+from .. import params as P
+from ..data import load_digits_data, make_dataset
 
 FPS = 20                  # live frames per second while training (at most)
 SERVER_FPS = 25           # live frames per second the whole server draws, shared by all runs
@@ -415,7 +415,7 @@ def save_and_load(page, lab):
     network) and a configuration through the same parser as a link. On any problem
     the page says what was wrong and nothing changes.
     """
-    from .weights_io import config_from_json, config_to_json, load_weights, save_weights
+    from ..nn.weights_io import config_from_json, config_to_json, load_weights, save_weights
     state, spec, vals, net = st.session_state, P.PAGES[page], values(page), lab.net
     config = {"page": page, **P.to_query(spec, vals), "sizes": net.sizes, "epoch": lab.epoch}
     with st.sidebar.expander("💾 Save or load"):

@@ -5,7 +5,7 @@ arrays from the core to these functions. Images (decision boundaries, masks,
 digits) are encoded once as a PNG and drawn as one layout image: far lighter to
 send and to redraw than thousands of heatmap cells or one subplot per digit.
 
-The images themselves are made in :mod:`explorer.raster`; text here is large
+The images themselves are made in :mod:`explorer.app.raster`; text here is large
 enough to read on a projector.
 """
 import math

@@ -19,7 +19,7 @@ HISTORY_KEYS = ("epoch", "train_loss", "test_loss", "train_acc", "test_acc",
 
 
 class Trainer:
-    """Train an :class:`~explorer.network.MLP` and record its history.
+    """Train an :class:`~explorer.nn.network.MLP` and record its history.
 
     Parameters
     ----------
