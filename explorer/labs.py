@@ -3,23 +3,19 @@ its trainer, and the arrays each chart needs. Pages keep one of these in their
 session state and hand its arrays to :mod:`explorer.app.figures`; nothing here knows
 about Streamlit, so all of it is tested without a browser.
 """
-import math
-
 import numpy as np
 
 from . import limits
 from .data import make_dataset
 from .app.raster import png_data_uri, points_layer
-from .lens.diagnostics import (activation_regions, codes, dead_output_pixels, dead_units,
+from .lens.diagnostics import (codes, dead_output_pixels, dead_units,
                           firing_by_class, grid_eval, interpolate_codes, pca_fit,
                           pca_project, pca_reconstruction_error, plane_grid)
 from .nn.network import MLP
-from .nn.optim import make_optimizer
 from .nn.train import Trainer
 
 DATA_KEYS = ("data", "n", "noise", "classes", "test", "seed")
 NET_KEYS = ("layers", "h1", "h2", "h3", "h4", "init")
-TRAIN_KEYS = ("opt", "lr", "bs", "l2", "clip")   # changed mid-run without a rebuild
 DTYPE = np.float32          # live training; the gradient check always runs in float64
 
 
@@ -32,25 +28,6 @@ def dataset_for(values):
     """The generated dataset a classifier configuration names (not for "csv")."""
     return make_dataset(values["data"], values["n"], values["noise"], values["classes"],
                         values["test"], values["seed"])
-
-
-def set_hyperparameters(trainer, opt, lr, batch_size, l2=0.0, clip=0.0):
-    """Change how a trainer steps, keeping the weights (as TF Playground does mid-run).
-
-    A new optimizer starts with fresh state; the same optimizer keeps its
-    momentum or moments and only takes the new learning rate.
-    """
-    lr = float(lr)
-    if not (math.isfinite(lr) and lr > 0):
-        raise ValueError(f"learning rate must be a positive number; got {lr!r}")
-    if opt != trainer.optimizer_name:
-        trainer.opt = make_optimizer(opt, lr)
-        trainer.optimizer_name = opt
-    trainer.opt.lr = lr
-    trainer.lr = lr
-    trainer.batch_size = int(min(max(1, batch_size), len(trainer.X)))
-    trainer.l2 = float(l2)
-    trainer.clip = float(clip) or None
 
 
 class ClassifierLab:
@@ -88,15 +65,16 @@ class ClassifierLab:
         self._extent = np.vstack([self.ds.X_train, self.ds.X_test])
         self._dots = {}
 
-    def configure(self, values):
-        """Apply a new configuration; returns True if the network had to be rebuilt."""
-        old, self.values = self.values, dict(values)
-        if any(old[k] != values[k] for k in DATA_KEYS + NET_KEYS):
-            return True
-        if any(old[k] != values[k] for k in TRAIN_KEYS):
-            set_hyperparameters(self.trainer, values["opt"], values["lr"], values["bs"],
-                                values["l2"], values["clip"])
-        return False
+    def needs_rebuild(self, values):
+        """True if ``values`` change the data or the network (a new lab is needed)."""
+        return any(self.values[k] != values[k] for k in DATA_KEYS + NET_KEYS)
+
+    def apply(self, values):
+        """Take new training settings between epochs, keeping the weights."""
+        self.values = dict(values)
+        self.trainer.set_hyperparameters(optimizer=values["opt"], lr=values["lr"],
+                                         batch_size=values["bs"], l2=values["l2"],
+                                         clip=values["clip"])
 
     # --- what the charts need ---------------------------------------------
     @property
@@ -145,9 +123,6 @@ class ClassifierLab:
                 self._dots[key] = points_layer(xs, ys, ds.X_train, ds.y_train,
                                                ds.X_test if show_test else None, ds.y_test, px)
         return self._dots[key]
-
-    def regions(self, masks):
-        return activation_regions(masks)
 
     def confusion(self, epoch=None):
         """Confusion matrix on the test set, (K, K): true class in rows."""
@@ -214,14 +189,16 @@ class AutoencoderLab:
         net.params[f"b{L}"][:] = np.asarray(X_train, dtype=np.float64).mean(axis=0)
         return net
 
-    def configure(self, values):
-        """Apply a new configuration; returns True if the network had to be rebuilt."""
-        old, self.values = self.values, dict(values)
-        if old["hidden"] != values["hidden"] or old["seed"] != values["seed"]:
-            return True
-        set_hyperparameters(self.trainer, values["opt"], values["lr"], values["bs"], values["l2"])
-        self.trainer.input_noise = float(values["noise"])
-        return False
+    def needs_rebuild(self, values):
+        """True if ``values`` change the network (a new lab is needed)."""
+        return any(self.values[k] != values[k] for k in ("hidden", "seed"))
+
+    def apply(self, values):
+        """Take new training settings between epochs, keeping the weights."""
+        self.values = dict(values)
+        self.trainer.set_hyperparameters(optimizer=values["opt"], lr=values["lr"],
+                                         batch_size=values["bs"], l2=values["l2"],
+                                         input_noise=values["noise"])
 
     @property
     def epoch(self):

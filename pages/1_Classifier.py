@@ -3,6 +3,7 @@ import streamlit as st
 
 from explorer.app import figures as F
 from explorer import labs, limits
+from explorer.lens.diagnostics import activation_regions
 from explorer.app import raster, ui
 from explorer.data import allowed_classes, make_dataset_from_points, parse_points_csv
 from explorer import params as P
@@ -89,10 +90,12 @@ else:
 
 lab = state.get("classifier.lab")
 data_id = (v["data"], state.get("classifier.csv_id"))
-if lab is None or state.get("classifier.data_id") != data_id or lab.configure(v):
+if lab is None or state.get("classifier.data_id") != data_id or lab.needs_rebuild(v):
     lab = labs.ClassifierLab(ds, v, names)
     state["classifier.lab"] = lab
     state["classifier.data_id"] = data_id
+else:
+    lab.apply(v)
 ui.sync_url(PAGE)
 
 ui.save_and_load(PAGE, lab)
@@ -215,7 +218,7 @@ def confusion_figure():
 
 def regions_figure():
     xs, ys, _, _, masks = lab.grid(v["res"], play)
-    labels, n_regions = lab.regions(masks)
+    labels, n_regions = activation_regions(masks)
     return F.regions_figure(xs, ys, labels, n_regions, ds.X_train, ds.y_train,
                             title=f"{n_regions} linear regions in view")
 

@@ -42,9 +42,11 @@ v = ui.values(PAGE)
 
 ds = ui.cached_digits()
 lab = state.get("autoencoder.lab")
-if lab is None or lab.configure(v):
+if lab is None or lab.needs_rebuild(v):
     lab = labs.AutoencoderLab(ds, v)
     state["autoencoder.lab"] = lab
+else:
+    lab.apply(v)
 ui.sync_url(PAGE)
 
 ui.save_and_load(PAGE, lab)

@@ -21,10 +21,11 @@ def test_training_hyperparameters_change_mid_run_without_losing_the_weights():
     lab.trainer.run(3)
     w = lab.net.params["W1"].copy()
     v = dict(lab.values, lr=0.1, opt="momentum", bs=8, l2=0.01, clip=2.0)
-    assert lab.configure(v) is False
+    assert not lab.needs_rebuild(v)
+    lab.apply(v)
     assert np.array_equal(lab.net.params["W1"], w) and lab.epoch == 3
     t = lab.trainer
-    assert (t.optimizer_name, t.opt.lr, t.batch_size, t.l2, t.clip) == ("momentum", 0.1, 8, 0.01, 2.0)
+    assert (t.optimizer, t.opt.lr, t.batch_size, t.l2, t.clip) == ("momentum", 0.1, 8, 0.01, 2.0)
     lab.trainer.run(1)
     assert lab.epoch == 4
 
@@ -33,13 +34,13 @@ def test_training_hyperparameters_change_mid_run_without_losing_the_weights():
                                        ("init", "xavier"), ("noise", 0.4)])
 def test_data_or_architecture_changes_ask_for_a_new_network(key, value):
     lab = clf()
-    assert lab.configure(dict(lab.values, **{key: value})) is True
+    assert lab.needs_rebuild(dict(lab.values, **{key: value}))
 
 
-def test_bad_learning_rate_is_refused_by_the_lab():
+def test_bad_learning_rate_is_refused_by_the_trainer():
     lab = clf()
     with pytest.raises(ValueError, match="learning rate"):
-        labs.set_hyperparameters(lab.trainer, "adam", float("nan"), 32)
+        lab.trainer.set_hyperparameters(optimizer="adam", lr=float("nan"), batch_size=32)
 
 
 def test_grid_confusion_and_snapshots_line_up():
@@ -87,5 +88,7 @@ def test_autoencoder_lab_shows_reconstructions_codes_and_a_pca_reference(digits)
     assert steps.shape == (5, 64)
     ends = lab.net.predict(digits.X_test[[0, 1]])
     assert np.allclose(steps[[0, -1]], ends, atol=1e-5)
-    assert lab.configure(dict(v, lr=0.05, noise=0.1)) is False and lab.trainer.input_noise == 0.1
-    assert lab.configure(dict(v, hidden=8)) is True
+    assert not lab.needs_rebuild(dict(v, lr=0.05, noise=0.1))
+    lab.apply(dict(v, lr=0.05, noise=0.1))
+    assert lab.trainer.input_noise == 0.1 and lab.trainer.lr == 0.05
+    assert lab.needs_rebuild(dict(v, hidden=8))

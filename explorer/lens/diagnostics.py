@@ -74,7 +74,7 @@ def activation_regions(masks):
 def dead_units(net, X):
     """Hidden units that are off for every sample of ``X``: list of bool arrays (H_l,)."""
     _, cache = net.forward(X)
-    hidden = cache["masks"] if net.output == "softmax" else cache["masks"][:-1]
+    hidden = cache["masks"][:-1]
     return [~m.any(axis=0) for m in hidden]
 
 

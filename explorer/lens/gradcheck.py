@@ -23,7 +23,7 @@ TINY = 1e-12
 def _loss_and_masks(net, X, y):
     """The loss and the ReLU masks of one forward pass (to see if a nudge crossed a kink)."""
     _, cache = net.forward(X)
-    return net.output_delta(cache, y)[0], cache["masks"]
+    return net.output_delta(cache, y)[0], [m for m in cache["masks"] if m is not None]
 
 
 def check_gradients(net, X, y, backward=None, eps=1e-5, max_entries=60, seed=0):

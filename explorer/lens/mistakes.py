@@ -36,9 +36,9 @@ def _forward3(net, X):
 
 def one_over_n_on_onehot(net, X, y):
     """Slip 1: ``delta3 = p - (1/n) onehot`` instead of ``(1/n)(p - onehot)``."""
-    _, cache = net.forward(X)
+    P, cache = net.forward(X)
     n = X.shape[0]
-    loss, _, P = softmax_cross_entropy(cache["Z"][-1], y)
+    loss, _ = softmax_cross_entropy(cache["Z"][-1], y, P)
     D = P.copy()
     D[np.arange(n), y] -= 1.0 / n          # the 1/n reaches the one-hot term only
     grads, _ = net.backward(cache, D)
@@ -52,7 +52,7 @@ def wrong_activation_in_dW2(net, X, y):
         raise ValueError("dW2 = delta2 h2^T only type-checks when both hidden layers have "
                          f"the same width; here they are {W2.shape[1]} and {W2.shape[0]}")
     H1, H2, M1, M2, F = _forward3(net, X)
-    loss, D3, _ = softmax_cross_entropy(F, y)
+    loss, D3 = softmax_cross_entropy(F, y)
     D2 = (D3 @ W3) * M2
     D1 = (D2 @ W2) * M1
     grads = _grads(D1, D2, D3, X, H1, H2)
@@ -67,7 +67,7 @@ def W3_twice_in_dW1(net, X, y):
         raise ValueError("W3^T W3^T only type-checks when the number of classes equals the "
                          f"hidden widths; here W3 is {W3.shape} and W2 is {W2.shape}")
     H1, H2, M1, M2, F = _forward3(net, X)
-    loss, D3, _ = softmax_cross_entropy(F, y)
+    loss, D3 = softmax_cross_entropy(F, y)
     D2 = (D3 @ W3) * M2
     D1 = ((D2 @ W3)) * M1                   # should be (D2 @ W2) * M1
     return loss, _grads(D1, D2, D3, X, H1, H2)
@@ -80,7 +80,7 @@ def masks_in_front(net, X, y):
         raise ValueError("multiplying both masks in front only type-checks when the hidden "
                          f"layers have the same width; here W2 is {W2.shape}")
     H1, H2, M1, M2, F = _forward3(net, X)
-    loss, D3, _ = softmax_cross_entropy(F, y)
+    loss, D3 = softmax_cross_entropy(F, y)
     D2 = (D3 @ W3) * M2
     D1 = M1 * M2 * (D3 @ W3 @ W2)           # mask 2 applied after W2^T, not before it
     return loss, _grads(D1, D2, D3, X, H1, H2)

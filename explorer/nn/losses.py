@@ -1,6 +1,8 @@
-"""Output losses. Each returns ``(loss, dZ_out)``: the mean loss over the batch and
-its gradient with respect to the output layer's pre-activation, already divided
-by ``n`` (the ``1/n`` of the mean belongs to the whole difference, not one term).
+"""Output losses, one contract: ``loss(Z, target, out) -> (loss, delta)``, the mean
+loss over the batch and its gradient with respect to the output layer's
+pre-activation ``Z``, already divided by ``n`` (the ``1/n`` of the mean belongs to
+the whole difference, not one term). ``out`` is the output the forward pass
+already computed from ``Z`` (probabilities, or the ReLU'd reconstruction).
 
 Follows ``shared/design/backprop-math.md`` sections 1 and 2.
 
@@ -60,8 +62,6 @@ def softmax_cross_entropy(F, y, P=None):
         never from ``log(softmax)`` of the true class (which can be ``log 0``).
     D : ndarray of shape (n, K)
         ``(P - Y) / n``: delta3 of the math doc, one row per sample.
-    P : ndarray of shape (n, K)
-        The probabilities, returned because callers want them too.
     """
     n = F.shape[0]
     rows = np.arange(n)
@@ -75,7 +75,7 @@ def softmax_cross_entropy(F, y, P=None):
     D = P.copy()
     D[rows, y] -= 1.0
     D /= n                               # D = (P - Y) / n
-    return float(loss) / n, D, P
+    return float(loss) / n, D
 
 
 def squared_error(Xhat, X):
@@ -101,4 +101,23 @@ def squared_error(Xhat, X):
     return loss, R * (2.0 / n)
 
 
-LOSSES = {"softmax": softmax_cross_entropy, "relu": squared_error}
+def relu_squared_error(Z, X, Xhat=None):
+    """Squared error of a ReLU output ``Xhat = max(0, Z)`` against targets ``X``.
+
+    Returns
+    -------
+    loss : float
+        As :func:`squared_error`.
+    D : ndarray of shape (n, D)
+        ``dL/dZ = (2/n)(xhat_i - x_i) ⊙ 1(z_i > 0)``: the ReLU's kink passes the
+        reconstruction's gradient only where the output unit is on.
+    """
+    if Xhat is None:
+        Xhat = np.maximum(Z, 0)
+    loss, D = squared_error(Xhat, X)
+    D *= Z > 0
+    return loss, D
+
+
+# output name -> loss(Z, target, out) -> (loss, dL/dZ)
+LOSSES = {"softmax": softmax_cross_entropy, "relu": relu_squared_error}

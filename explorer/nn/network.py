@@ -15,12 +15,28 @@ the time of a step.
 Left out on purpose: other activations, dropout, batch norm, autograd. The
 point is a network small enough to read in one sitting.
 """
+from dataclasses import dataclass
+from typing import Callable
+
 import numpy as np
 
 from .losses import LOSSES, softmax
 
-INITS = ("he", "xavier")
-OUTPUTS = ("softmax", "relu")
+
+@dataclass(frozen=True)
+class Init:
+    """One entry of the initialisation registry: the variance of a layer's weights."""
+    name: str
+    label: str
+    variance: Callable        # variance(fan_in, fan_out) -> float
+
+
+# the registry: links, settings files and widgets take their choices from it
+INITS = {i.name: i for i in [
+    Init("he", "He (for ReLU)", lambda fan_in, fan_out: 2.0 / fan_in),
+    Init("xavier", "Xavier", lambda fan_in, fan_out: 2.0 / (fan_in + fan_out)),
+]}
+OUTPUTS = tuple(LOSSES)
 
 
 class MLP:
@@ -62,7 +78,7 @@ class MLP:
         if output not in OUTPUTS:
             raise ValueError(f"output must be one of {OUTPUTS}; got {output!r}")
         if init not in INITS:
-            raise ValueError(f"init must be one of {INITS}; got {init!r}")
+            raise ValueError(f"init must be one of {tuple(INITS)}; got {init!r}")
         self.sizes = sizes
         self.output = output
         self.init = init
@@ -76,10 +92,6 @@ class MLP:
     def n_layers(self):
         """Number of weight layers L (hidden layers + 1)."""
         return len(self.sizes) - 1
-
-    @property
-    def n_params(self):
-        return sum(p.size for p in self.params.values())
 
     def param_shapes(self):
         """``{name: shape}`` of every parameter array."""
@@ -126,8 +138,9 @@ class MLP:
         cache : dict
             ``"H"``: list ``[X, h1, ..., h_{L-1}]`` (inputs of each weight layer);
             ``"Z"``: list ``[z1, ..., zL]`` of pre-activations, each (n, width);
-            ``"masks"``: list of boolean ReLU masks ``1(z > 0)``, one per hidden
-            layer, plus the output's for a ReLU output.
+            ``"masks"``: list ``[m1, ..., mL]`` aligned with ``"Z"``: the boolean
+            ReLU mask ``1(z_l > 0)`` of each ReLU layer, ``None`` for a softmax
+            output (which has no mask).
         """
         X = np.asarray(X, dtype=self.dtype)
         p, L = self.params, self.n_layers
@@ -142,18 +155,16 @@ class MLP:
                 h = relu(z)
                 if l < L:
                     H.append(h)
+            else:
+                masks.append(None)
         out = softmax(z) if self.output == "softmax" else h
         return out, {"H": H, "Z": Z, "masks": masks, "out": out}
 
     # --- backward --------------------------------------------------------
     def output_delta(self, cache, y):
         """Loss and delta of the output layer, ``dL/dz_L`` (n, K), for targets ``y``."""
-        if self.output == "softmax":
-            loss, D, _ = LOSSES["softmax"](cache["Z"][-1], np.asarray(y), P=cache["out"])
-            return loss, D
-        loss, D = LOSSES["relu"](cache["out"], np.asarray(y, dtype=self.dtype))
-        D *= cache["masks"][-1]                   # delta = dL/dxhat ⊙ 1(z_out > 0)
-        return loss, D
+        y = np.asarray(y) if self.output == "softmax" else np.asarray(y, dtype=self.dtype)
+        return LOSSES[self.output](cache["Z"][-1], y, cache["out"])
 
     def backward(self, cache, D):
         """Backpropagate the output delta through the layers.
@@ -175,13 +186,10 @@ class MLP:
         """
         p, H, masks, L = self.params, cache["H"], cache["masks"], self.n_layers
         grads, deltas = dict.fromkeys(p), [None] * L
-        # db = sum over the rows of D, written 1^T D: NumPy's own sum down the rows
-        # of a tall, thin array is ~10x slower than this matrix-vector product
-        ones = np.ones(D.shape[0], dtype=D.dtype)
         for l in range(L, 0, -1):
             deltas[l - 1] = D
             grads[f"W{l}"] = np.dot(D.T, H[l - 1])
-            grads[f"b{l}"] = np.dot(ones, D)
+            grads[f"b{l}"] = col_sum(D)
             if l > 1:
                 # delta_{l-1} = (W_l^T delta_l) ⊙ 1(z_{l-1} > 0), for every row at once
                 D = np.dot(D, p[f"W{l}"])
@@ -237,7 +245,7 @@ def init_params(sizes, init, rng, dtype=np.float64):
     """Initial parameters for layer widths ``sizes``: He or Xavier normal, zero bias."""
     params = {}
     for l, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-        var = 2.0 / fan_in if init == "he" else 2.0 / (fan_in + fan_out)
+        var = INITS[init].variance(fan_in, fan_out)
         params[f"W{l}"] = (rng.standard_normal((fan_out, fan_in)) * np.sqrt(var)).astype(dtype)
         params[f"b{l}"] = np.zeros(fan_out, dtype=dtype)
     return params

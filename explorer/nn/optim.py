@@ -9,10 +9,10 @@ than a handful per parameter array: for a small network the cost of a step is th
 number of NumPy calls, not the arithmetic.
 """
 import math
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
-
-OPTIMIZERS = ("sgd", "momentum", "adam")
 
 
 class _Optimizer:
@@ -97,12 +97,24 @@ class Adam(_Optimizer):
         return self._apply(params)
 
 
-def make_optimizer(name, lr, momentum=0.9):
-    """``"sgd"``, ``"momentum"`` or ``"adam"`` with learning rate ``lr``."""
-    if name == "sgd":
-        return SGD(lr)
-    if name == "momentum":
-        return SGD(lr, momentum=momentum)
-    if name == "adam":
-        return Adam(lr)
-    raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {name!r}")
+@dataclass(frozen=True)
+class OptimizerKind:
+    """One entry of the optimizer registry: its name in a link, its label, its maker."""
+    name: str
+    label: str
+    make: Callable            # make(lr) -> optimizer with .lr and .step(params, grads)
+
+
+# the registry: links, settings files and widgets take their choices from it
+OPTIMIZERS = {k.name: k for k in [
+    OptimizerKind("sgd", "SGD", lambda lr: SGD(lr)),
+    OptimizerKind("momentum", "SGD + momentum", lambda lr: SGD(lr, momentum=0.9)),
+    OptimizerKind("adam", "Adam", lambda lr: Adam(lr)),
+]}
+
+
+def make_optimizer(name, lr):
+    """The optimizer registered as ``name`` (see :data:`OPTIMIZERS`) with learning rate ``lr``."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {tuple(OPTIMIZERS)}; got {name!r}")
+    return OPTIMIZERS[name].make(lr)

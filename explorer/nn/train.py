@@ -29,7 +29,8 @@ class Trainer:
         Training data; never modified.
     X_test, y_test : ndarray, optional
         Held-out data, evaluated after every epoch.
-    optimizer : {"sgd", "momentum", "adam"}
+    optimizer : str
+        A name of :data:`explorer.nn.optim.OPTIMIZERS` ("sgd", "momentum", "adam").
     lr : float
         Learning rate.
     batch_size : int
@@ -54,10 +55,8 @@ class Trainer:
     """
 
     def __init__(self, net, X, y, X_test=None, y_test=None, optimizer="adam", lr=0.01,
-                 batch_size=32, l2=0.0, clip=None, momentum=0.9, seed=0,
+                 batch_size=32, l2=0.0, clip=None, seed=0,
                  snapshot_every=1, max_snapshots=200, input_noise=0.0, backward=None):
-        if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-            raise ValueError(f"learning rate must be a positive number; got {lr!r}")
         self.net = net
         self.X = np.asarray(X, dtype=net.dtype)
         # an autoencoder's targets are its inputs: share the array (and each batch)
@@ -65,12 +64,9 @@ class Trainer:
         self.X_test = None if X_test is None else np.asarray(X_test, dtype=net.dtype)
         self.y_test = None if y_test is None else (
             self.X_test if y_test is X_test else self._targets(y_test))
-        self.opt = make_optimizer(optimizer, lr, momentum)
-        self.optimizer_name, self.lr = optimizer, lr
-        self.batch_size = int(min(max(1, batch_size), len(self.X)))
-        self.l2 = float(l2)
-        self.clip = None if not clip else float(clip)
-        self.input_noise = float(input_noise)
+        self.optimizer, self.opt, self.clip = None, None, None
+        self.set_hyperparameters(optimizer=optimizer, lr=lr, batch_size=batch_size, l2=l2,
+                                 clip=clip, input_noise=input_noise)
         self.backward = backward
         self.rng = np.random.default_rng(seed)
         self.epoch = 0
@@ -86,6 +82,36 @@ class Trainer:
         # a loss 1000x its starting value is a blow-up: with a stable softmax it can
         # stay finite for a while, but nothing useful comes after it
         self.blowup = BLOWUP * max(self.history["train_loss"][0], 1e-2)
+
+    @property
+    def lr(self):
+        """The learning rate: the optimizer's own (one number, kept in one place)."""
+        return self.opt.lr
+
+    def set_hyperparameters(self, optimizer=None, lr=None, batch_size=None, l2=None,
+                            clip=None, input_noise=None):
+        """Change how the next epochs step, keeping the weights (as TF Playground does
+        mid-run). Arguments left as None keep their value.
+
+        A new optimizer starts with fresh state; the same optimizer keeps its
+        momentum or moments and only takes the new learning rate. ``clip`` of 0
+        or None turns clipping off.
+        """
+        if lr is not None and not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+            raise ValueError(f"learning rate must be a positive number; got {lr!r}")
+        if optimizer is not None and optimizer != self.optimizer:
+            self.opt = make_optimizer(optimizer, self.opt.lr if lr is None else lr)
+            self.optimizer = optimizer
+        if lr is not None:
+            self.opt.lr = float(lr)
+        if batch_size is not None:
+            self.batch_size = int(min(max(1, batch_size), len(self.X)))
+        if l2 is not None:
+            self.l2 = float(l2)
+        if clip is not None:
+            self.clip = float(clip) or None
+        if input_noise is not None:
+            self.input_noise = float(input_noise)
 
     def _targets(self, y):
         y = np.asarray(y)
