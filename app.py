@@ -1,26 +1,17 @@
 """Backprop Explorer: home. What this is, one picture, and the way to each page."""
-import numpy as np
 import streamlit as st
 
-from explorer import MLP, Trainer
-from explorer.app import figures as F
-from explorer.app import ui
-from explorer.data import make_dataset
-from explorer.lens.diagnostics import grid_eval, plane_grid
+from explorer.app import controls, figures as F, server
+from explorer.labs import spirals_demo
 
-ui.setup("Home")
-ui.enter_page("home")
+server.setup("Home")
+controls.enter_page("home")
 
 
 @st.cache_data(show_spinner="Training a small network for the picture…")
 def home_picture():
-    """A 2-16-16-3 network trained on three spirals: its boundary (built once per server)."""
-    ds = make_dataset("spirals", 450, 0.1, 3, 0.2, 1)
-    net = MLP([2, 16, 16, 3], seed=1)
-    Trainer(net, ds.X_train, ds.y_train, optimizer="adam", lr=0.01, batch_size=16, seed=1).run(250)
-    xs, ys, P = plane_grid(np.vstack([ds.X_train, ds.X_test]), 120)
-    probs = grid_eval(net, xs, ys, P)[0]
-    acc = float((net.predict(ds.X_test) == ds.y_test).mean())
+    """The boundary of a network trained on spirals (built once per server)."""
+    xs, ys, probs, ds, acc = spirals_demo()
     return F.boundary_figure(xs, ys, probs, ds.X_train, ds.y_train, height=430,
                              title=f"2-16-16-3 ReLU network on spirals, test accuracy {acc:.0%}")
 

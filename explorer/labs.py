@@ -7,7 +7,6 @@ import numpy as np
 
 from . import limits
 from .data import make_dataset
-from .app.raster import png_data_uri, points_layer
 from .lens.diagnostics import (codes, dead_output_pixels, dead_units,
                           firing_by_class, grid_eval, interpolate_codes, pca_fit,
                           pca_project, pca_reconstruction_error, plane_grid)
@@ -62,8 +61,7 @@ class ClassifierLab:
                                self.ds.y_test, optimizer=v["opt"], lr=v["lr"],
                                batch_size=v["bs"], l2=v["l2"], clip=v["clip"] or None,
                                seed=v["seed"], snapshot_every=1, max_snapshots=120)
-        self._extent = np.vstack([self.ds.X_train, self.ds.X_test])
-        self._dots = {}
+        self.extent = np.vstack([self.ds.X_train, self.ds.X_test])   # all points: the plane shown
 
     def needs_rebuild(self, values):
         """True if ``values`` change the data or the network (a new lab is needed)."""
@@ -104,25 +102,9 @@ class ClassifierLab:
     def grid(self, res=100, epoch=None):
         """``xs, ys, probs, acts, masks`` over the plane for the network at ``epoch``."""
         res = int(min(max(res, 10), limits.MAX_GRID))
-        xs, ys, P = plane_grid(self._extent, res)
+        xs, ys, P = plane_grid(self.extent, res)
         probs, acts, masks = grid_eval(self._net_with(self.params_at(epoch)), xs, ys, P)
         return xs, ys, probs, acts, masks
-
-    def points_layer(self, show_test=True, px=400, uri=False):
-        """The data drawn as an RGBA image over the grid's plane, or as its PNG data URI.
-
-        Cached: the points don't move while the network trains.
-        """
-        key = (bool(show_test), px, uri)
-        if key not in self._dots:
-            if uri:
-                self._dots[key] = png_data_uri(self.points_layer(show_test, px))
-            else:
-                xs, ys, _ = plane_grid(self._extent, 2)
-                ds = self.ds
-                self._dots[key] = points_layer(xs, ys, ds.X_train, ds.y_train,
-                                               ds.X_test if show_test else None, ds.y_test, px)
-        return self._dots[key]
 
     def confusion(self, epoch=None):
         """Confusion matrix on the test set, (K, K): true class in rows."""
@@ -239,3 +221,24 @@ class AutoencoderLab:
     def interpolate(self, i, j, steps=8):
         """Decoded points between the codes of test images ``i`` and ``j``: (steps, 64)."""
         return interpolate_codes(self.net, self.ds.X_test[i], self.ds.X_test[j], steps)
+
+
+def spirals_demo():
+    """The home page's picture: a 2-16-16-3 network trained on three spirals.
+
+    Returns
+    -------
+    xs, ys : ndarray of shape (120,)
+        The grid over the plane.
+    probs : ndarray of shape (120, 120, 3)
+        Its class probabilities there.
+    ds : Dataset
+    accuracy : float
+        On the test set.
+    """
+    ds = make_dataset("spirals", 450, 0.1, 3, 0.2, 1)
+    net = MLP([2, 16, 16, 3], seed=1)
+    Trainer(net, ds.X_train, ds.y_train, optimizer="adam", lr=0.01, batch_size=16, seed=1).run(250)
+    xs, ys, P = plane_grid(np.vstack([ds.X_train, ds.X_test]), 120)
+    probs = grid_eval(net, xs, ys, P)[0]
+    return xs, ys, probs, ds, float((net.predict(ds.X_test) == ds.y_test).mean())

@@ -10,6 +10,10 @@ import math
 from dataclasses import dataclass
 
 from . import limits
+from .data.points import DATASETS
+from .lens.mistakes import MISTAKES
+from .nn.network import INITS
+from .nn.optim import OPTIMIZERS
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,11 @@ class Param:
     hi: float = None
     choices: tuple = ()
     label: str = ""
+    names: tuple = ()         # what a widget shows for each choice (default: the choice)
+
+    def name_of(self, choice):
+        """The display name of one of the choices."""
+        return dict(zip(self.choices, self.names)).get(choice, str(choice))
 
     def parse(self, raw):
         """``(value, note)``: ``raw`` (str or value) parsed and clamped; note is None if unchanged."""
@@ -69,12 +78,16 @@ def _p(*args, **kw):
     return p.key, p
 
 
-KINDS = ("moons", "circles", "xor", "blobs", "spirals")
 # epochs per live frame (about 15 frames a second); None = as many as fit in the frame
 SPEEDS = {"slow": 1, "normal": 4, "fast": None}
+FPS = 20                  # live frames per second while training (at most)
+SPEED_NAMES = tuple(f"{name} (up to {n * FPS} epochs/s)" if n else name
+                    for n, name in zip(SPEEDS.values(), ("slow motion", "normal", "as fast as it goes")))
+OPT_NAMES = tuple(o.label for o in OPTIMIZERS.values())
 
 CLASSIFIER = dict([
-    _p("data", "choice", "moons", choices=KINDS + ("csv",), label="dataset"),
+    _p("data", "choice", "moons", choices=tuple(DATASETS) + ("csv",), label="dataset",
+       names=tuple(DATASETS) + ("your own CSV",)),
     _p("n", "int", 300, limits.MIN_POINTS, limits.MAX_POINTS, label="points"),
     _p("noise", "float", 0.15, 0.0, 1.0, label="noise"),
     _p("classes", "int", 3, limits.MIN_CLASSES, limits.MAX_GEN_CLASSES, label="classes"),
@@ -83,14 +96,17 @@ CLASSIFIER = dict([
     _p("layers", "int", 2, limits.MIN_HIDDEN_LAYERS, limits.MAX_HIDDEN_LAYERS, label="hidden layers"),
     *[_p(f"h{i}", "int", 16 if i <= 2 else 8, limits.MIN_UNITS, limits.MAX_UNITS, label=f"layer {i} units")
       for i in range(1, limits.MAX_HIDDEN_LAYERS + 1)],
-    _p("init", "choice", "he", choices=("he", "xavier"), label="initialisation"),
-    _p("opt", "choice", "adam", choices=("sgd", "momentum", "adam"), label="optimizer"),
+    _p("init", "choice", "he", choices=tuple(INITS), label="initialisation",
+       names=tuple(i.label for i in INITS.values())),
+    _p("opt", "choice", "adam", choices=tuple(OPTIMIZERS), label="optimizer",
+       names=OPT_NAMES),
     _p("lr", "float", 0.01, 1e-5, 10.0, label="learning rate"),
     _p("bs", "int", 32, 1, limits.MAX_BATCH, label="batch size"),
     _p("l2", "float", 0.0, 0.0, 1.0, label="L2"),
     _p("clip", "float", 0.0, 0.0, 100.0, label="gradient clipping (0 = off)"),
     _p("epochs", "int", 1000, 1, limits.MAX_EPOCHS_PER_RUN, label="epochs per run"),
-    _p("speed", "choice", "normal", choices=tuple(SPEEDS), label="speed"),
+    _p("speed", "choice", "normal", choices=tuple(SPEEDS), label="speed",
+       names=SPEED_NAMES),
     _p("show_test", "bool", True, label="show test points"),
     _p("discrete", "bool", False, label="discretize"),
     _p("res", "int", 100, 20, limits.MAX_GRID, label="grid resolution"),
@@ -98,22 +114,25 @@ CLASSIFIER = dict([
 
 AUTOENCODER = dict([
     _p("hidden", "int", 32, limits.MIN_UNITS, limits.MAX_AE_UNITS, label="code size"),
-    _p("opt", "choice", "adam", choices=("sgd", "momentum", "adam"), label="optimizer"),
+    _p("opt", "choice", "adam", choices=tuple(OPTIMIZERS), label="optimizer",
+       names=OPT_NAMES),
     # Adam's textbook rate: at 0.01 a few code units and inked output pixels die
     # in the first epochs (test error ~1.2-1.5x PCA's after 10 s instead of ~0.85x)
     _p("lr", "float", 0.001, 1e-5, 10.0, label="learning rate"),
     _p("bs", "int", 64, 1, limits.MAX_BATCH, label="batch size"),
     _p("l2", "float", 0.0, 0.0, 1.0, label="L2"),
     _p("epochs", "int", 200, 1, limits.MAX_EPOCHS_PER_RUN, label="epochs per run"),
-    _p("speed", "choice", "normal", choices=tuple(SPEEDS), label="speed"),
+    _p("speed", "choice", "normal", choices=tuple(SPEEDS), label="speed",
+       names=SPEED_NAMES),
     _p("seed", "int", 0, 0, 1_000_000, label="seed"),
     _p("noise", "float", 0.0, 0.0, 1.0, label="input noise"),
 ])
 
 MATH = dict([
-    _p("net", "choice", "classifier", choices=("classifier", "autoencoder"), label="network"),
-    _p("mistake", "choice", "one_over_n", choices=("one_over_n", "dW2_h2", "W3_twice",
-                                                   "masks_in_front", "summed_dxhat"), label="mistake"),
+    _p("net", "choice", "classifier", choices=("classifier", "autoencoder"), label="network",
+       names=("Classifier", "Autoencoder")),
+    _p("mistake", "choice", "one_over_n", choices=tuple(MISTAKES), label="mistake",
+       names=tuple(f"{m.title} ({m.network})" for m in MISTAKES.values())),
     _p("n", "int", 4, 1, 16, label="batch"),
     _p("seed", "int", 0, 0, 1_000_000, label="seed"),
 ])

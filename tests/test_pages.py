@@ -1,6 +1,7 @@
 """One AppTest per page: the pages render, train, take every control, round-trip a
 link, and refuse bad input with a message while keeping what was there."""
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -29,13 +30,18 @@ def metric(at, label):
     return next(m.value for m in at.metric if m.label.startswith(label))
 
 
+def shown(markdown):
+    """What Markdown shows of a message: backslash-escaped characters as themselves."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 def no_errors(at):
     assert not at.exception, [e.value for e in at.exception]
     return True
 
 
 def clf_lab(at):
-    return at.session_state["classifier.lab"]
+    return at.session_state["page.classifier"].lab
 
 
 # --- every page renders with its defaults -------------------------------------------
@@ -68,7 +74,7 @@ def test_classifier_train_runs_to_the_epoch_cap_then_pauses_with_a_note():
     at.button(key="classifier.btn_train").click().run()
     assert no_errors(at)
     assert clf_lab(at).epoch == 30
-    assert not at.session_state["classifier.running"]
+    assert not at.session_state["page.classifier"].running
     assert any("Paused after 30 epochs" in i.value for i in at.info)
     assert at.button(key="classifier.btn_train").label.endswith("Train")
 
@@ -102,7 +108,7 @@ def test_every_classifier_control_can_be_changed():
     for key, value in changes.items():
         at = _set(at, f"w.classifier.{key}", value).run()
         assert no_errors(at), key
-    assert at.session_state["classifier.values"] == {**P.defaults(P.CLASSIFIER), **changes}
+    assert at.session_state["page.classifier"].values == {**P.defaults(P.CLASSIFIER), **changes}
     assert clf_lab(at).net.sizes == [2, 8, 12, 5, 4]
     at.button(key="classifier.btn_step").click().run()
     assert no_errors(at)
@@ -122,7 +128,7 @@ def test_classifier_link_round_trips_every_control():
                 h1=20, opt="sgd", show_test=False)
     at = page("pages/1_Classifier.py", **P.to_query(P.CLASSIFIER, vals))
     assert no_errors(at) and not at.warning
-    assert at.session_state["classifier.values"] == vals
+    assert at.session_state["page.classifier"].values == vals
     assert dict(at.query_params) == P.to_query(P.CLASSIFIER, vals)   # the address bar
     # same link, same seed: the same network
     again = page("pages/1_Classifier.py", **P.to_query(P.CLASSIFIER, vals))
@@ -133,10 +139,10 @@ def test_classifier_link_round_trips_every_control():
 def test_bad_link_values_are_clamped_with_a_visible_note():
     at = page("pages/1_Classifier.py", n=99999, lr="lots", layers=-3, evil="1", data="mnist")
     assert no_errors(at)
-    note = at.warning[0].value
+    note = shown(at.warning[0].value)
     for part in ("n=99999", "lr='lots'", "layers=-3", "unknown parameter 'evil'", "data='mnist'"):
         assert part in note
-    vals = at.session_state["classifier.values"]
+    vals = at.session_state["page.classifier"].values
     assert vals["n"] == 2000 and vals["lr"] == 0.01 and vals["layers"] == 1 and vals["data"] == "moons"
 
 
@@ -161,7 +167,7 @@ GOOD_CSV = "x1,x2,label\n" + "\n".join(f"{np.cos(i)},{np.sin(i)},{'a' if i % 2 e
 
 
 def upload_csv(at, content, name="points.csv"):
-    at.file_uploader(key="w.csv_upload").set_value((name, content, "text/csv"))
+    at.file_uploader(key="w.classifier.csv").set_value((name, content, "text/csv"))
     return at.run()
 
 
@@ -190,7 +196,7 @@ def test_bad_csv_is_refused_with_a_message_and_the_previous_data_stays(content, 
     w_before = lab_before.net.params["W1"].copy()
     at = upload_csv(at, content.encode() if isinstance(content, str) else content, "bad.csv")
     assert no_errors(at)
-    assert expect.lower() in at.error[0].value.lower(), at.error[0].value
+    assert expect.lower() in shown(at.error[0].value).lower(), at.error[0].value
     assert clf_lab(at) is lab_before and lab_before.epoch == 1      # nothing was lost
     assert np.array_equal(clf_lab(at).net.params["W1"], w_before)
 
@@ -234,7 +240,7 @@ def test_bad_weights_are_refused_and_the_network_is_unchanged(blob, expect):
     at.file_uploader(key="w.classifier.npz").set_value(("w.npz", blob, "application/octet-stream"))
     at.run()
     assert no_errors(at)
-    assert expect.lower() in at.error[0].value.lower(), at.error[0].value
+    assert expect.lower() in shown(at.error[0].value).lower(), at.error[0].value
     assert all(np.array_equal(clf_lab(at).net.params[k], before[k]) for k in before)
 
 
@@ -245,7 +251,7 @@ def test_config_upload_applies_a_configuration_through_the_same_checks_as_a_link
     at.run()
     at.run()
     assert no_errors(at)
-    vals = at.session_state["classifier.values"]
+    vals = at.session_state["page.classifier"].values
     assert vals["data"] == "circles" and vals["seed"] == 9 and vals["h1"] == 4
     assert vals["lr"] == 10.0                                  # clamped, and said so
     assert "lr=500" in at.success[0].value
@@ -269,9 +275,9 @@ def test_every_autoencoder_control_can_be_changed_and_links_round_trip():
         at = _set(at, f"w.autoencoder.{key}", value).run()
         assert no_errors(at), key
     vals = {**P.defaults(P.AUTOENCODER), **changes}
-    assert at.session_state["autoencoder.values"] == vals
+    assert at.session_state["page.autoencoder"].values == vals
     again = page("pages/2_Autoencoder.py", **P.to_query(P.AUTOENCODER, vals))
-    assert again.session_state["autoencoder.values"] == vals
+    assert again.session_state["page.autoencoder"].values == vals
     at.button(key="autoencoder.btn_step").click().run()
     assert no_errors(at) and metric(at, "Epoch") == "1"
 
@@ -282,15 +288,15 @@ def test_autoencoder_weights_and_configuration_can_be_loaded():
         ("c.json", b'{"hidden": 8, "lr": 0.003, "page": "autoencoder"}', "application/json"))
     at.run()
     at.run()
-    assert no_errors(at) and at.session_state["autoencoder.values"]["hidden"] == 8
-    lab = at.session_state["autoencoder.lab"]
+    assert no_errors(at) and at.session_state["page.autoencoder"].values["hidden"] == 8
+    lab = at.session_state["page.autoencoder"].lab
     assert lab.net.sizes == [64, 8, 64]
     trained = {k: v + 0.5 for k, v in lab.net.params.items()}
     at.file_uploader(key="w.autoencoder.npz").set_value(
         ("w.npz", save_weights(trained), "application/octet-stream"))
     at.run()
     assert no_errors(at) and at.success
-    assert np.allclose(at.session_state["autoencoder.lab"].net.params["W1"], trained["W1"])
+    assert np.allclose(at.session_state["page.autoencoder"].lab.net.params["W1"], trained["W1"])
 
 
 # --- backprop math ----------------------------------------------------------------

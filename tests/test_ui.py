@@ -1,11 +1,11 @@
-"""The Streamlit glue's pure parts: why a run stops, and the live frame encoding."""
+"""The app's plumbing: why a run stops, the live frame encoding, live charts."""
 import base64
 import time
 
 import numpy as np
 
 from explorer import MLP, Trainer, limits
-from explorer.app import ui
+from explorer.app import charts, live, raster
 
 
 def _trainer():
@@ -16,27 +16,27 @@ def _trainer():
 def test_a_run_stops_at_its_epoch_cap_its_time_cap_or_divergence():
     t = _trainer()
     now = time.monotonic()
-    assert ui._stop_reason(t, 0, now, 10, 60) is None
+    assert live.stop_reason(t, 0, now, 10, 60) is None
     t.run(10)
-    kind, text = ui._stop_reason(t, 0, now, 10, 60)
+    kind, text = live.stop_reason(t, 0, now, 10, 60)
     assert kind == "info" and "10 epochs" in text
-    kind, text = ui._stop_reason(t, 10, now - limits.MAX_SECONDS_PER_RUN, 10,
+    kind, text = live.stop_reason(t, 10, now - limits.MAX_SECONDS_PER_RUN, 10,
                                  limits.MAX_SECONDS_PER_RUN)
     assert kind == "info" and f"{limits.MAX_SECONDS_PER_RUN} seconds" in text
     t.diverged = {"message": "Training diverged: ..."}
-    assert ui._stop_reason(t, 10, now, 10, 60) == ("error", "Training diverged: ...")
+    assert live.stop_reason(t, 10, now, 10, 60) == ("error", "Training diverged: ...")
 
 
 def test_live_frames_are_jpeg_data_uris():
     rgb = np.zeros((30, 40, 3), np.uint8)
-    uri = ui.jpeg_uri(rgb)
+    uri = raster.jpeg_data_uri(rgb)
     assert uri.startswith("data:image/jpeg;base64,")
     assert base64.b64decode(uri.split(",", 1)[1])[:2] == b"\xff\xd8"
 
 
 def test_live_charts_are_static_and_paused_ones_interactive():
-    assert ui.chart_config(3) == {"staticPlot": True}
-    assert ui.chart_config(0) is None
+    assert charts.chart_config(3) == {"staticPlot": True}
+    assert charts.chart_config(0) is None
 
 
 def test_a_chart_redrawn_unchanged_in_one_live_run_does_not_collide():
@@ -44,11 +44,11 @@ def test_a_chart_redrawn_unchanged_in_one_live_run_does_not_collide():
 
     def app():
         import streamlit as st
-        from explorer.app import figures as F, ui
+        from explorer.app import charts, figures as F
         ph = st.empty()
         fig = F.confusion_figure([[3, 1], [0, 4]])
         for frame in (1, 2, 3):                      # the same chart three frames running
-            ui.plot(ph, fig, frame)
+            charts.plot(ph, fig, frame)
         st.write("done")
 
     at = AppTest.from_function(app).run()

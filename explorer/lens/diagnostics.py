@@ -142,3 +142,15 @@ def firing_by_class(net, X, y, n_classes):
     on = codes(net, X) > 0
     return np.stack([on[y == c].mean(axis=0) if (y == c).any() else np.zeros(on.shape[1])
                      for c in range(n_classes)])
+
+
+def sample_batch(ds, n, seed, autoencoder=False):
+    """``(X, y)``: ``n`` training samples of ``ds`` drawn without replacement, in float64.
+
+    For the autoencoder the targets are the inputs themselves.
+    """
+    X_all = ds.X_train
+    rng = np.random.default_rng(seed)
+    idx = np.sort(rng.choice(len(X_all), min(n, len(X_all)), replace=False))
+    X = np.asarray(X_all[idx], np.float64)
+    return X, (X if autoencoder else ds.y_train[idx])

@@ -84,6 +84,17 @@ def check_gradients(net, X, y, backward=None, eps=1e-5, max_entries=60, seed=0):
     return rows
 
 
+def keep_outputs_alive(net, bias=0.1):
+    """Set a ReLU output layer's biases to ``bias`` > 0, so most output units start on.
+
+    An output unit that is off for the whole batch passes no gradient back: its
+    check would compare two zeros and say nothing. Returns ``net``.
+    """
+    if net.output == "relu":
+        net.params[f"b{net.n_layers}"][:] = bias
+    return net
+
+
 def _cases():
     """Both networks at several sizes and depths, with a small batch each."""
     from ..nn.network import MLP
@@ -95,10 +106,7 @@ def _cases():
             yield f"classifier {sizes}", MLP(sizes, "softmax", seed=depth * 10 + K), X, rng.integers(0, K, 6)
     for sizes in ([8, 5, 8], [16, 8, 6, 16], [64, 32, 64]):
         X = rng.random((5, sizes[0]))
-        net = MLP(sizes, "relu", seed=len(sizes))
-        for k in net.params:          # positive output biases keep most output pixels alive
-            if k == f"b{net.n_layers}":
-                net.params[k][:] = 0.1
+        net = keep_outputs_alive(MLP(sizes, "relu", seed=len(sizes)))
         yield f"autoencoder {sizes}", net, X, X
 
 

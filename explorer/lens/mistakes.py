@@ -129,3 +129,51 @@ MISTAKES = {m.key: m for m in [
             r"\partial L/\partial \hat x_i = \tfrac{2}{n} (\hat x_i - x_i)\ \text{for each } i",
             "autoencoder", summed_reconstruction_grad),
 ]}
+
+
+def compare_with_correct(key, digits=None, epochs=60):
+    """The gradient check and a training run with slip ``key`` and with the correct pass.
+
+    On a fixed small problem whose widths let every slip type-check, with SGD and
+    momentum (an adaptive optimizer like Adam hides much of a gradient's scale),
+    so the result is the same for everyone.
+
+    Parameters
+    ----------
+    key : str
+        A key of :data:`MISTAKES`.
+    digits : Dataset, optional
+        The digits (for the autoencoder's slip); loaded if not given.
+    epochs : int
+
+    Returns
+    -------
+    sizes : list of int
+        The network's layer widths.
+    curves : dict
+        ``"correct"`` and ``"slip"``: training loss per epoch.
+    checks : dict
+        ``"correct"`` and ``"slip"``: rows of :func:`~explorer.lens.gradcheck.check_gradients`.
+    stops : dict
+        ``"correct"`` and ``"slip"``: the trainer's divergence record, or None.
+    """
+    from ..data import load_digits_data, make_dataset
+    from ..nn import MLP, Trainer
+    from .gradcheck import check_gradients, keep_outputs_alive
+    m = MISTAKES[key]
+    if m.network == "classifier":
+        ds = make_dataset("blobs", 300, 0.4, 4, 0.3, 0)
+        sizes, X, y, lr, out = [2, 4, 4, 4], ds.X_train, ds.y_train, 0.05, "softmax"
+    else:
+        ds = digits or load_digits_data(test_ratio=0.25, seed=0)
+        sizes, X, y, lr, out = [64, 16, 64], ds.X_train[:600], ds.X_train[:600], 0.005, "relu"
+    curves, checks, stops = {}, {}, {}
+    for name, backward in (("correct", None), ("slip", m.backward)):
+        net = keep_outputs_alive(MLP(sizes, output=out, seed=0))
+        checks[name] = check_gradients(net, X[:6], y[:6], backward=backward)
+        t = Trainer(net, X, y, optimizer="momentum", lr=lr, batch_size=32, seed=0,
+                    backward=backward)
+        t.run(epochs)
+        curves[name] = t.history["train_loss"]
+        stops[name] = t.diverged
+    return sizes, curves, checks, stops

@@ -1,0 +1,45 @@
+"""Charts on a page: titled slots, drawing a figure into one, and reusing charts
+that did not change."""
+import streamlit as st
+
+
+def section(where, title, caption):
+    """A titled, explained slot for a chart: returns the placeholder the chart goes in."""
+    if title:
+        where.subheader(title)
+    where.caption(caption)
+    return where.empty()
+
+
+def chart_config(frame):
+    """Plotly config for a chart drawn in a live frame: static (no hover, zoom or
+    toolbar), which the browser builds several times faster. Paused charts are
+    fully interactive."""
+    return {"staticPlot": True} if frame else None
+
+
+def plot(placeholder, fig, frame=0):
+    """Draw a figure into a placeholder: interactive when paused, static in a live frame.
+
+    A live frame is stamped with its number: Streamlit refuses two identical
+    elements in one script run, and a long run can redraw a chart that did not
+    change (a confusion matrix at 100%).
+    """
+    if frame:
+        fig.layout.meta = frame
+    placeholder.plotly_chart(fig, config=chart_config(frame))
+
+
+def memo(ps, name, key, build):
+    """``build()``, or its last result if the page's lab and ``key`` are the same as then.
+
+    Pressing Train reruns the page with nothing changed yet; the charts drawn a
+    moment ago are reused instead of rebuilt, so the first frame comes sooner.
+    Kept in the page state ``ps``, one result per name.
+    """
+    last = ps.memo.get(name)
+    if last is not None and last[0] is ps.lab and last[1] == key:
+        return last[2]
+    value = build()
+    ps.memo[name] = (ps.lab, key, value)
+    return value

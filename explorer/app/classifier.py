@@ -1,0 +1,144 @@
+"""The Classifier page's parts: its experiment, its playback, and how each of its
+charts is drawn into the slot the page gave it (paused: interactive and reused
+while nothing changes; live: cheap)."""
+import streamlit as st
+
+from .. import labs
+from ..data import make_dataset_from_points
+from ..lens.diagnostics import activation_regions
+from . import figures as F
+from . import frames, raster
+from .charts import memo, plot
+from .server import cached_dataset
+
+
+def experiment(ps):
+    """The page's lab for its current values: kept, retuned, or built anew."""
+    v = ps.values
+    names = None
+    if v["data"] != "csv":
+        ds = cached_dataset(v["data"], v["n"], v["noise"], v["classes"], v["test"], v["seed"])
+    elif ps.csv is None:
+        st.info("Upload a CSV of labelled points in the sidebar (header `x1,x2,label`). "
+                "Until then, here are the moons.")
+        ds = cached_dataset("moons", v["n"], v["noise"], 2, v["test"], v["seed"])
+    else:
+        X, y, names = ps.csv
+        ds = make_dataset_from_points(X, y, v["test"], v["seed"])
+    # a new CSV upload clears data_id: the same setting, new data
+    if ps.lab is None or ps.data_id != v["data"] or ps.lab.needs_rebuild(v):
+        ps.lab, ps.data_id = labs.ClassifierLab(ds, v, names), v["data"]
+        ps.forget_charts()
+    else:
+        ps.lab.apply(v)
+    return ps.lab
+
+
+def playback(ps):
+    """The playback slider (paused only): the epoch to show, or None for now."""
+    snaps = ps.lab.snapshot_epochs()
+    if ps.running or len(snaps) < 2:
+        return None
+    key = "w.classifier.play"
+    # the slider follows the newest epoch unless someone moved it back
+    if st.session_state.get(key) in (None, ps.play_end) or st.session_state[key] not in snaps:
+        st.session_state[key] = snaps[-1]
+    ps.play_end = snaps[-1]
+    play = st.select_slider("⏪ Playback: the network as it was at epoch", options=snaps,
+                            key=key, help="Saved snapshots; drag to redraw the boundary, "
+                            "curves, masks and regions as they were.")
+    return None if play == snaps[-1] else play
+
+
+class Charts:
+    """Draws each chart of the page into its slot, for the epoch ``play`` (None: now)."""
+
+    def __init__(self, ps, slots, play=None):
+        self.ps, self.lab, self.v, self.play = ps, ps.lab, ps.values, play
+        self.slots = slots
+
+    def _key(self):
+        """Everything a chart depends on, to reuse charts that did not change."""
+        return self.lab.epoch, self.play, tuple(sorted(self.v.items()))
+
+    def _dots(self, uri=False):
+        show = self.v["show_test"]
+        rgba = memo(self.ps, f"dots.{show}", show, lambda: frames.points_layer(self.lab, show))
+        if not uri:
+            return rgba
+        return memo(self.ps, f"dots.uri.{show}", show, lambda: raster.png_data_uri(rgba))
+
+    def numbers_and_boundary(self, frame=0):
+        """Every frame: the numbers (every other frame) and the boundary."""
+        if frame % 2 == 0:
+            self.numbers()
+        if frame:
+            self.slots["boundary"].image(frames.boundary_frame(
+                self.lab, self._dots(), self.v["res"], self.v["discrete"], self.play), width=440)
+            return
+
+        def build():
+            return frames.boundary_chart(self.lab, self._dots(uri=True), self.v["res"],
+                                         self.v["show_test"], self.v["discrete"], self.play)
+        self.slots["boundary"].plotly_chart(memo(self.ps, "boundary", self._key(), build))
+
+    def numbers(self):
+        """Epoch, loss and accuracies (of the playback epoch when one is chosen)."""
+        h, play = self.lab.trainer.history, self.play
+        i = h["epoch"].index(play) if play in h["epoch"] else -1
+        with self.slots["metrics"].container():
+            m1, m2, m3, m4 = st.columns(4)
+            m1.metric("Epoch", f"{self.lab.epoch}" if play is None else f"{play} of {self.lab.epoch}")
+            m2.metric("Train loss", f"{h['train_loss'][i]:.3f}")
+            m3.metric("Train accuracy", f"{h['train_acc'][i]:.0%}")
+            m4.metric("Test accuracy", f"{h['test_acc'][i]:.0%}")
+
+    def history(self, frame=0):
+        """Loss and accuracy, and the dead-unit warning."""
+        h = self.lab.history()
+        plot(self.slots["history"], F.history_figure(
+            h["epoch"], h["train_loss"], h["test_loss"], h["train_acc"], h["test_acc"],
+            mark=self.play, height=300), frame)
+        dead = self.lab.dead_layers()
+        if dead:
+            self.slots["warning"].warning(
+                "⚠️ " + "; ".join(f"hidden layer {l} has {f:.0%} dead units" for l, f in dead)
+                + ". Dead units get no gradient; try a smaller learning rate, He "
+                  "initialisation or a new seed.")
+        else:
+            self.slots["warning"].empty()
+
+    def gradients(self, frame=0):
+        h = self.lab.history()
+        plot(self.slots["gradients"], F.gradient_figure(h["epoch"], h["grad_W"], h["grad_b"],
+                                                        h["update_ratio"], mark=self.play), frame)
+
+    # --- the network's inside: slower charts, each on its own timer --------------
+    def dead(self):
+        h = self.lab.history()
+        return F.dead_units_figure(h["epoch"], h["dead_frac"], mark=self.play)
+
+    def confusion(self):
+        return F.confusion_figure(self.lab.confusion(self.play), self.lab.class_names, height=300)
+
+    def regions(self):
+        xs, ys, _, _, masks = self.lab.grid(self.v["res"], self.play)
+        labels, n_regions = activation_regions(masks)
+        ds = self.lab.ds
+        return F.regions_figure(xs, ys, labels, n_regions, ds.X_train, ds.y_train,
+                                title=f"{n_regions} linear regions in view")
+
+    def masks(self):
+        _, _, _, acts, masks = self.lab.grid(max(24, min(48, self.v["res"] // 2)), self.play)
+        return F.unit_masks_figure(masks, acts, self.lab.params_at(self.play))
+
+    def inside(self):
+        """``[draw(frame)]`` for each chart of the inside, reused while paused."""
+        def tier(name):
+            build = getattr(self, name)
+
+            def draw(frame=0):
+                fig = build() if frame else memo(self.ps, name, self._key(), build)
+                plot(self.slots[name], fig, frame)
+            return draw
+        return [tier(name) for name in ("dead", "confusion", "regions", "masks")]

@@ -1,0 +1,108 @@
+"""Controls bound to the page's state and to its address (a shareable link).
+
+Every control of :mod:`explorer.params` can be set from a widget, from the link a
+page is opened with, and from a settings file; all three end in the page state's
+``values``. Streamlit forgets the state of widgets that are not on the current
+page, so the values live in the page state and the widgets are refilled from it.
+"""
+import streamlit as st
+
+from .. import params as P
+from ..text import md
+from .state import current_page, page_state, pause_all, set_current_page, widget_key
+
+LR_CHOICES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+
+
+def enter_page(page):
+    """Run at the top of every page: on arrival, read the link and pause other pages.
+
+    Moving to another page pauses a run left behind; opening a link (a new
+    session, or arriving with query parameters) loads its configuration, with a
+    note for anything that had to be changed. A settings file loaded last run is
+    applied here, before any widget exists.
+    """
+    if page in P.PAGES:
+        ps = page_state(page)
+        if ps.pending:
+            for k, value in ps.pending.items():
+                set_value(page, k, value)
+            ps.pending = None
+    if current_page() == page:
+        return
+    pause_all()
+    set_current_page(page)
+    query = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
+    if query and page not in P.PAGES:     # the home page has no controls
+        st.query_params.clear()
+    elif query:
+        ps.values, ps.url_notes = P.parse(P.PAGES[page], query)
+        for key in P.PAGES[page]:          # widgets pick up the linked values
+            st.session_state.pop(widget_key(page, key), None)
+
+
+def show_url_notes(page):
+    """Say once what had to change in the link (its text shown as plain text)."""
+    ps = page_state(page)
+    if ps.url_notes:
+        st.warning("Some settings in this link were changed to fit what the explorer "
+                   "accepts:\n\n" + "\n".join(f"- {md(n)}" for n in ps.url_notes), icon="🔗")
+        ps.url_notes = []
+
+
+def sync_url(page):
+    """Mirror every control of the page in the address bar (a shareable link)."""
+    query = P.to_query(P.PAGES[page], page_state(page).values)
+    current = {k: st.query_params.get(k) for k in st.query_params.keys()}
+    if current != query:
+        st.query_params.from_dict(query)
+
+
+def control(page, key, container=None, help=None, **kw):
+    """One widget for parameter ``key`` of ``page``, kept in the page's values.
+
+    The widget type follows the parameter: choice -> selectbox (its names from
+    the registry), bool -> toggle, learning rate -> log-scale select slider,
+    int/float -> slider.
+    """
+    spec = P.PAGES[page][key]
+    vals = page_state(page).values
+    wkey = widget_key(page, key)
+    c = container or st.sidebar
+    if wkey not in st.session_state:
+        st.session_state[wkey] = vals[key]
+    label = kw.pop("label", spec.label[:1].upper() + spec.label[1:])
+    if spec.kind == "choice":
+        options = kw.pop("options", spec.choices)
+        if st.session_state[wkey] not in options:
+            st.session_state[wkey] = options[0]
+        c.selectbox(label, options, key=wkey, help=help, format_func=spec.name_of, **kw)
+    elif spec.kind == "bool":
+        c.toggle(label, key=wkey, help=help, **kw)
+    elif key == "lr":
+        options = sorted(set(LR_CHOICES) | {float(st.session_state[wkey])})
+        c.select_slider(label, options, key=wkey, help=help, format_func=lambda v: f"{v:g}", **kw)
+    else:
+        cast = int if spec.kind == "int" else float
+        lo = cast(kw.pop("min_value", spec.lo))
+        hi = cast(kw.pop("max_value", spec.hi))
+        st.session_state[wkey] = min(max(cast(st.session_state[wkey]), lo), hi)
+        c.slider(label, min_value=lo, max_value=hi, key=wkey, help=help, **kw)
+    vals[key] = st.session_state[wkey]
+    return vals[key]
+
+
+def set_value(page, key, value):
+    """Change a control from code (e.g. New seed): both the value and its widget.
+
+    Only from a callback or before the widgets are drawn (Streamlit's rule)."""
+    page_state(page).values[key] = value
+    st.session_state[widget_key(page, key)] = value
+
+
+def seed_button(page, container):
+    """A "New" button beside the seed: the next seed, hence new data and weights."""
+    def next_seed():
+        set_value(page, "seed", (page_state(page).values["seed"] + 1) % 1_000_000)
+    container.button("🎲 New", key=f"{page}.regen", help="A new seed: new random data and "
+                     "initial weights", on_click=next_seed)

@@ -1,0 +1,140 @@
+"""The Backprop-math page's parts: each line of the derivation beside its live value,
+the gradient check table, and a common mistake against the correct pass."""
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from .. import labs
+from .. import params as P
+from ..lens.diagnostics import sample_batch
+from ..lens.gradcheck import TOL, check_gradients
+from ..lens.mistakes import MISTAKES, compare_with_correct
+from . import figures as F
+from .server import cached_dataset, cached_digits
+from .state import page_state
+
+
+def current_network(kind, n, seed):
+    """``(net, X, y, origin)``: the person's own network from the other page (a float64
+    copy) or a fresh default one, and a batch of ``n`` of its training samples."""
+    lab = page_state(kind).lab
+    if lab is None:
+        vals = P.defaults(P.PAGES[kind])
+        if kind == "classifier":
+            lab = labs.ClassifierLab(cached_dataset(vals["data"], vals["n"], vals["noise"],
+                                                    vals["classes"], vals["test"], vals["seed"]), vals)
+        else:
+            lab = labs.AutoencoderLab(cached_digits(), vals)
+        origin = "a fresh, untrained network (train one on the other page to see its numbers)"
+    else:
+        origin = f"your network from the {kind.capitalize()} page, at epoch {lab.epoch}"
+    X, y = sample_batch(lab.ds, n, seed, autoencoder=kind == "autoencoder")
+    return lab.net.astype(np.float64), X, y, origin
+
+
+def show(eq, value, name, n_samples, note=None, binary=False):
+    """One line of the derivation: LaTeX on the left, its live value on the right."""
+    a, b = st.columns([5, 6], vertical_alignment="center")
+    a.latex(eq)
+    if note:
+        a.caption(note)
+    value = np.asarray(value, float)
+    shape = "×".join(map(str, value.shape))
+    rows = value.ndim > 1 and value.shape[0] == n_samples
+    b.plotly_chart(F.matrix_figure(value if value.ndim > 1 else value[None, :],
+                                   title=f"{name}  ({shape})", ylabel="sample" if rows else None,
+                                   binary=binary), key=f"m.{name}")
+
+
+def forward(net, X, cache, out, loss):
+    n, L = len(X), net.n_layers
+    st.markdown("Each layer is an affine map followed by a ReLU, "
+                r"$z = Wx + b$, $h = \max(0, z)$; with samples in rows, $Z = X W^\top + b$. "
+                "The ReLU mask $1(z>0)$ is what backprop will multiply by.")
+    for l in range(1, L + 1):
+        show(rf"z_{l} = W_{l}\, {'x' if l == 1 else f'h_{l-1}'} + b_{l}", cache["Z"][l - 1],
+             f"Z{l}", n)
+        if cache["masks"][l - 1] is not None:
+            show(rf"1(z_{l} > 0)", cache["masks"][l - 1].astype(float), f"mask{l}", n,
+                 "1 where the unit is on, 0 where ReLU cuts it (and its gradient) off.",
+                 binary=True)
+    if net.output == "softmax":
+        show(r"p = \mathrm{softmax}(f),\quad f = z_{%d}" % L, out, "P", n,
+             "Computed stably: the row maximum is subtracted before exp.")
+        st.latex(r"L = \frac{1}{n}\sum_i \Big[-f_{y_i} + \log \sum_j e^{f_j}\Big] = %.5f" % loss)
+    else:
+        show(r"\hat x = \max(0, z_{%d})" % L, out, "Xhat", n)
+        st.latex(r"L = \frac{1}{n}\sum_i \lVert x_i - \hat x_i \rVert^2 = %.5f" % loss)
+
+
+def backward(net, X, grads, deltas):
+    n, L = len(X), net.n_layers
+    st.markdown(r"$\delta_l = \partial L / \partial z_l$, one row per sample. The output "
+                "delta starts the chain; each step back multiplies by the next layer's "
+                r"weights transposed, then by this layer's ReLU mask, elementwise.")
+    if net.output == "softmax":
+        show(r"\delta_{%d} = \tfrac{1}{n}\,(p - \mathrm{onehot}(y))" % L, deltas[L - 1],
+             f"delta{L}", n, "The 1/n of the mean belongs to the whole difference.")
+    else:
+        show(r"\delta_{%d} = \tfrac{2}{n}(\hat x_i - x_i) \odot 1(z_{%d} > 0)" % (L, L),
+             deltas[L - 1], f"delta{L}", n, "One vector per sample; never summed over samples.")
+    for l in range(L - 1, 0, -1):
+        show(rf"\delta_{l} = (W_{l+1}^\top \delta_{l+1}) \odot 1(z_{l} > 0)", deltas[l - 1],
+             f"delta{l}", n)
+    st.markdown("Each weight gradient sums, over the batch, a delta times the activation "
+                "that fed the layer; each bias gradient sums the deltas.")
+    for l in range(L, 0, -1):
+        src = "x_i" if l == 1 else f"h_{{{l - 1},i}}"
+        show(rf"\frac{{\partial L}}{{\partial W_{l}}} = \sum_i \delta_{{{l},i}}\, {src}^\top",
+             grads[f"W{l}"], f"dW{l}", n)
+        show(rf"\frac{{\partial L}}{{\partial b_{l}}} = \sum_i \delta_{{{l},i}}", grads[f"b{l}"],
+             f"db{l}", n)
+
+
+def gradient_check(net, X, y):
+    st.markdown(r"Central differences $\frac{L(\theta+\varepsilon)-L(\theta-\varepsilon)}"
+                r"{2\varepsilon}$, $\varepsilon = 10^{-5}$, in float64, on this batch, for the "
+                "entries of every parameter array (a random 60 of larger arrays). Relative "
+                r"error $\frac{\lVert a - n\rVert}{\max(\lVert a\rVert, \lVert n\rVert)}$ "
+                f"below {TOL:g} passes. *Kinks* counts entries whose ±ε nudge flipped a ReLU "
+                "on or off: there a finite difference can legitimately disagree.")
+    rows = check_gradients(net, X, y)
+    st.plotly_chart(F.gradcheck_figure(rows, title="Backprop against finite differences"))
+    st.dataframe(pd.DataFrame([{
+        "array": r["name"], "shape": str(r["shape"]), "entries checked": r["checked"],
+        "‖analytic‖": f"{r['analytic_norm']:.6g}", "‖numeric‖": f"{r['numeric_norm']:.6g}",
+        "relative error": f"{r['rel_error']:.2e}", "kinks": r["near_kink"],
+        "result": "✅ pass" if r["passed"] else "❌ FAIL"} for r in rows]),
+        hide_index=True, width="stretch")
+
+
+@st.cache_data(show_spinner="Training with and without the slip…", max_entries=16)
+def _compare(key):
+    """The same for everyone: cached for the whole class."""
+    return compare_with_correct(key, cached_digits())
+
+
+def mistake(key):
+    """One common slip: wrong and right side by side, its check, and its training."""
+    m = MISTAKES[key]
+    a, b = st.columns(2)
+    a.markdown("**Wrong**")
+    a.latex(m.wrong)
+    b.markdown("**Right**")
+    b.latex(m.right)
+    sizes, curves, checks, stops = _compare(key)
+    st.caption(f"On a {'-'.join(map(str, sizes))} {m.network} "
+               f"({'4 blobs' if m.network == 'classifier' else '600 training digits'}), "
+               "same seed, SGD with momentum: the slip's gradient against finite differences, "
+               "and 60 epochs with each backward pass.")
+    c, d = st.columns(2)
+    c.plotly_chart(F.gradcheck_figure(checks["slip"], title="Gradient check with the slip"),
+                   key="mistake.check")
+    d.plotly_chart(F.compare_runs_figure(np.arange(len(curves["correct"])), curves["correct"],
+                                         curves["slip"], m.title, title="Training loss"),
+                   key="mistake.runs")
+    if stops["slip"]:
+        st.warning(f"With the slip: {stops['slip']['message']}", icon="💥")
+    failed = [r["name"] for r in checks["slip"] if not r["passed"]]
+    st.warning(f"With this slip the gradient check fails for {', '.join(failed)}: backprop "
+               "and finite differences disagree.", icon="❌")

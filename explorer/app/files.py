@@ -1,0 +1,102 @@
+"""Files in and out, one pattern for all of them: a CSV of points, weights (.npz)
+and settings (.json).
+
+An upload is untrusted. Each kind has a parser in the core that raises ValueError
+on anything it does not accept; :func:`upload` runs it once per file, and either
+the page takes the file and says what it took, or it says why not and nothing
+changes. File names and anything quoted from a file are shown as plain text.
+"""
+import streamlit as st
+
+from .. import limits
+from .. import params as P
+from ..data import parse_points_csv
+from ..nn.weights_io import config_from_json, config_to_json, load_weights, save_weights
+from ..text import clip, md
+from .state import widget_key
+
+MB = 1_000_000
+
+
+def upload(ps, name, label, types, max_bytes, accept, container=None, help=None):
+    """A file uploader whose file acts once.
+
+    Parameters
+    ----------
+    ps : PageState
+    name : str
+        The uploader's name on the page (also its widget key).
+    max_bytes : int
+        The browser refuses bigger files (rounded to whole MB); the parser checks too.
+    accept : callable
+        ``accept(data: bytes) -> str``: takes the file into the page and returns
+        what to tell the person; raises ValueError, with the reason, to refuse it.
+
+    Returns
+    -------
+    bool
+        True on the run a file was taken.
+    """
+    c = container or st.sidebar
+    up = c.file_uploader(label, type=types, key=widget_key(ps.page, name), help=help,
+                         max_upload_size=max(1, max_bytes // MB))
+    if up is None or ps.uploads.get(name) == up.file_id:
+        return False
+    ps.uploads[name] = up.file_id
+    shown = md(clip(up.name, 60))
+    try:
+        said = accept(up.getvalue())        # each parser checks the size itself
+    except ValueError as e:
+        ps.say(f"{shown} was not loaded, and nothing changed: {md(str(e))}", "error")
+        return False
+    ps.say(f"Loaded {shown}: {said}", "success")
+    return True
+
+
+def points_csv(ps, container=None):
+    """The classifier's "your own CSV" uploader: good points replace the data."""
+    def accept(data):
+        X, y, names = parse_points_csv(data)
+        ps.csv = (X, y, names)
+        ps.data_id = None                    # new data: the page builds a new network
+        return (f"{len(y)} points in {len(names)} classes. The network starts afresh on "
+                "them.")
+    return upload(ps, "csv", "CSV with header x1,x2,label", ["csv"], limits.MAX_CSV_BYTES,
+                  accept, container,
+                  help=f"Up to {limits.MAX_CSV_ROWS} rows and 1 MB; {limits.MIN_CLASSES} to "
+                       f"{limits.MAX_CLASSES} classes.")
+
+
+def save_and_load(ps):
+    """The sidebar's "Save or load": download weights and settings, upload either."""
+    spec, lab = P.PAGES[ps.page], ps.lab
+    net = lab.net
+    config = {"page": ps.page, **P.to_query(spec, ps.values), "sizes": net.sizes,
+              "epoch": lab.epoch}
+
+    def accept_weights(data):
+        params, _ = load_weights(data, net.param_shapes(), dtype=net.dtype)
+        net.set_params(params)
+        lab.restart()                        # the history starts from these weights
+        ps.forget_charts()
+        return "the epoch count starts again from these weights."
+
+    def accept_settings(data):
+        values, applied, ignored = P.parse_settings(spec, config_from_json(data), ps.values)
+        ps.pending = values
+        said = f"applied {', '.join(md(clip(k, 30)) for k in applied)}."
+        if ignored:
+            said += " Ignored: " + "; ".join(md(clip(i, 80)) for i in ignored) + "."
+        return said
+
+    with st.sidebar.expander("💾 Save or load"):
+        st.download_button("⬇ Download the weights (.npz)", save_weights(net.params, config),
+                           f"{ps.page}.npz", mime="application/octet-stream",
+                           key=f"{ps.page}.dl_npz", width="stretch", on_click="ignore")
+        st.download_button("⬇ Download the settings (.json)", config_to_json(config),
+                           f"{ps.page}.json", mime="application/json", key=f"{ps.page}.dl_json",
+                           width="stretch", on_click="ignore")
+        upload(ps, "npz", "Load weights (.npz)", ["npz"], limits.MAX_UPLOAD_BYTES,
+               accept_weights, st)
+        if upload(ps, "json", "Load settings (.json)", ["json"], MB, accept_settings, st):
+            st.rerun()                       # the settings apply before the widgets

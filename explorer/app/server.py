@@ -1,0 +1,77 @@
+"""What one server process sets up once and shares: one BLAS thread, memory handed
+back to the system, the cached datasets (read-only arrays), and each page's frame
+(title, wide layout, navigation).
+
+Nothing here holds a person's data: per-person state is in :mod:`.state`.
+"""
+import time
+
+import streamlit as st
+from threadpoolctl import threadpool_limits
+
+from ..data import load_digits_data, make_dataset
+
+NAV = [("app.py", "Home", "🧠"), ("pages/1_Classifier.py", "Classifier", "🎯"),
+       ("pages/2_Autoencoder.py", "Autoencoder", "🔢"),
+       ("pages/3_Backprop_math.py", "Backprop math", "✏️")]
+
+
+@st.cache_resource
+def _one_blas_thread():
+    """One BLAS thread per process: these matrices are tiny, and many sessions
+    training at once should share the cores rather than fight over them."""
+    return threadpool_limits(1)
+
+
+@st.cache_resource
+def _memory_trimmer(every=10.0):
+    """Hand freed memory back to the system every few seconds (Linux, glibc).
+
+    A full garbage collection first frees what departed sessions left in reference
+    cycles (figures, histories); then ``malloc_trim`` returns it.
+
+    Every session runs on its own thread, and glibc keeps what a thread's arena
+    freed for later instead of returning it: after a class leaves, the server
+    would otherwise stay at its peak. ``malloc_trim`` returns it. One daemon
+    thread per process; it holds no session's data.
+    """
+    import ctypes
+    import gc
+    import threading
+    try:
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None                          # not glibc: nothing to do
+
+    def loop():
+        while True:
+            time.sleep(every)
+            gc.collect()          # a departed session's cycles, so their memory is free
+            trim(0)
+
+    thread = threading.Thread(target=loop, name="malloc-trim", daemon=True)
+    thread.start()
+    return thread
+
+
+def setup(title, icon="🧠"):
+    """Page config and navigation shared by every page (font sizes are in the theme)."""
+    _one_blas_thread()
+    _memory_trimmer()
+    st.set_page_config(page_title=f"{title} · Backprop Explorer", page_icon=icon, layout="wide")
+    for path, label, emoji in NAV:
+        st.sidebar.page_link(path, label=label, icon=emoji)
+    st.sidebar.divider()
+
+
+# --- cached, immutable data shared by everyone --------------------------------
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_dataset(kind, n, noise, classes, test, seed):
+    """A generated dataset (read-only arrays, so one copy serves every session)."""
+    return make_dataset(kind, n, noise, classes, test, seed)
+
+
+@st.cache_data(max_entries=1, show_spinner=False)
+def cached_digits():
+    """The 8x8 digits, split as the autoencoder page uses them."""
+    return load_digits_data(test_ratio=0.25, seed=0)

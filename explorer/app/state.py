@@ -1,0 +1,122 @@
+"""One state object per page, kept in ``st.session_state``: what one person has set
+up and is running on that page.
+
+A page's state is a dataclass, not a bag of string keys: its fields say what a
+page remembers between reruns (the controls' values, the experiment, whether it is
+training, the last message), and any page can read another's by name
+(``page_state("classifier").lab``). Widgets still need string keys; they are
+made in one place, :func:`widget_key`.
+
+Each session has its own objects: nothing here is shared between people.
+"""
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from .. import params as P
+
+HOME = "home"
+
+
+@dataclass
+class PageState:
+    """What a page remembers for one person.
+
+    Attributes
+    ----------
+    page : str
+        The page's name in :data:`explorer.params.PAGES`.
+    values : dict
+        Every control's value (the shareable link is made from these).
+    lab : object or None
+        The experiment (a :class:`~explorer.labs.ClassifierLab` or
+        :class:`~explorer.labs.AutoencoderLab`); None until built, and after Reset.
+    running : bool
+        Training now (the live loop runs while this is True).
+    run_started : tuple or None
+        ``(monotonic time, epoch)`` when Train was pressed: the caps per press
+        count from here.
+    note : tuple or None
+        ``(kind, text)``: the last word about a run or a file (why training
+        stopped, what was loaded), shown under the Train bar until the next action.
+    url_notes : list of str
+        What had to change in the link this page was opened with.
+    pending : dict or None
+        A loaded settings file, applied before the widgets are drawn next run.
+    uploads : dict
+        Uploader name -> id of the last file handled, so one upload acts once.
+    memo : dict
+        Chart name -> ``(owner, key, value)``: charts reused while nothing changed.
+    """
+    page: str
+    values: dict
+    lab: object = None
+    running: bool = False
+    run_started: tuple = None
+    note: tuple = None
+    url_notes: list = field(default_factory=list)
+    pending: dict = None
+    uploads: dict = field(default_factory=dict)
+    memo: dict = field(default_factory=dict)
+
+    def say(self, text=None, kind="info"):
+        """Leave a message for the next runs of the page (None clears it)."""
+        self.note = (kind, text) if text else None
+
+    def forget_charts(self):
+        """Drop the reused charts (the network changed under them)."""
+        self.memo.clear()
+
+
+@dataclass
+class ClassifierState(PageState):
+    """The classifier page also remembers an uploaded CSV and the playback position.
+
+    Attributes
+    ----------
+    csv : tuple or None
+        ``(X, y, class_names)`` of the last good CSV upload.
+    csv_name : str or None
+        Its file name (outside text: shown escaped).
+    data_id : tuple or None
+        Which data the lab was built on (a new upload means a new lab).
+    play_end : int or None
+        The newest epoch the playback slider offered last run: while it sits there,
+        it follows training.
+    """
+    csv: tuple = None
+    csv_name: str = None
+    data_id: tuple = None
+    play_end: int = None
+
+
+STATES = {"classifier": ClassifierState, "autoencoder": PageState, "math": PageState}
+
+
+def page_state(page):
+    """This person's state of ``page``, made with the page's defaults on first use."""
+    slot = f"page.{page}"
+    if slot not in st.session_state:
+        st.session_state[slot] = STATES[page](page, P.defaults(P.PAGES[page]))
+    return st.session_state[slot]
+
+
+def widget_key(page, key):
+    """The Streamlit key of the widget bound to control ``key`` of ``page``."""
+    return f"w.{page}.{key}"
+
+
+def current_page():
+    """The page this session showed last (None before the first)."""
+    return st.session_state.get("page.current")
+
+
+def set_current_page(page):
+    st.session_state["page.current"] = page
+
+
+def pause_all():
+    """Stop every page's run (moving to another page pauses what was left behind)."""
+    for page in STATES:
+        if f"page.{page}" in st.session_state:
+            st.session_state[f"page.{page}"].running = False
