@@ -1,26 +1,22 @@
 """Classifier: a ReLU network learns to separate 2-D points, and you watch backprop work."""
+from functools import partial
+
 import streamlit as st
 
-from explorer.app import classifier, controls, files, live, server
+from explorer.app import classifier, controls, files, live
 from explorer.app.charts import section
-from explorer.app.state import page_state
 from explorer.data import allowed_classes
 from explorer.params import SPEEDS
 
 PAGE = "classifier"
-server.setup("Classifier", "🎯")
-controls.enter_page(PAGE)
-ps = page_state(PAGE)
+ps = controls.open_page(PAGE, "Classifier", "🎯")
+control = partial(controls.control, PAGE)
 
 st.title("🎯 Classifier: watch a network carve up the plane")
 st.caption("A network with ReLU hidden layers and a softmax output learns to separate "
            "2-D points by backpropagation. Press **Train** and watch the boundary, the "
            "gradients inside every layer and the ReLU units that make the boundary's corners.")
 controls.show_url_notes(PAGE)
-
-
-def control(key, **kw):
-    return controls.control(PAGE, key, **kw)
 
 
 # --- sidebar: every control --------------------------------------------------

@@ -1,15 +1,15 @@
 """Autoencoder: a 64-H-64 ReLU network learns to squeeze 8x8 digits through a small code."""
+from functools import partial
+
 import streamlit as st
 
-from explorer.app import autoencoder, controls, files, live, server
+from explorer.app import autoencoder, controls, files, live
 from explorer.app.charts import section
-from explorer.app.state import page_state
 from explorer.params import SPEEDS
 
 PAGE = "autoencoder"
-server.setup("Autoencoder", "🔢")
-controls.enter_page(PAGE)
-ps = page_state(PAGE)
+ps = controls.open_page(PAGE, "Autoencoder", "🔢")
+control = partial(controls.control, PAGE)
 
 st.title("🔢 Autoencoder: squeeze digits through a small code")
 st.caption("A 64 → H → 64 network with ReLU everywhere learns to reproduce 8x8 handwritten "
@@ -19,10 +19,6 @@ st.caption("A 64 → H → 64 network with ReLU everywhere learns to reproduce 8
            "so the untrained network draws the average digit and every inked pixel starts "
            "alive. Try a learning rate of 0.1, or SGD at 1, to watch code units and pixels die.")
 controls.show_url_notes(PAGE)
-
-
-def control(key, **kw):
-    return controls.control(PAGE, key, **kw)
 
 
 sb = st.sidebar

@@ -1,13 +1,10 @@
 """Backprop math: the derivation line by line, with the live numbers of your network."""
 import streamlit as st
 
-from explorer.app import controls, derivation, server
-from explorer.app.state import page_state
+from explorer.app import controls, derivation
 
 PAGE = "math"
-server.setup("Backprop math", "✏️")
-controls.enter_page(PAGE)
-v = page_state(PAGE).values
+v = controls.open_page(PAGE, "Backprop math", "✏️").values
 
 st.title("✏️ Backprop math, with your network's numbers")
 st.caption("Each line of the derivation next to its value for a small batch of the network "

@@ -31,8 +31,9 @@ def metric(at, label):
 
 
 def shown(markdown):
-    """What Markdown shows of a message: backslash-escaped characters as themselves."""
-    return re.sub(r"\\(.)", r"\1", markdown)
+    """What Markdown shows of a message: backslash-escaped characters as themselves
+    (and no invisible word joiners, which explorer.text.md puts in)."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
 
 
 def no_errors(at):

@@ -1,6 +1,5 @@
 """Charts on a page: titled slots, drawing a figure into one, and reusing charts
 that did not change."""
-import streamlit as st
 
 
 def section(where, title, caption):

@@ -14,6 +14,14 @@ from .state import current_page, page_state, pause_all, set_current_page, widget
 LR_CHOICES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 
 
+def open_page(page, title, icon):
+    """Set up a page with controls and return its state (see :func:`enter_page`)."""
+    from .server import setup
+    setup(title, icon)
+    enter_page(page)
+    return page_state(page)
+
+
 def enter_page(page):
     """Run at the top of every page: on arrival, read the link and pause other pages.
 

@@ -15,9 +15,6 @@ import streamlit as st
 
 from .. import params as P
 
-HOME = "home"
-
-
 @dataclass
 class PageState:
     """What a page remembers for one person.
@@ -76,8 +73,6 @@ class ClassifierState(PageState):
     ----------
     csv : tuple or None
         ``(X, y, class_names)`` of the last good CSV upload.
-    csv_name : str or None
-        Its file name (outside text: shown escaped).
     data_id : tuple or None
         Which data the lab was built on (a new upload means a new lab).
     play_end : int or None
@@ -85,7 +80,6 @@ class ClassifierState(PageState):
         it follows training.
     """
     csv: tuple = None
-    csv_name: str = None
     data_id: tuple = None
     play_end: int = None
 
