@@ -256,6 +256,49 @@ def test_non_finite_weights_are_refused(bad):
         load_weights(save_weights(params))
 
 
+@pytest.mark.parametrize("big", [1e39, -1e39, 1e300])
+def test_values_beyond_float32_are_refused_by_a_float32_network_naming_the_array(big):
+    params = _params()
+    params["b2"][5] = big                    # finite in float64, infinite in float32
+    data = save_weights(params)
+    with pytest.raises(ValueError, match=r"b2 holds .*too large.*float32.*3\.4e\+38"):
+        load_weights(data, SHAPES, dtype=np.float32)
+    loaded, _ = load_weights(data, SHAPES)   # a float64 network can hold it
+    assert loaded["b2"][5] == big and loaded["b2"].dtype == np.float64
+
+
+def test_weights_come_back_in_the_networks_dtype():
+    params = _params()
+    params["W1"][0, 0] = 3.4e38              # the largest float32 numbers still fit
+    loaded, _ = load_weights(save_weights(params), SHAPES, dtype=np.float32)
+    assert all(a.dtype == np.float32 and a.flags.c_contiguous and a.flags.writeable
+               for a in loaded.values())
+    assert np.isfinite(loaded["W1"]).all()
+    np.testing.assert_allclose(loaded["W3"], params["W3"], rtol=1e-6)
+
+
+def test_dtype_must_be_a_float_dtype():
+    with pytest.raises(TypeError, match="floating-point"):
+        load_weights(save_weights(_params()), dtype=np.int32)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_a_value_is_accepted_exactly_when_finite_in_the_networks_dtype(value):
+    params = _params()
+    params["W3"][1, 2] = value
+    data = save_weights(params)
+    for dtype in (np.float32, np.float64):
+        with np.errstate(over="ignore"):
+            finite = bool(np.isfinite(np.asarray(value, dtype=dtype)))
+        try:
+            loaded, _ = load_weights(data, SHAPES, dtype=dtype)
+        except ValueError:
+            assert not finite
+        else:
+            assert finite and np.isfinite(loaded["W3"]).all()
+
+
 def test_member_that_is_not_npy_is_refused():
     data = _zip({"W1.npy": _npy(np.zeros(2)), "notes.txt": b"hi"})
     with pytest.raises(ValueError, match="'notes.txt'; only .npy arrays"):

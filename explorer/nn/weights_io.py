@@ -302,7 +302,7 @@ def _load_arrays(data: bytes, shapes: dict[str, tuple]) -> dict[str, np.ndarray]
 
 
 def load_weights(data: bytes, expected: dict[str, tuple] | None = None,
-                 max_bytes: int = MAX_UPLOAD_BYTES
+                 max_bytes: int = MAX_UPLOAD_BYTES, dtype=np.float64
                  ) -> tuple[dict[str, np.ndarray], dict | None]:
     """Safely read weights saved by :func:`save_weights` (or ``np.savez``).
 
@@ -320,11 +320,16 @@ def load_weights(data: bytes, expected: dict[str, tuple] | None = None,
         If given, the file must hold exactly these names with these shapes.
     max_bytes : int
         Largest accepted file.
+    dtype : numpy float dtype
+        The dtype of the network the weights go into (``net.dtype``; the app
+        trains in float32). Every value must be finite *in this dtype*: 1e39 is
+        a float64 number but infinite as a float32, so a float32 network
+        refuses it. Default float64, as before the parameter existed.
 
     Returns
     -------
     params : dict of str -> ndarray
-        float64 copies (writeable, C-contiguous), one per array in the file.
+        Copies in ``dtype`` (writeable, C-contiguous), one per array in the file.
     config : dict or None
         The stored config, or None if the file has none.
 
@@ -332,7 +337,12 @@ def load_weights(data: bytes, expected: dict[str, tuple] | None = None,
     ------
     ValueError
         With a message saying what was wrong and what is accepted.
+    TypeError
+        If ``dtype`` is not a floating-point dtype (a programming error).
     """
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"dtype must be a floating-point dtype, got {dtype}.")
     with _open_zip(data, max_bytes) as zf:
         shapes = _scan(zf)
     if expected is not None:
@@ -346,8 +356,23 @@ def load_weights(data: bytes, expected: dict[str, tuple] | None = None,
         config = config_from_json(arrays.pop(CONFIG_KEY).tobytes())
     params = {}
     for name, arr in arrays.items():
-        params[name] = np.array(arr, dtype=np.float64, order="C")
-        if not np.all(np.isfinite(params[name])):
-            raise ValueError(f"{name} contains NaN or infinite values; weights must "
-                             f"be finite numbers.")
+        params[name] = _finite_in(name, arr, dtype)
     return params, config
+
+
+def _finite_in(name: str, arr: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``arr`` as a C-contiguous ``dtype`` copy, or ValueError if a value is not
+    finite there (NaN, infinity, or too large for ``dtype``), naming the array."""
+    wide = np.array(arr, dtype=np.float64, order="C")
+    if not np.all(np.isfinite(wide)):
+        raise ValueError(f"{name} contains NaN or infinite values; weights must "
+                         f"be finite numbers.")
+    with np.errstate(over="ignore"):
+        out = np.array(wide, dtype=dtype, order="C")
+    if not np.all(np.isfinite(out)):
+        big = float(np.max(np.abs(wide)))
+        limit = float(np.finfo(dtype).max)
+        raise ValueError(f"{name} holds {big:.3g}, too large for this network, which "
+                         f"computes in {dtype.name} (numbers up to about {limit:.3g}); "
+                         f"weights must lie between {-limit:.3g} and {limit:.3g}.")
+    return out
