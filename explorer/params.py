@@ -179,3 +179,153 @@ def parse(spec, query):
 def to_query(spec, values):
     """The query mapping (str to str) that :func:`parse` turns back into ``values``."""
     return {k: spec[k].to_text(values[k]) for k in spec if k in values}
+
+
+# --------------------------------------------------------------------------- #
+# Settings files
+# --------------------------------------------------------------------------- #
+# A settings file is the page's link as a JSON object, plus a few keys that say
+# where it came from. It is untrusted like a link, but it is loaded *on top of*
+# the current settings: what it does not set, or sets to something unusable,
+# stays as it is instead of going back to its default.
+
+#: keys a settings file stores beside the settings (the page it was saved on, the
+#: network's sizes, the epoch): part of the format, not settings, so they are
+#: neither applied nor reported as ignored
+FILE_KEYS = ("page", "sizes", "epoch")
+MAX_SETTINGS_NOTES = 12
+_REFUSED = object()          # the default of a probe Param: parse() fell back to it
+
+
+def _what_is_accepted(p):
+    """What ``p`` accepts, in words."""
+    if p.kind == "choice":
+        return "one of " + ", ".join(p.choices)
+    if p.kind == "bool":
+        return "true or false"
+    return f"a number from {p.lo:g} to {p.hi:g}"
+
+
+def _read_setting(p, raw):
+    """``(value, note, refused)`` for one value of a settings file.
+
+    ``refused`` is True when ``raw`` cannot be used at all (not a value of the
+    right kind); otherwise ``value`` is parsed and clamped exactly as in a link,
+    and ``note`` says what was changed to fit (or is None).
+    """
+    if isinstance(raw, bool) and p.kind != "bool":
+        return None, None, True
+    if not isinstance(raw, (str, int, float)):
+        return None, None, True
+    from dataclasses import replace
+    try:
+        value, note = replace(p, default=_REFUSED).parse(raw)
+    except (ValueError, OverflowError):          # e.g. an int too long to print
+        return None, None, True
+    if value is _REFUSED:
+        return None, None, True
+    return value, note, False
+
+
+def _shown(raw):
+    """A value from the file as short plain text for a message (not escaped)."""
+    from .text import clip
+    if isinstance(raw, (list, dict)):
+        return "a list" if isinstance(raw, list) else "an object"
+    if raw is None:
+        return "null"
+    try:
+        return repr(clip(raw, 30)) if isinstance(raw, str) else clip(raw, 30)
+    except ValueError:                           # an int too long to print
+        return "a very long number"
+
+
+def _current_text(p, value):
+    """The current value as a link would write it (plain ``str`` if it does not fit)."""
+    try:
+        return p.to_text(value)
+    except (TypeError, ValueError):
+        return _shown(value)
+
+
+def parse_settings(spec, cfg, current, page=None):
+    """The page's values after loading a settings file on top of ``current``.
+
+    Each known key is parsed and clamped exactly as in a link (:meth:`Param.parse`);
+    unknown keys and unusable values are skipped and reported, and the current
+    value stays. :data:`FILE_KEYS` are part of the file format and are skipped
+    silently.
+
+    Parameters
+    ----------
+    spec : dict of str to Param
+        The page's spec, e.g. :data:`CLASSIFIER`.
+    cfg : dict
+        The file, as returned by :func:`explorer.nn.weights_io.config_from_json`
+        (any JSON values: numbers and true/false are accepted as well as the
+        text a link would hold).
+    current : mapping of str to object
+        The page's values now.
+    page : str, optional
+        The page's name. If given and the file says it was saved on another page
+        (its ``"page"`` key), the file is refused: the pages share key names
+        (``lr``, ``noise``...) that do not mean the same thing.
+
+    Returns
+    -------
+    values : dict
+        Every key of ``spec``: from the file where it holds a usable value,
+        otherwise from ``current`` (otherwise the default).
+    applied : list of str
+        The keys taken from the file, in the file's order.
+    ignored : list of str
+        One line of plain text per thing in the file not taken as written: an
+        unknown key, a value that cannot be used (the current value stays), or
+        a value changed to fit its range (the line says what was used). At most
+        ``MAX_SETTINGS_NOTES`` lines, then one "… and N more". Keys and values
+        quoted from the file are cut (:func:`explorer.text.clip`) but not
+        escaped: escape them where they are shown (:func:`explorer.text.md`).
+
+    Raises
+    ------
+    ValueError
+        If ``cfg`` is not a dict, was saved on another page, or holds no setting
+        this page knows.
+    """
+    from .text import clip, plain_list
+    if not isinstance(cfg, dict):
+        raise ValueError(f"A settings file must be a JSON object ({{...}}), got "
+                         f"{type(cfg).__name__}.")
+    if page is not None and "page" in cfg and cfg["page"] != page:
+        raise ValueError(f"This settings file was saved on the {_shown(cfg['page'])} page, "
+                         f"not on the {page} page; load it there.")
+    keys = [str(k) for k in cfg]
+    if not any(k in spec for k in keys):
+        found = plain_list([k for k in keys if k not in FILE_KEYS], limit=6, width=20)
+        raise ValueError(f"This file holds no setting this page knows (it has "
+                         f"{found or 'none'}). A settings file saved on this page has "
+                         f"keys such as {', '.join(list(spec)[:5])}.")
+    values = defaults(spec)
+    values.update({k: current[k] for k in spec if k in current})
+    applied, ignored = [], []
+    for key, raw in cfg.items():
+        key = str(key)
+        if key in FILE_KEYS and key not in spec:
+            continue
+        if key not in spec:
+            ignored.append(f"{clip(key, 30)!r} is not a setting of this page")
+            continue
+        p = spec[key]
+        value, note, refused = _read_setting(p, raw)
+        if refused:
+            ignored.append(f"{key}={_shown(raw)} is not {_what_is_accepted(p)}; "
+                           f"kept {_current_text(p, values[key])}")
+            continue
+        values[key] = value
+        applied.append(key)
+        if note:
+            ignored.append(note)
+    if len(ignored) > MAX_SETTINGS_NOTES:
+        ignored = ignored[:MAX_SETTINGS_NOTES] + [
+            f"… and {len(ignored) - MAX_SETTINGS_NOTES} more"]
+    return values, applied, ignored

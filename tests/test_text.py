@@ -41,10 +41,10 @@ _PUNCT = set(string.punctuation)
 # Streamlit's Markdown plugins that work on text after parsing (StreamlitMarkdown.tsx,
 # remark-emoji 3, mdast-util-gfm-autolink-literal 1); JavaScript's \w is ASCII-only
 _TEXT_PATTERNS = [
-    re.compile(r":\+1:|:-1:|:[\w-]+:", re.A),                          # emoji, :streamlit:
-    re.compile(r":material_(\w+):", re.A),
-    re.compile(r"(https?://|www(?=\.))([-.\w]+)([^ \t\r\n]*)", re.A | re.I),  # autolinks
-    re.compile(r"([-.\w+]+)@([-\w]+(?:\.[-\w]+)+)", re.A),            # e-mail autolinks
+    re.compile(r":\+1:|:-1:|:[\w-]+:", re.ASCII),                          # emoji, :streamlit:
+    re.compile(r":material_(\w+):", re.ASCII),
+    re.compile(r"(https?://|www(?=\.))([-.\w]+)([^ \t\r\n]*)", re.ASCII | re.IGNORECASE),  # autolinks
+    re.compile(r"([-.\w+]+)@([-\w]+(?:\.[-\w]+)+)", re.ASCII),            # e-mail autolinks
     re.compile(r"(^|\s)(<->|->|<-|--|>=|<=|~=)(\s|$)"),                # typographic arrows
 ]
 _PLOTLY_ENTITY = re.compile(r"&(#\d+|#x[\da-fA-F]+|[a-z]+);")

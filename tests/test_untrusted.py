@@ -1,0 +1,159 @@
+"""Nothing a link, a file or a label carries can run, show up as markup, or crash a page.
+
+Every way in from outside (a CSV, a settings file, a link, a class label that ends
+up in a chart) is fed hostile and arbitrary input here: only ValueError may come
+out, and whatever is accepted is finite in the float32 the app trains in.
+"""
+import json
+import math
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from explorer import params as P
+
+# --------------------------------------------------------------------------- #
+# Settings files
+# --------------------------------------------------------------------------- #
+
+def _in_range(spec, values):
+    """Every value of ``values`` is one ``spec`` allows."""
+    assert set(values) == set(spec)
+    for k, p in spec.items():
+        v = values[k]
+        if p.kind == "choice":
+            assert v in p.choices
+        elif p.kind == "bool":
+            assert isinstance(v, bool)
+        else:
+            assert isinstance(v, int) == (p.kind == "int") and not isinstance(v, bool)
+            assert p.lo <= v <= p.hi and math.isfinite(v)
+
+
+def test_settings_apply_known_keys_on_top_of_the_current_values():
+    current = dict(P.defaults(P.CLASSIFIER), lr=0.3, seed=5, data="xor")
+    cfg = {"page": "classifier", "sizes": [2, 16, 2], "epoch": 12,
+           "lr": "0.1", "opt": "SGD", "show_test": False, "bs": 64}
+    values, applied, ignored = P.parse_settings(P.CLASSIFIER, cfg, current, page="classifier")
+    assert applied == ["lr", "opt", "show_test", "bs"] and ignored == []
+    assert (values["lr"], values["opt"], values["show_test"], values["bs"]) == (0.1, "sgd",
+                                                                                 False, 64)
+    assert values["seed"] == 5 and values["data"] == "xor"      # not in the file: kept
+    _in_range(P.CLASSIFIER, values)
+
+
+def test_settings_round_trip_what_the_page_saves():
+    for name, spec in P.PAGES.items():
+        current = P.defaults(spec)
+        saved = {"page": name, **P.to_query(spec, current), "sizes": [1, 2], "epoch": 0}
+        values, applied, ignored = P.parse_settings(spec, saved, current, page=name)
+        assert values == current and applied == list(spec) and ignored == []
+
+
+def test_bad_values_keep_the_current_value_and_say_why():
+    current = dict(P.defaults(P.CLASSIFIER), lr=0.3, opt="momentum", n=500)
+    cfg = {"lr": "fast", "opt": "rmsprop", "n": [1, 2], "l2": None, "zz": 1, "bs": True,
+           "h1": 1000}
+    values, applied, ignored = P.parse_settings(P.CLASSIFIER, cfg, current)
+    assert (values["lr"], values["opt"], values["n"], values["l2"]) == (0.3, "momentum", 500, 0.0)
+    assert values["h1"] == 64 and applied == ["h1"]          # clamped, and said so
+    text = " | ".join(ignored)
+    for part in ("lr='fast' is not a number from 1e-05 to 10; kept 0.3",
+                 "opt='rmsprop' is not one of sgd, momentum, adam; kept momentum",
+                 "n=a list is not", "l2=null is not", "'zz' is not a setting of this page",
+                 "bs=True is not", "h1=1000 is outside 1 to 64; using 64"):
+        assert part in text
+
+
+def test_a_file_with_no_known_setting_is_refused_and_changes_nothing():
+    for cfg in ({}, {"page": "classifier", "sizes": [2, 2], "epoch": 3},
+                {"hidden": [16, 16], "activation": "relu"}):
+        with pytest.raises(ValueError, match="holds no setting this page knows"):
+            P.parse_settings(P.CLASSIFIER, cfg, P.defaults(P.CLASSIFIER))
+    with pytest.raises(ValueError, match=r"it has hidden, activation\)"):
+        P.parse_settings(P.CLASSIFIER, {"hidden": 1, "activation": 2}, {})
+    with pytest.raises(ValueError, match="JSON object"):
+        P.parse_settings(P.CLASSIFIER, [1, 2], {})
+
+
+def test_a_file_from_another_page_is_refused_when_the_page_is_given():
+    cfg = {"page": "classifier", "lr": "0.1", "noise": "0.5"}
+    with pytest.raises(ValueError, match="saved on the 'classifier' page, not on the "
+                                         "autoencoder page"):
+        P.parse_settings(P.AUTOENCODER, cfg, {}, page="autoencoder")
+    values, applied, _ = P.parse_settings(P.AUTOENCODER, cfg, {})   # no page: not checked
+    assert applied == ["lr", "noise"]
+
+
+def test_quoted_keys_and_values_are_cut_and_left_plain():
+    key, value = "<b>" + "k" * 500, "[x](https://example.invalid)" * 20
+    _, _, ignored = P.parse_settings(P.CLASSIFIER, {key: 1, "opt": value}, {})
+    assert all(len(line) < 150 for line in ignored)
+    assert ignored[0].startswith("'<b>kkk") and "[x](https://" in ignored[1]   # raw: md() escapes
+
+
+def test_many_problems_are_capped():
+    cfg = {f"k{i}": i for i in range(100)} | {"lr": "0.1"}
+    _, applied, ignored = P.parse_settings(P.CLASSIFIER, cfg, {})
+    assert applied == ["lr"] and len(ignored) == P.MAX_SETTINGS_NOTES + 1
+    assert ignored[-1] == "… and 88 more"
+
+
+_JSON_SCALARS = (st.none() | st.booleans() | st.integers() | st.floats()
+                 | st.text(max_size=40))
+_JSON = st.recursive(_JSON_SCALARS, lambda c: st.lists(c, max_size=3)
+                     | st.dictionaries(st.text(max_size=5), c, max_size=3), max_leaves=8)
+_KEYS = st.sampled_from(sorted(P.CLASSIFIER) + list(P.FILE_KEYS)) | st.text(max_size=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_KEYS, _JSON, max_size=12),
+       st.sampled_from(sorted(P.PAGES)))
+def test_any_settings_file_gives_values_in_range_or_a_value_error(cfg, page):
+    spec = P.PAGES[page]
+    current = P.defaults(spec)
+    try:
+        values, applied, ignored = P.parse_settings(spec, cfg, current, page=page)
+    except ValueError:
+        return
+    _in_range(spec, values)
+    assert set(applied) <= set(spec) and all(isinstance(i, str) for i in ignored)
+    assert all(values[k] == current[k] for k in spec if k not in applied)
+    assert len(ignored) <= P.MAX_SETTINGS_NOTES + 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=200))
+def test_any_json_text_through_the_settings_reader_only_raises_value_error(text):
+    from explorer.nn.weights_io import config_from_json
+    try:
+        P.parse_settings(P.CLASSIFIER, config_from_json(text), P.defaults(P.CLASSIFIER))
+    except ValueError:
+        pass
+
+
+# --------------------------------------------------------------------------- #
+# Links
+# --------------------------------------------------------------------------- #
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=20) | st.sampled_from(sorted(P.CLASSIFIER)),
+                       st.text(max_size=40) | st.lists(st.text(max_size=20), max_size=3),
+                       max_size=12),
+       st.sampled_from(sorted(P.PAGES)))
+def test_any_link_gives_values_in_range(query, page):
+    spec = P.PAGES[page]
+    values, notes = P.parse(spec, query)
+    _in_range(spec, values)
+    assert len(notes) <= 13 and all(isinstance(n, str) for n in notes)
+
+
+@pytest.mark.parametrize("raw", ["1e308", "-1e999", "nan", "9" * 5000, "0x10", "1_000",
+                                 "٣", "\x00", "<b>1</b>"])
+def test_extreme_link_values_are_clamped_or_refused(raw):
+    for spec in P.PAGES.values():
+        values, _ = P.parse(spec, {k: raw for k in spec})
+        _in_range(spec, values)
