@@ -1,0 +1,192 @@
+"""Smoke test of ``deploy/serve.py``: two Streamlit replicas behind HAProxy.
+
+Two browsers (separate contexts, so separate cookies) open the Classifier page
+through the proxy, land on different replicas (the affinity cookie and the
+``X-Replica`` header say which), stay there, and both train. Stopping serve.py
+leaves no process behind.
+"""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from .server import ROOT, free_port
+
+pytestmark = pytest.mark.e2e
+
+SERVE = os.path.join(ROOT, "deploy", "serve.py")
+COOKIE = "bx_replica"            # deploy/haproxy.py: AFFINITY_COOKIE
+HEADER = "x-replica"             # deploy/haproxy.py: REPLICA_HEADER
+
+
+def _need_haproxy():
+    if shutil.which("haproxy"):
+        return
+    message = "haproxy not found: install it with `apt-get install -y haproxy`"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(message + " (CI=true: the replica test must run)", pytrace=False)
+    pytest.skip(message)
+
+
+def _children(pid):
+    """Pids whose parent is ``pid`` (Linux /proc)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # the command name is in parentheses and may hold spaces; the ppid follows it
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            out.append(int(entry))
+    return out
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+class _Output:
+    """Reads serve.py's output on a thread (so its pipe never fills) and notes READY."""
+
+    def __init__(self, proc):
+        self.lines, self.url, self._ready = [], None, threading.Event()
+        self._thread = threading.Thread(target=self._read, args=(proc.stdout,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream):
+        for line in stream:
+            self.lines.append(line)
+            if line.startswith("READY ") and self.url is None:
+                self.url = line.split()[1]
+                self._ready.set()
+        self._ready.set()                     # end of output: serve.py is gone
+
+    def wait_ready(self, timeout):
+        self._ready.wait(timeout)
+        assert self.url, "serve.py did not get ready:\n" + self.text()
+        return self.url
+
+    def text(self):
+        return "".join(self.lines)
+
+    def finish(self, timeout=10):
+        self._thread.join(timeout)
+        return "".join(self.lines)
+
+
+def _wait_idle(page, timeout=45_000):
+    """The page has its title, its script has finished, the status widget is gone."""
+    page.wait_for_selector("h1", timeout=timeout)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
+                           timeout=timeout)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout)
+
+
+def _epoch(page):
+    """The value of the metric labelled "Epoch" (the first metric if none is)."""
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="Epoch")
+    value = (metric.first if metric.count() else page.locator('[data-testid="stMetric"]').first)
+    text = value.locator('[data-testid="stMetricValue"]').inner_text()
+    m = re.search(r"\d+", text)
+    return int(m.group()) if m else 0
+
+
+def _replica_of(context):
+    return {c["name"]: c["value"] for c in context.cookies()}.get(COOKIE)
+
+
+def test_two_browsers_land_on_two_replicas_and_both_train(browser):
+    _need_haproxy()
+    t0 = time.monotonic()
+    port = free_port()
+    serve = subprocess.Popen(
+        [sys.executable, SERVE, "--replicas", "2", "--port", str(port), "--bind", "127.0.0.1",
+         "--timeout", "45"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+    output = _Output(serve)
+    children, contexts = [], []
+    try:
+        base = output.wait_ready(timeout=50)
+        assert base == f"http://127.0.0.1:{port}"
+        children = _children(serve.pid)
+        kinds = sorted("haproxy" if "haproxy" in _cmdline(p) else "streamlit" for p in children)
+        assert kinds == ["haproxy", "streamlit", "streamlit"], [_cmdline(p) for p in children]
+
+        pages, replicas = [], []
+        # one after the other: the proxy sends a new browser to the replica with the
+        # fewest connections, and the first browser's websocket holds one on its replica
+        for _ in range(2):
+            ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+            contexts.append(ctx)
+            page = ctx.new_page()
+            page.set_default_timeout(30_000)
+            response = page.goto(f"{base}/Classifier?epochs=2000")
+            _wait_idle(page)
+            header = response.headers.get(HEADER)
+            assert header in ("r1", "r2"), response.headers
+            assert _replica_of(ctx) == header       # the cookie names the same replica
+            pages.append(page)
+            replicas.append(header)
+        assert replicas[0] != replicas[1], f"both browsers on {replicas[0]}"
+
+        # sticky: a reload goes back to the same replica
+        assert pages[0].reload().headers.get(HEADER) == replicas[0]
+        _wait_idle(pages[0])
+
+        assert _epoch(pages[0]) == 0 and _epoch(pages[1]) == 0
+        for page in pages:
+            page.get_by_role("button", name=re.compile("Train")).first.click()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and min(_epoch(p) for p in pages) < 5:
+            time.sleep(0.3)
+        first = [_epoch(p) for p in pages]
+        assert min(first) >= 5, f"epochs after pressing Train: {first}"
+        time.sleep(1.5)
+        later = [_epoch(p) for p in pages]
+        assert all(b > a for a, b in zip(first, later)), (first, later)
+        for page in pages:
+            assert page.locator('[data-testid="stException"]').count() == 0
+    finally:
+        for ctx in contexts:
+            ctx.close()
+        if serve.poll() is None:
+            serve.send_signal(signal.SIGTERM)
+        try:
+            code = serve.wait(30)
+        except subprocess.TimeoutExpired:
+            serve.kill()
+            code = serve.wait(5)
+        out = output.finish()
+        # what serve.py started must be gone (if not, end it here and fail below)
+        deadline = time.monotonic() + 10
+        while any(_alive(p) for p in children) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        left = [(p, _cmdline(p)) for p in children if _alive(p)]
+        for p, _ in left:
+            os.kill(p, signal.SIGKILL)
+    assert code == 0, out
+    assert not left, f"left running after serve.py stopped: {left}"
+    assert "stopped" in out
+    assert time.monotonic() - t0 < 60
