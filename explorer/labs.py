@@ -7,6 +7,8 @@ import numpy as np
 
 from . import limits
 from .data import make_dataset
+from .data.features import feature_matrix
+from .params import FEATURE_KEYS, features_of
 from .lens.diagnostics import (codes, dead_output_pixels, dead_units,
                           firing_by_class, grid_eval, interpolate_codes, pca_fit,
                           pca_project, pca_reconstruction_error, plane_grid)
@@ -14,7 +16,7 @@ from .nn.network import MLP
 from .nn.train import Trainer
 
 DATA_KEYS = ("data", "n", "noise", "classes", "test", "seed")
-NET_KEYS = ("layers", "h1", "h2", "h3", "h4", "init")
+NET_KEYS = ("layers", "h1", "h2", "h3", "h4", "init", "act") + FEATURE_KEYS
 DTYPE = np.float32          # live training; the gradient check always runs in float64
 
 
@@ -50,18 +52,25 @@ class ClassifierLab:
 
     def reset(self):
         v = self.values
-        self.net = MLP([2, *hidden_sizes(v), self.ds.n_classes], output="softmax",
-                       seed=v["seed"], init=v["init"], dtype=DTYPE)
+        self.features = features_of(v)
+        self.net = MLP([len(self.features), *hidden_sizes(v), self.ds.n_classes],
+                       output="softmax", seed=v["seed"], init=v["init"], dtype=DTYPE,
+                       activation=v["act"])
         self.restart()
 
     def restart(self):
         """A new history from the network's current weights (e.g. just loaded ones)."""
-        v = self.values
-        self.trainer = Trainer(self.net, self.ds.X_train, self.ds.y_train, self.ds.X_test,
-                               self.ds.y_test, optimizer=v["opt"], lr=v["lr"],
-                               batch_size=v["bs"], l2=v["l2"], clip=v["clip"] or None,
-                               seed=v["seed"], snapshot_every=1, max_snapshots=120)
-        self.extent = np.vstack([self.ds.X_train, self.ds.X_test])   # all points: the plane shown
+        v, ds = self.values, self.ds
+        self.trainer = Trainer(self.net, self.inputs(ds.X_train), ds.y_train,
+                               self.inputs(ds.X_test), ds.y_test, optimizer=v["opt"],
+                               lr=v["lr"], batch_size=v["bs"], l1=v["l1"], l2=v["l2"],
+                               clip=v["clip"] or None, seed=v["seed"], snapshot_every=1,
+                               max_snapshots=120)
+        self.extent = np.vstack([ds.X_train, ds.X_test])   # all points: the plane shown
+
+    def inputs(self, X):
+        """What the network is fed for 2-D points ``X`` (n, 2): its input features."""
+        return feature_matrix(X, self.features)
 
     def needs_rebuild(self, values):
         """True if ``values`` change the data or the network (a new lab is needed)."""
@@ -71,8 +80,8 @@ class ClassifierLab:
         """Take new training settings between epochs, keeping the weights."""
         self.values = dict(values)
         self.trainer.set_hyperparameters(optimizer=values["opt"], lr=values["lr"],
-                                         batch_size=values["bs"], l2=values["l2"],
-                                         clip=values["clip"])
+                                         batch_size=values["bs"], l1=values["l1"],
+                                         l2=values["l2"], clip=values["clip"])
 
     # --- what the charts need ---------------------------------------------
     @property
@@ -103,13 +112,14 @@ class ClassifierLab:
         """``xs, ys, probs, acts, masks`` over the plane for the network at ``epoch``."""
         res = int(min(max(res, 10), limits.MAX_GRID))
         xs, ys, P = plane_grid(self.extent, res)
-        probs, acts, masks = grid_eval(self._net_with(self.params_at(epoch)), xs, ys, P)
+        probs, acts, masks = grid_eval(self._net_with(self.params_at(epoch)), xs, ys,
+                                       self.inputs(P))
         return xs, ys, probs, acts, masks
 
     def confusion(self, epoch=None):
         """Confusion matrix on the test set, (K, K): true class in rows."""
         K = self.ds.n_classes
-        pred = self._net_with(self.params_at(epoch)).predict(self.ds.X_test)
+        pred = self._net_with(self.params_at(epoch)).predict(self.trainer.X_test)
         cm = np.zeros((K, K), int)
         np.add.at(cm, (self.ds.y_test, pred), 1)
         return cm
@@ -141,7 +151,8 @@ class AutoencoderLab:
 
     def reset(self):
         v = self.values
-        self.net = MLP([64, int(v["hidden"]), 64], output="relu", seed=v["seed"], dtype=DTYPE)
+        self.net = MLP([64, int(v["hidden"]), 64], output="relu", seed=v["seed"], dtype=DTYPE,
+                       activation=v["act"])
         self.start_at_mean_digit(self.net, self.ds.X_train)
         self.restart()
 
@@ -150,7 +161,7 @@ class AutoencoderLab:
         v = self.values
         self.trainer = Trainer(self.net, self.ds.X_train, self.ds.X_train, self.ds.X_test,
                                self.ds.X_test, optimizer=v["opt"], lr=v["lr"], batch_size=v["bs"],
-                               l2=v["l2"], seed=v["seed"], input_noise=v["noise"],
+                               l1=v["l1"], l2=v["l2"], seed=v["seed"], input_noise=v["noise"],
                                snapshot_every=1, max_snapshots=60)
 
     @classmethod
@@ -173,14 +184,14 @@ class AutoencoderLab:
 
     def needs_rebuild(self, values):
         """True if ``values`` change the network (a new lab is needed)."""
-        return any(self.values[k] != values[k] for k in ("hidden", "seed"))
+        return any(self.values[k] != values[k] for k in ("hidden", "seed", "act"))
 
     def apply(self, values):
         """Take new training settings between epochs, keeping the weights."""
         self.values = dict(values)
         self.trainer.set_hyperparameters(optimizer=values["opt"], lr=values["lr"],
-                                         batch_size=values["bs"], l2=values["l2"],
-                                         input_noise=values["noise"])
+                                         batch_size=values["bs"], l1=values["l1"],
+                                         l2=values["l2"], input_noise=values["noise"])
 
     @property
     def epoch(self):

@@ -10,7 +10,9 @@ import math
 from dataclasses import dataclass
 
 from . import limits
+from .data.features import DEFAULT_FEATURES, FEATURES
 from .data.points import DATASETS
+from .nn.activations import ACTIVATIONS
 from .lens.mistakes import MISTAKES
 from .nn.network import INITS
 from .nn.optim import OPTIMIZERS
@@ -85,6 +87,10 @@ SPEED_NAMES = tuple(f"{name} (up to {n * FPS} epochs/s)" if n else name
                     for n, name in zip(SPEEDS.values(), ("slow motion", "normal", "as fast as it goes")))
 OPT_NAMES = tuple(o.label for o in OPTIMIZERS.values())
 
+ACTIVATION = _p("act", "choice", "relu", choices=tuple(ACTIVATIONS), label="activation",
+                names=tuple(a.label for a in ACTIVATIONS.values()))
+L1 = _p("l1", "float", 0.0, 0.0, 1.0, label="L1")
+
 CLASSIFIER = dict([
     _p("data", "choice", "moons", choices=tuple(DATASETS) + ("csv",), label="dataset",
        names=tuple(DATASETS) + ("your own CSV",)),
@@ -96,12 +102,15 @@ CLASSIFIER = dict([
     _p("layers", "int", 2, limits.MIN_HIDDEN_LAYERS, limits.MAX_HIDDEN_LAYERS, label="hidden layers"),
     *[_p(f"h{i}", "int", 16 if i <= 2 else 8, limits.MIN_UNITS, limits.MAX_UNITS, label=f"layer {i} units")
       for i in range(1, limits.MAX_HIDDEN_LAYERS + 1)],
+    ACTIVATION,
+    *[_p(f, "bool", f in DEFAULT_FEATURES, label=FEATURES[f].label) for f in FEATURES],
     _p("init", "choice", "he", choices=tuple(INITS), label="initialisation",
        names=tuple(i.label for i in INITS.values())),
     _p("opt", "choice", "adam", choices=tuple(OPTIMIZERS), label="optimizer",
        names=OPT_NAMES),
     _p("lr", "float", 0.01, 1e-5, 10.0, label="learning rate"),
     _p("bs", "int", 32, 1, limits.MAX_BATCH, label="batch size"),
+    L1,
     _p("l2", "float", 0.0, 0.0, 1.0, label="L2"),
     _p("clip", "float", 0.0, 0.0, 100.0, label="gradient clipping (0 = off)"),
     _p("epochs", "int", 1000, 1, limits.MAX_EPOCHS_PER_RUN, label="epochs per run"),
@@ -114,12 +123,14 @@ CLASSIFIER = dict([
 
 AUTOENCODER = dict([
     _p("hidden", "int", 32, limits.MIN_UNITS, limits.MAX_AE_UNITS, label="code size"),
+    ACTIVATION,
     _p("opt", "choice", "adam", choices=tuple(OPTIMIZERS), label="optimizer",
        names=OPT_NAMES),
     # Adam's textbook rate: at 0.01 a few code units and inked output pixels die
     # in the first epochs (test error ~1.2-1.5x PCA's after 10 s instead of ~0.85x)
     _p("lr", "float", 0.001, 1e-5, 10.0, label="learning rate"),
     _p("bs", "int", 64, 1, limits.MAX_BATCH, label="batch size"),
+    L1,
     _p("l2", "float", 0.0, 0.0, 1.0, label="L2"),
     _p("epochs", "int", 200, 1, limits.MAX_EPOCHS_PER_RUN, label="epochs per run"),
     _p("speed", "choice", "normal", choices=tuple(SPEEDS), label="speed",
@@ -136,6 +147,14 @@ MATH = dict([
     _p("n", "int", 4, 1, 16, label="batch"),
     _p("seed", "int", 0, 0, 1_000_000, label="seed"),
 ])
+
+FEATURE_KEYS = tuple(FEATURES)
+
+
+def features_of(values):
+    """The input features a classifier configuration turns on (x1, x2 if none is)."""
+    return tuple(f for f in FEATURE_KEYS if values.get(f)) or DEFAULT_FEATURES
+
 
 PAGES = {"classifier": CLASSIFIER, "autoencoder": AUTOENCODER, "math": MATH}
 

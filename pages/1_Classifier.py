@@ -6,7 +6,7 @@ import streamlit as st
 from explorer.app import classifier, controls, files, live
 from explorer.app.charts import section
 from explorer.data import allowed_classes
-from explorer.params import SPEEDS
+from explorer.params import FEATURE_KEYS, SPEEDS
 
 PAGE = "classifier"
 ps = controls.open_page(PAGE, "Classifier", "🎯")
@@ -36,15 +36,24 @@ control("seed", container=c1)
 controls.seed_button(PAGE, c2)
 
 sb.header("Network")
+sb.caption("Input features")
+cols = sb.columns(4)
+for i, key in enumerate(FEATURE_KEYS):
+    control(key, container=cols[i % 4])
 for i in range(1, control("layers") + 1):
     control(f"h{i}")
+control("act", help="What each hidden unit does to its input z. Leaky ReLU cannot die; "
+        "tanh and sigmoid saturate.")
 control("init")
 
 sb.header("Training")
 control("opt")
 control("lr", help="Try 3 or 10 to see training diverge.")
 control("bs", help="Samples per gradient step; larger than the training set means full batch.")
-control("l2", step=0.001, format="%.3f")
+control("l1", step=0.001, format="%.3f", help="Pulls every weight towards 0 by the same "
+        "step: small weights become exactly 0.")
+control("l2", step=0.001, format="%.3f", help="Shrinks every weight in proportion: big "
+        "weights most.")
 control("clip", step=0.5, help="Rescale the gradient when its norm is larger. 0 = off.")
 control("epochs", step=10, help="How many epochs one press of Train runs at most.")
 control("speed", help="Epochs per second while training; slow motion lets a class watch it happen.")

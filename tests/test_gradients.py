@@ -100,3 +100,48 @@ def test_mistakes_that_cannot_type_check_say_why():
     for key in ("dW2_h2", "W3_twice", "masks_in_front"):
         with pytest.raises(ValueError, match="type-checks"):
             MISTAKES[key].backward(net, X, y)
+
+
+ACTIVATION_NAMES = ["relu", "leaky_relu", "tanh", "sigmoid", "linear"]
+
+
+@pytest.mark.parametrize("activation", ACTIVATION_NAMES)
+@pytest.mark.parametrize("depth", [1, 3])
+def test_every_activation_passes_the_gradient_check(activation, depth):
+    rng = np.random.default_rng(depth)
+    net = MLP([2] + [6] * depth + [3], output="softmax", seed=depth, activation=activation)
+    X, y = _batch(rng, 8, 2, 3)
+    for r in check_gradients(net, X, y):
+        assert r["rel_error"] < TOL, r
+    ae = MLP([10, 5, 10], output="relu", seed=2, activation=activation)
+    ae.params["b2"][:] = 0.2
+    Xa = rng.random((5, 10))
+    for r in check_gradients(ae, Xa, Xa):
+        assert r["rel_error"] < TOL, (activation, r)
+
+
+def test_activations_compute_what_their_names_say():
+    from explorer.nn.activations import ACTIVATIONS
+    assert set(ACTIVATIONS) == set(ACTIVATION_NAMES)
+    z = np.array([[-800.0, -2.0, 0.0, 3.0, 800.0]])
+    expect = {"relu": np.maximum(z, 0), "leaky_relu": np.where(z > 0, z, 0.01 * z),
+              "tanh": np.tanh(z), "sigmoid": 1 / (1 + np.exp(-np.clip(z, -500, 500))),
+              "linear": z}
+    for name, a in ACTIVATIONS.items():
+        with np.errstate(over="raise"):                  # sigmoid never overflows
+            h = a.f(z)
+        assert np.allclose(h, expect[name]), name
+        assert np.isfinite(a.slope(z, h)).all()
+
+
+def test_a_linear_network_is_one_linear_map_and_a_relu_network_is_not():
+    """Stacking linear layers adds no power: the network equals one affine map."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 2))
+    for activation, linear in (("linear", True), ("relu", False)):
+        net = MLP([2, 8, 8, 3], seed=1, activation=activation)
+        _, cache = net.forward(X)
+        F = cache["Z"][-1]
+        A = np.column_stack([X, np.ones(len(X))])
+        coef, *_ = np.linalg.lstsq(A, F, rcond=None)
+        assert np.allclose(A @ coef, F, atol=1e-9) == linear, activation

@@ -103,16 +103,30 @@ def test_every_classifier_control_can_be_changed():
     at = page("pages/1_Classifier.py")
     changes = {"data": "spirals", "classes": 4, "n": 200, "noise": 0.3, "test": 0.4, "seed": 7,
                "layers": 3, "h1": 8, "h2": 12, "h3": 5, "init": "xavier", "opt": "momentum",
-               "lr": 0.1, "bs": 64, "l2": 0.01, "clip": 1.0, "epochs": 50, "speed": "slow",
-               "show_test": False,
-               "discrete": True, "res": 60}
+               "lr": 0.1, "bs": 64, "l1": 0.001, "l2": 0.01, "clip": 1.0, "epochs": 50,
+               "speed": "slow", "show_test": False, "discrete": True, "res": 60,
+               "act": "tanh", "x1sq": True, "x1x2": True}
+    assert set(changes) | {f"h4", "x2sq", "sinx1", "sinx2", "x1", "x2"} == set(P.CLASSIFIER)
     for key, value in changes.items():
         at = _set(at, f"w.classifier.{key}", value).run()
         assert no_errors(at), key
     assert at.session_state["page.classifier"].values == {**P.defaults(P.CLASSIFIER), **changes}
-    assert clf_lab(at).net.sizes == [2, 8, 12, 5, 4]
+    lab = clf_lab(at)
+    assert lab.net.sizes == [4, 8, 12, 5, 4] and lab.net.activation == "tanh"
+    assert lab.features == ("x1", "x2", "x1sq", "x1x2") and lab.trainer.l1 == 0.001
     at.button(key="classifier.btn_step").click().run()
     assert no_errors(at)
+
+
+@pytest.mark.parametrize("act", ["relu", "leaky_relu", "tanh", "sigmoid", "linear"])
+def test_every_activation_trains_on_the_classifier_and_the_math_page_follows(act):
+    at = page("pages/1_Classifier.py", act=act, sinx1=1)
+    at.button(key="classifier.btn_step").click().run()
+    assert no_errors(at) and not at.error
+    assert clf_lab(at).epoch == 1 and clf_lab(at).net.activation == act
+    at.switch_page("pages/3_Backprop_math.py").run()
+    assert no_errors(at)
+    assert not any("FAIL" in str(v) for v in at.dataframe[0].value["result"])
 
 
 def _set(at, key, value):
@@ -255,7 +269,7 @@ def test_config_upload_applies_a_configuration_through_the_same_checks_as_a_link
     vals = at.session_state["page.classifier"].values
     assert vals["data"] == "circles" and vals["seed"] == 9 and vals["h1"] == 4
     assert vals["lr"] == 10.0                                  # clamped, and said so
-    assert "lr=500" in at.success[0].value
+    assert "lr=500" in shown(at.success[0].value)
 
 
 # --- autoencoder ------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The Classifier page's parts: its experiment, its playback, and how each of its
 charts is drawn into the slot the page gave it (paused: interactive and reused
 while nothing changes; live: cheap)."""
+import numpy as np
 import streamlit as st
 
 from .. import labs
@@ -123,6 +124,8 @@ class Charts:
 
     def regions(self):
         xs, ys, _, _, masks = self.lab.grid(self.v["res"], self.play)
+        if masks[0] is None:               # tanh, sigmoid, linear: no on/off pattern
+            return None
         labels, n_regions = activation_regions(masks)
         ds = self.lab.ds
         return F.regions_figure(xs, ys, labels, n_regions, ds.X_train, ds.y_train,
@@ -130,6 +133,8 @@ class Charts:
 
     def masks(self):
         _, _, _, acts, masks = self.lab.grid(max(24, min(48, self.v["res"] // 2)), self.play)
+        if masks[0] is None:               # units with levels: show the level everywhere
+            masks = [np.ones(a.shape, bool) for a in acts]
         return F.unit_masks_figure(masks, acts, self.lab.params_at(self.play))
 
     def inside(self):
@@ -139,6 +144,10 @@ class Charts:
 
             def draw(frame=0):
                 fig = build() if frame else memo(self.ps, name, self._key(), build)
-                plot(self.slots[name], fig, frame)
+                if fig is None:
+                    self.slots[name].info("This activation has no on/off pattern: the "
+                                          "network is not made of linear pieces.")
+                else:
+                    plot(self.slots[name], fig, frame)
             return draw
         return [tier(name) for name in ("dead", "confusion", "regions", "masks")]

@@ -7,6 +7,7 @@ import streamlit as st
 from .. import labs
 from .. import params as P
 from ..lens.diagnostics import sample_batch
+from ..nn.activations import ACTIVATIONS
 from ..lens.gradcheck import TOL, check_gradients
 from ..lens.mistakes import MISTAKES, compare_with_correct
 from . import figures as F
@@ -28,7 +29,7 @@ def current_network(kind, n, seed):
         origin = "a fresh, untrained network (train one on the other page to see its numbers)"
     else:
         origin = f"your network from the {kind.capitalize()} page, at epoch {lab.epoch}"
-    X, y = sample_batch(lab.ds, n, seed, autoencoder=kind == "autoencoder")
+    X, y = sample_batch(lab.trainer.X, lab.trainer.y, n, seed)   # what the network is fed
     return lab.net.astype(np.float64), X, y, origin
 
 
@@ -46,18 +47,30 @@ def show(eq, value, name, n_samples, note=None, binary=False):
                                    binary=binary), key=f"m.{name}")
 
 
+def _slope_tex(net, l):
+    """``f'(z_l)`` of layer ``l`` in LaTeX (the autoencoder's output is always ReLU)."""
+    a = ACTIVATIONS["relu" if l == net.n_layers else net.activation]
+    return a.tex_slope.replace("z", f"z_{l}").replace("h", f"h_{l}")
+
+
 def forward(net, X, cache, out, loss):
     n, L = len(X), net.n_layers
-    st.markdown("Each layer is an affine map followed by a ReLU, "
-                r"$z = Wx + b$, $h = \max(0, z)$; with samples in rows, $Z = X W^\top + b$. "
-                "The ReLU mask $1(z>0)$ is what backprop will multiply by.")
+    act = ACTIVATIONS[net.activation]
+    st.markdown(f"Each layer is an affine map followed by the activation ({act.label}), "
+                rf"$z = Wx + b$, $h = {act.tex}$; with samples in rows, $Z = X W^\top + b$. "
+                rf"The slope $f'(z) = {act.tex_slope}$ is what backprop will multiply by"
+                + (" (for ReLU, the mask $1(z>0)$)." if act.name == "relu" else "."))
     for l in range(1, L + 1):
         show(rf"z_{l} = W_{l}\, {'x' if l == 1 else f'h_{l-1}'} + b_{l}", cache["Z"][l - 1],
              f"Z{l}", n)
-        if cache["masks"][l - 1] is not None:
-            show(rf"1(z_{l} > 0)", cache["masks"][l - 1].astype(float), f"mask{l}", n,
+        slope = cache["slopes"][l - 1]
+        if slope is not None and slope.dtype == bool:
+            show(rf"1(z_{l} > 0)", slope.astype(float), f"mask{l}", n,
                  "1 where the unit is on, 0 where ReLU cuts it (and its gradient) off.",
                  binary=True)
+        elif slope is not None:
+            show(rf"f'(z_{l}) = {_slope_tex(net, l)}", slope, f"slope{l}", n,
+                 "How much of the gradient each unit passes back, per sample.")
     if net.output == "softmax":
         show(r"p = \mathrm{softmax}(f),\quad f = z_{%d}" % L, out, "P", n,
              "Computed stably: the row maximum is subtracted before exp.")
@@ -71,7 +84,8 @@ def backward(net, X, grads, deltas):
     n, L = len(X), net.n_layers
     st.markdown(r"$\delta_l = \partial L / \partial z_l$, one row per sample. The output "
                 "delta starts the chain; each step back multiplies by the next layer's "
-                r"weights transposed, then by this layer's ReLU mask, elementwise.")
+                r"weights transposed, then by this layer's slope $f'(z_l)$ (for ReLU, its "
+                "mask), elementwise.")
     if net.output == "softmax":
         show(r"\delta_{%d} = \tfrac{1}{n}\,(p - \mathrm{onehot}(y))" % L, deltas[L - 1],
              f"delta{L}", n, "The 1/n of the mean belongs to the whole difference.")
@@ -79,8 +93,8 @@ def backward(net, X, grads, deltas):
         show(r"\delta_{%d} = \tfrac{2}{n}(\hat x_i - x_i) \odot 1(z_{%d} > 0)" % (L, L),
              deltas[L - 1], f"delta{L}", n, "One vector per sample; never summed over samples.")
     for l in range(L - 1, 0, -1):
-        show(rf"\delta_{l} = (W_{l+1}^\top \delta_{l+1}) \odot 1(z_{l} > 0)", deltas[l - 1],
-             f"delta{l}", n)
+        show(rf"\delta_{l} = (W_{l+1}^\top \delta_{l+1}) \odot {_slope_tex(net, l)}",
+             deltas[l - 1], f"delta{l}", n)
     st.markdown("Each weight gradient sums, over the batch, a delta times the activation "
                 "that fed the layer; each bias gradient sums the deltas.")
     for l in range(L, 0, -1):

@@ -33,14 +33,15 @@ def grid_eval(net, xs, ys, P):
         Class probabilities at each grid point.
     acts : list of ndarray, each (res_y, res_x, H_l)
         Every hidden unit's activation ``h_l`` at each grid point.
-    masks : list of ndarray of bool, each (res_y, res_x, H_l)
-        ``1(z_l > 0)``: where on the plane each hidden unit is on.
+    masks : list of ndarray of bool, each (res_y, res_x, H_l), or of None
+        ``1(z_l > 0)``: where on the plane each hidden unit is on; None for an
+        activation whose units have levels, not on and off (tanh, sigmoid, linear).
     """
     out, cache = net.forward(P)
     shape = (len(ys), len(xs))
     probs = out.reshape(*shape, -1)
     acts = [h.reshape(*shape, -1) for h in cache["H"][1:]]
-    masks = [m.reshape(*shape, -1) for m in cache["masks"][:len(acts)]]
+    masks = [None if m is None else m.reshape(*shape, -1) for m in cache["masks"][:len(acts)]]
     return probs, acts, masks
 
 
@@ -72,10 +73,11 @@ def activation_regions(masks):
 
 
 def dead_units(net, X):
-    """Hidden units that are off for every sample of ``X``: list of bool arrays (H_l,)."""
+    """Hidden units that pass no gradient back for any sample of ``X``: their slope
+    ``f'(z)`` is 0 for every sample (for ReLU: off for every sample). List of bool
+    arrays (H_l,)."""
     _, cache = net.forward(X)
-    hidden = cache["masks"][:-1]
-    return [~m.any(axis=0) for m in hidden]
+    return [~s.any(axis=0) for s in cache["slopes"][:-1]]
 
 
 def dead_output_pixels(net, X):
@@ -144,13 +146,12 @@ def firing_by_class(net, X, y, n_classes):
                      for c in range(n_classes)])
 
 
-def sample_batch(ds, n, seed, autoencoder=False):
-    """``(X, y)``: ``n`` training samples of ``ds`` drawn without replacement, in float64.
+def sample_batch(X, y, n, seed):
+    """``(X_b, y_b)``: ``n`` samples of ``(X, y)`` drawn without replacement, X in float64.
 
-    For the autoencoder the targets are the inputs themselves.
+    When ``y is X`` (an autoencoder's targets are its inputs), ``y_b is X_b``.
     """
-    X_all = ds.X_train
     rng = np.random.default_rng(seed)
-    idx = np.sort(rng.choice(len(X_all), min(n, len(X_all)), replace=False))
-    X = np.asarray(X_all[idx], np.float64)
-    return X, (X if autoencoder else ds.y_train[idx])
+    idx = np.sort(rng.choice(len(X), min(n, len(X)), replace=False))
+    Xb = np.asarray(X[idx], np.float64)
+    return Xb, (Xb if y is X else np.asarray(y)[idx])

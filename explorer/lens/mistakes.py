@@ -29,9 +29,9 @@ def _grads(D1, D2, D3, X, H1, H2):
 
 
 def _forward3(net, X):
+    """``h1, h2, f'(z1), f'(z2), f``: for ReLU the slopes are the masks 1(z > 0)."""
     _, c = net.forward(X)
-    Z1, Z2, F = c["Z"]
-    return c["H"][1], c["H"][2], Z1 > 0, Z2 > 0, F
+    return c["H"][1], c["H"][2], c["slopes"][0], c["slopes"][1], c["Z"][2]
 
 
 def one_over_n_on_onehot(net, X, y):

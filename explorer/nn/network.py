@@ -12,14 +12,19 @@ writes each matrix product as ``np.dot(A, B)``, the same ``A @ B`` with less
 overhead per call: on the small arrays of a mini-batch that overhead is a tenth of
 the time of a step.
 
-Left out on purpose: other activations, dropout, batch norm, autograd. The
-point is a network small enough to read in one sitting.
+The hidden layers are ReLU unless another activation of
+:mod:`explorer.nn.activations` is asked for (leaky ReLU, tanh, sigmoid, linear):
+the backward pass is the same with ``f'(z)`` in place of ``1(z > 0)``.
+
+Left out on purpose: dropout, batch norm, autograd. The point is a network small
+enough to read in one sitting.
 """
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
+from .activations import ACTIVATIONS
 from .losses import LOSSES, softmax
 
 
@@ -40,7 +45,8 @@ OUTPUTS = tuple(LOSSES)
 
 
 class MLP:
-    """A fully connected ReLU network with a softmax or ReLU output.
+    """A fully connected network (ReLU hidden layers by default) with a softmax or
+    ReLU output.
 
     Parameters
     ----------
@@ -59,6 +65,10 @@ class MLP:
     dtype : numpy dtype
         float64 (default, used by the gradient check) or float32 (half the
         arithmetic and memory, used for live training in the app).
+    activation : str
+        The hidden layers' activation, a name of
+        :data:`explorer.nn.activations.ACTIVATIONS`: "relu" (default),
+        "leaky_relu", "tanh", "sigmoid" or "linear". A ReLU output stays ReLU.
 
     Attributes
     ----------
@@ -68,7 +78,8 @@ class MLP:
         takes effect.
     """
 
-    def __init__(self, sizes, output="softmax", seed=0, init="he", dtype=np.float64):
+    def __init__(self, sizes, output="softmax", seed=0, init="he", dtype=np.float64,
+                 activation="relu"):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 3:
             raise ValueError("sizes needs an input, at least one hidden layer and an output, "
@@ -79,6 +90,9 @@ class MLP:
             raise ValueError(f"output must be one of {OUTPUTS}; got {output!r}")
         if init not in INITS:
             raise ValueError(f"init must be one of {tuple(INITS)}; got {init!r}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}; got {activation!r}")
+        self.activation = activation
         self.sizes = sizes
         self.output = output
         self.init = init
@@ -138,27 +152,34 @@ class MLP:
         cache : dict
             ``"H"``: list ``[X, h1, ..., h_{L-1}]`` (inputs of each weight layer);
             ``"Z"``: list ``[z1, ..., zL]`` of pre-activations, each (n, width);
-            ``"masks"``: list ``[m1, ..., mL]`` aligned with ``"Z"``: the boolean
-            ReLU mask ``1(z_l > 0)`` of each ReLU layer, ``None`` for a softmax
-            output (which has no mask).
+            ``"slopes"``: list ``[s1, ..., sL]`` aligned with ``"Z"``: each layer's
+            ``f'(z_l)``, what backprop multiplies the delta by (for ReLU, the
+            boolean mask ``1(z_l > 0)``); ``None`` for a softmax output;
+            ``"masks"``: list aligned with ``"Z"``: each layer's on/off pattern
+            ``1(z_l > 0)`` where units switch (ReLU, leaky ReLU, a ReLU output),
+            else ``None``.
         """
         X = np.asarray(X, dtype=self.dtype)
         p, L = self.params, self.n_layers
-        H, Z, masks = [X], [], []
+        act = ACTIVATIONS[self.activation]
+        H, Z, slopes, masks = [X], [], [], []
         h = X
         for l in range(1, L + 1):
             z = np.dot(h, p[f"W{l}"].T)
             z += p[f"b{l}"]                    # z_l = W_l h_{l-1} + b_l, for every row
             Z.append(z)
-            if l < L or self.output == "relu":
-                masks.append(z > 0)
-                h = relu(z)
-                if l < L:
-                    H.append(h)
-            else:
+            if l == L and self.output == "softmax":
+                slopes.append(None)
                 masks.append(None)
+                break
+            f = act if l < L else ACTIVATIONS["relu"]        # the autoencoder's ReLU output
+            h = f.f(z)
+            slopes.append(f.slope(z, h))
+            masks.append(slopes[-1] if f is ACTIVATIONS["relu"] else z > 0 if f.gated else None)
+            if l < L:
+                H.append(h)
         out = softmax(z) if self.output == "softmax" else h
-        return out, {"H": H, "Z": Z, "masks": masks, "out": out}
+        return out, {"H": H, "Z": Z, "slopes": slopes, "masks": masks, "out": out}
 
     # --- backward --------------------------------------------------------
     def output_delta(self, cache, y):
@@ -184,16 +205,17 @@ class MLP:
         deltas : list of ndarray
             ``[D_1, ..., D_L]``, each (n, width): ``dL/dz`` per layer and sample.
         """
-        p, H, masks, L = self.params, cache["H"], cache["masks"], self.n_layers
+        p, H, slopes, L = self.params, cache["H"], cache["slopes"], self.n_layers
         grads, deltas = dict.fromkeys(p), [None] * L
         for l in range(L, 0, -1):
             deltas[l - 1] = D
             grads[f"W{l}"] = np.dot(D.T, H[l - 1])
             grads[f"b{l}"] = col_sum(D)
             if l > 1:
-                # delta_{l-1} = (W_l^T delta_l) ⊙ 1(z_{l-1} > 0), for every row at once
+                # delta_{l-1} = (W_l^T delta_l) ⊙ f'(z_{l-1}), for every row at once
+                # (for ReLU f'(z) is the mask 1(z > 0))
                 D = np.dot(D, p[f"W{l}"])
-                D *= masks[l - 2]
+                D *= slopes[l - 2]
         return grads, deltas
 
     def loss_and_grads(self, X, y):
@@ -223,15 +245,6 @@ class MLP:
         """Class labels (softmax) or reconstructions (relu) for ``X`` (n, D)."""
         out, _ = self.forward(X)
         return out.argmax(axis=1) if self.output == "softmax" else out
-
-
-def relu(z):
-    """``max(z, 0)`` elementwise: a new array, ``z`` is kept (the cache holds both).
-
-    Written as the maximum with an array of zeros: NumPy's path for the maximum
-    with the scalar 0 is 2-3x slower on this kind of array.
-    """
-    return np.maximum(z, np.zeros(z.shape, z.dtype))
 
 
 def col_sum(D):

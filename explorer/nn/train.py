@@ -36,8 +36,13 @@ class Trainer:
     batch_size : int
         1 to n; clamped to n. Each epoch visits every sample once, in an order
         drawn from the trainer's seeded generator.
+    l1 : float
+        Adds ``l1 sum |W|`` to the loss (biases excluded): its gradient
+        ``l1 sign(W)`` pushes every weight towards 0 by the same amount, so small
+        weights reach 0 and stay there (sparse weights).
     l2 : float
-        Weight decay: adds ``(l2/2) sum ||W||^2`` to the loss (biases excluded).
+        Weight decay: adds ``(l2/2) sum ||W||^2`` to the loss (biases excluded):
+        its gradient ``l2 W`` shrinks big weights most.
     clip : float or None
         Rescale the gradient when its global norm exceeds ``clip``.
     seed : int
@@ -55,7 +60,7 @@ class Trainer:
     """
 
     def __init__(self, net, X, y, X_test=None, y_test=None, optimizer="adam", lr=0.01,
-                 batch_size=32, l2=0.0, clip=None, seed=0,
+                 batch_size=32, l1=0.0, l2=0.0, clip=None, seed=0,
                  snapshot_every=1, max_snapshots=200, input_noise=0.0, backward=None):
         self.net = net
         self.X = np.asarray(X, dtype=net.dtype)
@@ -65,8 +70,8 @@ class Trainer:
         self.y_test = None if y_test is None else (
             self.X_test if y_test is X_test else self._targets(y_test))
         self.optimizer, self.opt, self.clip = None, None, None
-        self.set_hyperparameters(optimizer=optimizer, lr=lr, batch_size=batch_size, l2=l2,
-                                 clip=clip, input_noise=input_noise)
+        self.set_hyperparameters(optimizer=optimizer, lr=lr, batch_size=batch_size, l1=l1,
+                                 l2=l2, clip=clip, input_noise=input_noise)
         self.backward = backward
         self.rng = np.random.default_rng(seed)
         self.epoch = 0
@@ -88,7 +93,7 @@ class Trainer:
         """The learning rate: the optimizer's own (one number, kept in one place)."""
         return self.opt.lr
 
-    def set_hyperparameters(self, optimizer=None, lr=None, batch_size=None, l2=None,
+    def set_hyperparameters(self, optimizer=None, lr=None, batch_size=None, l1=None, l2=None,
                             clip=None, input_noise=None):
         """Change how the next epochs step, keeping the weights (as TF Playground does
         mid-run). Arguments left as None keep their value.
@@ -106,6 +111,8 @@ class Trainer:
             self.opt.lr = float(lr)
         if batch_size is not None:
             self.batch_size = int(min(max(1, batch_size), len(self.X)))
+        if l1 is not None:
+            self.l1 = float(l1)
         if l2 is not None:
             self.l2 = float(l2)
         if clip is not None:
@@ -126,9 +133,12 @@ class Trainer:
             Xb = Xb + self.rng.normal(0.0, self.input_noise, Xb.shape).astype(net.dtype)
         loss, grads = self._loss_and_grads(Xb, yb)
         names = self._names                    # ["W1", "b1", "W2", "b2", ...]
+        if self.l1:
+            for k in names[0::2]:
+                grads[k] += self.l1 * np.sign(p[k])       # d/dW of l1 |W|
         if self.l2:
             for k in names[0::2]:
-                grads[k] += self.l2 * p[k]
+                grads[k] += self.l2 * p[k]                 # d/dW of (l2/2) ||W||^2
         sq = [float(np.vdot(grads[k], grads[k])) for k in names]
         total = math.sqrt(sum(sq))
         if not (math.isfinite(loss) and math.isfinite(total)) or loss > self.blowup:
