@@ -148,6 +148,22 @@ def test_divergence_stops_at_the_first_nonfinite_step_and_keeps_finite_weights()
     assert len(t.history["epoch"]) == done + 1
 
 
+def test_the_steps_that_blew_up_are_kept_for_the_charts():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 2)) * 3
+    y = (X[:, 0] > 0).astype(int)
+    t = Trainer(MLP([2, 16, 2], seed=0), X, y, optimizer="sgd", lr=50.0, batch_size=20)
+    t.run(20)
+    d = t.diverged
+    trail = d["trail"]
+    assert len(trail["epoch"]) == len(trail["loss"]) == len(trail["grad_norm"]) >= 1
+    # the last step kept is the bad one, at a fraction of the epoch that blew up
+    assert trail["loss"][-1] == d["loss"] and trail["grad_norm"][-1] == d["grad_norm"]
+    assert d["epoch"] - 1 < trail["epoch"][-1] <= d["epoch"]
+    assert d["cause"] in ("loss_nan", "loss_exploded", "grad_nan")
+    assert np.all(np.diff(trail["epoch"]) > 0)
+
+
 def test_a_loss_that_overflows_stops_training_at_that_step():
     X = np.random.default_rng(0).random((20, 8)) * 1e3
     net = MLP([8, 4, 8], output="relu", seed=0, dtype=np.float32)

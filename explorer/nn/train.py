@@ -141,8 +141,10 @@ class Trainer:
                 grads[k] += self.l2 * p[k]                 # d/dW of (l2/2) ||W||^2
         sq = [float(np.vdot(grads[k], grads[k])) for k in names]
         total = math.sqrt(sum(sq))
+        stats["losses"].append(loss)           # this epoch's steps, kept to show a blow-up
+        stats["norms"].append(total)
         if not (math.isfinite(loss) and math.isfinite(total)) or loss > self.blowup:
-            self._diverge(loss)
+            self._diverge(loss, total, stats)
             return False
         if self.clip and total > self.clip:
             scale = self.clip / total
@@ -177,22 +179,31 @@ class Trainer:
         return (type(self.net).loss_and_grads is MLP.loss_and_grads and p.keys() == params.keys()
                 and all(np.array_equal(p[k], v) for k, v in params.items()))
 
-    def _diverge(self, loss):
+    def _diverge(self, loss, grad_norm, stats):
         """Stop: put the weights back to the end of the last completed epoch.
 
         Those are the last weights whose loss was computed and finite, and the
         ones the history's last entry describes, so charts and network agree.
+        ``diverged["trail"]`` keeps the loss and gradient norm of every step of the
+        epoch that blew up (at fractional epochs), so the charts can show it.
         """
         self.net.params = {k: v.copy() for k, v in self._epoch_start.items()}
         if not math.isfinite(loss):
-            what = "the loss became infinite or NaN"
+            cause, what = "loss_nan", "the loss became infinite or NaN"
         elif loss > self.blowup:
-            what = (f"the loss exploded to {loss:.3g}, over {BLOWUP:g}x its starting value "
-                    f"{self.history['train_loss'][0]:.3g}")
+            cause, what = "loss_exploded", (
+                f"the loss exploded to {loss:.3g}, over {BLOWUP:g}x its starting value "
+                f"{self.history['train_loss'][0]:.3g}")
         else:
-            what = "the gradient became infinite or NaN"
+            cause, what = "grad_nan", "the gradient became infinite or NaN"
+        per_epoch = math.ceil(len(self.X) / self.batch_size)
         self.diverged = {
             "epoch": self.epoch + 1, "step": self.steps + 1, "loss": loss,
+            "grad_norm": grad_norm, "cause": cause,
+            # the steps of the epoch that blew up, at fractional epochs, for the charts
+            "trail": {"epoch": [self.epoch + (i + 1) / per_epoch
+                                for i in range(len(stats["losses"]))],
+                      "loss": list(stats["losses"]), "grad_norm": list(stats["norms"])},
             "message": (f"Training diverged: {what} at step {self.steps + 1} (epoch "
                         f"{self.epoch + 1}). Training stopped, and the weights are back to "
                         f"where they were after epoch {self.epoch}, the last with a finite "
@@ -244,7 +255,7 @@ class Trainer:
 
     def _step_stats_empty(self):
         L = self.net.n_layers
-        return {"grad": [0.0] * (2 * L), "ratio": [0.0] * L, "n": 0}
+        return {"grad": [0.0] * (2 * L), "ratio": [0.0] * L, "n": 0, "losses": [], "norms": []}
 
     # --- history -------------------------------------------------------------
     def evaluate(self, X, y):
