@@ -32,7 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
-from haproxy import HEALTH_PATH, haproxy_config  # noqa: E402
+from haproxy import HEALTH_PATH, find_haproxy, haproxy_config
 
 REPLICA_ENV = "BACKPROP_REPLICA"
 _PR_SET_PDEATHSIG = 1
@@ -98,7 +98,7 @@ class Replica:
         with open(self.log_path, "ab") as out:
             self.proc = subprocess.Popen(cmd, cwd=self.app_dir, env=env, stdout=out,
                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         preexec_fn=_die_with_parent)
+                                         preexec_fn=_die_with_parent)  # noqa: PLW1509 (no threads)
 
     def tail(self, n=2000):
         try:
@@ -132,7 +132,7 @@ def _on_signal(signum, _frame):
 
 
 def run(args):
-    haproxy = shutil.which("haproxy")
+    haproxy = find_haproxy()
     if not haproxy:
         sys.exit("haproxy is not installed: apt-get install -y haproxy")
     workdir = tempfile.mkdtemp(prefix="backprop-serve-")
@@ -144,7 +144,8 @@ def run(args):
     with open(cfg_path, "w") as f:
         f.write(haproxy_config([(r.name, r.address) for r in replicas], port, bind=args.bind,
                                stats_port=args.stats_port))
-    check = subprocess.run([haproxy, "-c", "-f", cfg_path], capture_output=True, text=True)
+    check = subprocess.run([haproxy, "-c", "-f", cfg_path], capture_output=True, text=True,
+                           check=False)
     if check.returncode != 0:
         sys.exit(f"haproxy -c rejected {cfg_path}:\n{check.stdout}{check.stderr}")
 
@@ -156,9 +157,10 @@ def run(args):
     try:
         for r in replicas:
             r.start()
-        proxy = subprocess.Popen([haproxy, "-f", cfg_path, "-db"], stdin=subprocess.DEVNULL,
-                                 stdout=open(os.path.join(workdir, "haproxy.log"), "ab"),
-                                 stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+        with open(os.path.join(workdir, "haproxy.log"), "ab") as out:
+            proxy = subprocess.Popen([haproxy, "-f", cfg_path, "-db"], stdin=subprocess.DEVNULL,
+                                     stdout=out, stderr=subprocess.STDOUT,
+                                     preexec_fn=_die_with_parent)  # noqa: PLW1509 (no threads)
         log(f"started {len(replicas)} replicas and haproxy (pids: "
             + ", ".join(f"{r.name}={r.proc.pid}" for r in replicas)
             + f", haproxy={proxy.pid}); logs in {workdir}")
@@ -174,8 +176,8 @@ def run(args):
             if proxy.poll() is not None:
                 raise RuntimeError(f"haproxy exited with {proxy.returncode}")
             if waiting and time.monotonic() > deadline:
-                raise RuntimeError("not healthy after %.0f s: %s" % (
-                    args.timeout, ", ".join(r.name for r in waiting)))
+                raise RuntimeError(f"not healthy after {args.timeout:.0f} s: "
+                                   + ", ".join(r.name for r in waiting))
             time.sleep(0.2)
         local = "127.0.0.1" if args.bind in ("0.0.0.0", "::") else args.bind
         public = f"http://{local}:{port}"
