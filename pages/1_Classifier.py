@@ -3,7 +3,7 @@ from functools import partial
 
 import streamlit as st
 
-from explorer.app import classifier, controls, files, live
+from explorer.app import classifier, controls, files, live, teach
 from explorer.app.charts import section
 from explorer.data import allowed_classes
 from explorer.params import FEATURE_KEYS, SPEEDS
@@ -17,6 +17,8 @@ st.caption("A network with ReLU hidden layers and a softmax output learns to sep
            "2-D points by backpropagation. Press **Train** and watch the boundary, the "
            "gradients inside every layer and the ReLU units that make the boundary's corners.")
 controls.show_url_notes(PAGE)
+teach.lesson_picker(PAGE)
+teach.lesson_card(PAGE)
 
 
 # --- sidebar: every control --------------------------------------------------

@@ -3,7 +3,7 @@ from functools import partial
 
 import streamlit as st
 
-from explorer.app import autoencoder, controls, files, live
+from explorer.app import autoencoder, controls, files, live, teach
 from explorer.app.charts import section
 from explorer.params import SPEEDS
 
@@ -19,6 +19,8 @@ st.caption("A 64 → H → 64 network with ReLU everywhere learns to reproduce 8
            "so the untrained network draws the average digit and every inked pixel starts "
            "alive. Try a learning rate of 0.1, or SGD at 1, to watch code units and pixels die.")
 controls.show_url_notes(PAGE)
+teach.lesson_picker(PAGE)
+teach.lesson_card(PAGE)
 
 
 sb = st.sidebar

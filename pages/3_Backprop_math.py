@@ -1,7 +1,7 @@
 """Backprop math: the derivation line by line, with the live numbers of your network."""
 import streamlit as st
 
-from explorer.app import controls, derivation
+from explorer.app import controls, derivation, teach
 
 PAGE = "math"
 v = controls.open_page(PAGE, "Backprop math", "✏️").values
@@ -11,6 +11,8 @@ st.caption("Each line of the derivation next to its value for a small batch of t
            "you are training on the other pages (or a fresh one). Rows of every matrix are "
            "samples; blue is negative, orange positive.")
 controls.show_url_notes(PAGE)
+teach.lesson_picker(PAGE)
+teach.lesson_card(PAGE)
 
 controls.control(PAGE, "net")
 controls.control(PAGE, "n", help="Samples in the batch shown here.")

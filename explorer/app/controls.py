@@ -8,6 +8,7 @@ page, so the values live in the page state and the widgets are refilled from it.
 import streamlit as st
 
 from .. import params as P
+from ..lessons import lesson_with_values
 from ..text import md
 from .state import current_page, page_state, pause_all, set_current_page, widget_key
 
@@ -45,6 +46,8 @@ def enter_page(page):
         st.query_params.clear()
     elif query:
         ps.values, ps.url_notes = P.parse(P.PAGES[page], query)
+        lesson = lesson_with_values(page, ps.values)   # a lesson's link shows its card
+        ps.lesson = lesson.key if lesson else ps.lesson
         for key in P.PAGES[page]:          # widgets pick up the linked values
             st.session_state.pop(widget_key(page, key), None)
 

@@ -13,7 +13,9 @@ from ..data import load_digits_data, make_dataset
 
 NAV = [("app.py", "Home", "🧠"), ("pages/1_Classifier.py", "Classifier", "🎯"),
        ("pages/2_Autoencoder.py", "Autoencoder", "🔢"),
-       ("pages/3_Backprop_math.py", "Backprop math", "✏️")]
+       ("pages/3_Backprop_math.py", "Backprop math", "✏️"), ("pages/4_Lessons.py", "Lessons", "🎓")]
+PAGE_PATHS = {"classifier": "pages/1_Classifier.py", "autoencoder": "pages/2_Autoencoder.py",
+              "math": "pages/3_Backprop_math.py"}
 
 
 @st.cache_resource

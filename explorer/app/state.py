@@ -44,6 +44,8 @@ class PageState:
         Uploader name -> id of the last file handled, so one upload acts once.
     memo : dict
         Chart name -> ``(owner, key, value)``: charts reused while nothing changed.
+    lesson : str or None
+        The key of the lesson this page was opened for (its card stays until closed).
     """
     page: str
     values: dict
@@ -55,6 +57,7 @@ class PageState:
     pending: dict = None
     uploads: dict = field(default_factory=dict)
     memo: dict = field(default_factory=dict)
+    lesson: str = None
 
     def say(self, text=None, kind="info"):
         """Leave a message for the next runs of the page (None clears it)."""

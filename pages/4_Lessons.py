@@ -1,0 +1,13 @@
+"""Lessons: one click sets up an experiment, says what to watch and why."""
+import streamlit as st
+
+from explorer.app import controls, server, teach
+
+server.setup("Lessons", "🎓")
+controls.enter_page("lessons")
+
+st.title("🎓 Lessons")
+st.caption("Each lesson opens a page with its settings (the address is a link to share with "
+           "a class), asks a question, and says what to notice. Every lesson's claim is "
+           "checked by the test suite: the effect it promises shows with these settings.")
+teach.lessons_index()
