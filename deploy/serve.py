@@ -201,8 +201,9 @@ def run(args):
                     r.restarts += 1
                     if r.restarts > args.max_restarts:
                         raise RuntimeError(f"replica {r.name} keeps exiting:\n" + r.tail())
-                    log(f"replica {r.name} exited ({r.proc.returncode}); starting it again")
+                    code = r.proc.returncode
                     r.start()
+                    log(f"replica {r.name} exited ({code}); started it again (pid {r.proc.pid})")
     except Stop as e:
         log(f"{e}: stopping")
     except RuntimeError as e:
