@@ -93,10 +93,26 @@ def plain(text: object) -> str:
     str
     """
     s = str(text)
-    if not s.isprintable():          # fast path: most text has nothing to replace
+    if first_control(s) is not None:
         s = "".join(" " if (c in _BIDI or unicodedata.category(c) in ("Cc", "Zl", "Zp"))
                     else c for c in s)
     return _SPACES.sub(" ", s)
+
+
+def first_control(text: str) -> str | None:
+    """The first character of ``text`` that :func:`plain` would turn into a space
+    (a control character, a line or paragraph separator, a bidirectional
+    formatting character), or None if there is none.
+
+    Parsers use it to refuse such characters in labels, naming what they found
+    (e.g. ``f"U+{ord(c):04X}"``).
+    """
+    if text.isprintable():
+        return None
+    for c in text:
+        if c in _BIDI or unicodedata.category(c) in ("Cc", "Zl", "Zp"):
+            return c
+    return None
 
 
 def clip(text: object, n: int = 60) -> str:

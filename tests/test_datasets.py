@@ -229,12 +229,67 @@ def test_from_points_remaps_labels_to_zero_based_in_sorted_order():
     np.testing.assert_array_equal(ds.y_train, np.searchsorted([3, 7, 9], y[raw_idx]))
 
 
-def test_from_points_floors_std_for_a_constant_feature():
+def test_from_points_keeps_a_constant_feature_as_zeros():
     X, y = _identifiable_points()
-    X[:, 1] = 4.0
+    X[:, 1] = 4.0                           # points on a line: legitimate
     ds = make_dataset_from_points(X, y)
-    assert ds.std[1] == 1e-12
-    assert np.all(np.isfinite(ds.X_train))
+    assert ds.mean[1] == 4.0 and ds.std[1] > 0
+    assert np.all(ds.X_train[:, 1] == 0) and np.all(ds.X_test[:, 1] == 0)
+    np.testing.assert_allclose(ds.X_train[:, 0].std(), 1.0)
+
+
+def test_from_points_refuses_every_point_at_one_place():
+    X = np.tile([[1e308, 0.0]], (20, 1))
+    with pytest.raises(ValueError, match="All 20 points are at the same place"):
+        make_dataset_from_points(X, np.arange(20) % 2)
+
+
+@pytest.mark.parametrize("big", [1e15, 1e200, 1e308, 1.7e308])
+def test_from_points_standardises_huge_coordinates_without_overflow(big):
+    X, y = _identifiable_points()
+    X = (X - X.mean(0)) / np.abs(X - X.mean(0)).max(0) * big     # spread over +-big
+    ds = make_dataset_from_points(X, y, seed=1)
+    assert np.isfinite(ds.mean).all() and np.isfinite(ds.std).all()
+    np.testing.assert_allclose(ds.X_train.std(axis=0), 1.0)      # not a column of zeros
+    assert np.isfinite(ds.X_test.astype(np.float32)).all()
+
+
+@pytest.mark.parametrize("tiny", [1e-13, 1e-200, 5e-324 * 2**20])
+def test_from_points_standardises_tiny_coordinates(tiny):
+    X, y = _identifiable_points()
+    X = (X - X.mean(0)) / np.abs(X - X.mean(0)).max(0) * tiny
+    ds = make_dataset_from_points(X, y)
+    np.testing.assert_allclose(ds.X_train.std(axis=0), 1.0, rtol=1e-5)
+
+
+def test_from_points_column_constant_in_training_uses_the_spread_of_all_points():
+    X, y = _identifiable_points(40)
+    X[:, 0] = 5.0
+    X[7, 0] = 1e300                          # one far point, in training or in testing
+    far_in_test = 0
+    for seed in range(10):
+        ds = make_dataset_from_points(X, y, seed=seed)
+        assert np.abs(ds.X_test).max() < 10 and np.abs(ds.X_train).max() < 10
+        far_in_test += bool(np.all(ds.X_train[:, 0] == ds.X_train[0, 0]))
+    assert far_in_test > 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.floats(allow_nan=False, allow_infinity=False),
+                          st.floats(allow_nan=False, allow_infinity=False)),
+                min_size=MIN_POINTS, max_size=60))
+def test_from_points_any_finite_points_are_standardised_finite_in_float32(points):
+    X = np.array(points)
+    y = np.arange(len(X)) % 2
+    try:
+        ds = make_dataset_from_points(X, y)
+    except ValueError as err:
+        assert "same place" in str(err)
+        return
+    with np.errstate(over="ignore"):
+        assert np.isfinite(ds.X_train.astype(np.float32)).all()     # what the network sees
+        assert np.isfinite(ds.X_test.astype(np.float32)).all()
+    assert np.isfinite(ds.mean).all() and np.isfinite(ds.std).all() and (ds.std > 0).all()
 
 
 @pytest.mark.parametrize("X,y,message", [
@@ -393,7 +448,7 @@ def test_csv_bad_line_text_is_truncated():
     rows[0] = ("x" * 200, 1, "a")
     with pytest.raises(ValueError) as err:
         parse_points_csv(_csv(rows))
-    assert "Line 2" in str(err.value) and "x" * 38 not in str(err.value)
+    assert "Line 2" in str(err.value) and "x" * 40 not in str(err.value)
 
 
 @pytest.mark.parametrize("bad", ["nan", "NaN", "inf", "-Infinity"])
@@ -428,6 +483,85 @@ def test_csv_long_or_empty_label_is_refused():
         rows[0] = (1, 2, label)
         with pytest.raises(ValueError, match="Line 2: the label must be"):
             parse_points_csv(_csv(rows))
+
+
+@pytest.mark.parametrize("row,message", [
+    ('1,2,"abc', r"Line 32: the quote at character 5 never closes: '1,2,\"abc'"),
+    ('1,2,"a""b', "Line 32: the quote at character 5 never closes"),
+    ('1,2,ab"c', "Line 32: a quote inside a field that does not start with one "
+                 r"\(character 7\)"),
+    ('1,2,"ab"c', r"Line 32: text after a closing quote \(character 9\)"),
+    ('"1,2,a', "Line 32: the quote at character 1 never closes"),
+])
+def test_csv_broken_quotes_are_refused_naming_the_line(row, message):
+    data = _csv(_rows(30)) + f"{row}\n".encode() + _csv(_rows(5), header="")[1:]
+    with pytest.raises(ValueError, match=message):
+        parse_points_csv(data)
+
+
+def test_csv_unterminated_quote_no_longer_swallows_the_next_lines_into_a_class():
+    rows = [f"{i},{i},{'a' if i % 2 else 'b'}" for i in range(30)]
+    rows[10] = '10,10,"a'                          # the quote never closes
+    with pytest.raises(ValueError, match="Line 12"):
+        parse_points_csv(("x1,x2,label\n" + "\n".join(rows)).encode())
+
+
+def test_csv_quoted_fields_may_hold_commas_and_doubled_quotes():
+    rows = [f'{i}, "{i}" ,"say ""hi"", {i % 2}"' for i in range(30)]
+    X, y, labels = parse_points_csv(("x1,x2,label\n" + "\n".join(rows)).encode())
+    assert labels == ['say "hi", 0', 'say "hi", 1']
+    np.testing.assert_allclose(X[3], [3.0, 3.0])
+
+
+@pytest.mark.parametrize("data,message", [
+    (b"x1,x2,label\n1,2,a\x00b\n", "Line 2 contains a NUL byte"),
+    (b"x1,x2\x00,label\n", "Line 1 contains a NUL byte"),
+])
+def test_csv_nul_bytes_are_refused(data, message):
+    with pytest.raises(ValueError, match=message):
+        parse_points_csv(data)
+
+
+@pytest.mark.parametrize("label,code", [("a\tb", "0009"), ("\x1b[31mred", "001B"),
+                                        ("evil\u202eexe.txt", "202E"), ("a\x85b", "0085"),
+                                        ("a\u2028b", "2028")])
+def test_csv_labels_with_control_characters_are_refused(label, code):
+    rows = _rows(30)
+    rows[3] = (1, 2, f'"{label}"')
+    with pytest.raises(ValueError, match=f"Line 5: the label holds an invisible control "
+                                         f"character \\(U\\+{code}\\)"):
+        parse_points_csv(_csv(rows))
+
+
+def test_csv_labels_are_kept_as_written_plain_text():
+    hostile = ['<a href="e.invalid">x</a>', "<b>B</b>", "[l](https://e.x)", ":red[x] $y$",
+               "👨‍👩‍👧 ünï", "&lt;b&gt;"]
+    rows = [(i, -i, '"' + hostile[i % 6].replace('"', '""') + '"') for i in range(30)]
+    _, _, labels = parse_points_csv(_csv(rows))
+    assert sorted(labels) == sorted(hostile)          # escaping is the renderer's job
+
+
+def test_csv_values_that_merge_into_one_number_are_refused():
+    rows = [("100000000000000000001" if i % 2 else "100000000000000000002", i, "ab"[i % 2])
+            for i in range(30)]
+    with pytest.raises(ValueError, match=r"Column x1: lines 2 and 3 hold different values "
+                                         r"\('100000000000000000002' and "
+                                         r"'100000000000000000001'\)"):
+        parse_points_csv(_csv(rows))
+    same = [("1.0" if i % 2 else "1", i, "ab"[i % 2]) for i in range(30)]
+    X, _, _ = parse_points_csv(_csv(same))          # one value, spelled two ways: fine
+    assert np.all(X[:, 0] == 1.0)
+
+
+def test_csv_of_huge_coordinates_gives_a_clear_error_or_a_finite_dataset():
+    rows = [("1e308", 0, i % 2) for i in range(20)]
+    X, y, _ = parse_points_csv(_csv(rows))
+    with pytest.raises(ValueError, match="All 20 points are at the same place"):
+        make_dataset_from_points(X, y)
+    rows = [("1e308" if i % 3 else "-1.5e308", i * 1e200, i % 2) for i in range(30)]
+    ds = make_dataset_from_points(*parse_points_csv(_csv(rows))[:2])
+    assert np.isfinite(ds.X_train.astype(np.float32)).all()
+    np.testing.assert_allclose(ds.X_train.std(axis=0), 1.0)
 
 
 def test_csv_parse_result_feeds_make_dataset_from_points():

@@ -43,7 +43,8 @@ _PUNCT = set(string.punctuation)
 _TEXT_PATTERNS = [
     re.compile(r":\+1:|:-1:|:[\w-]+:", re.ASCII),                          # emoji, :streamlit:
     re.compile(r":material_(\w+):", re.ASCII),
-    re.compile(r"(https?://|www(?=\.))([-.\w]+)([^ \t\r\n]*)", re.ASCII | re.IGNORECASE),  # autolinks
+    # autolinks
+    re.compile(r"(https?://|www(?=\.))([-.\w]+)([^ \t\r\n]*)", re.ASCII | re.IGNORECASE),
     re.compile(r"([-.\w+]+)@([-\w]+(?:\.[-\w]+)+)", re.ASCII),            # e-mail autolinks
     re.compile(r"(^|\s)(<->|->|<-|--|>=|<=|~=)(\s|$)"),                # typographic arrows
 ]

@@ -109,7 +109,7 @@ _JSON = st.recursive(_JSON_SCALARS, lambda c: st.lists(c, max_size=3)
 _KEYS = st.sampled_from(sorted(P.CLASSIFIER) + list(P.FILE_KEYS)) | st.text(max_size=20)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.dictionaries(_KEYS, _JSON, max_size=12),
        st.sampled_from(sorted(P.PAGES)))
 def test_any_settings_file_gives_values_in_range_or_a_value_error(cfg, page):
@@ -157,3 +157,92 @@ def test_extreme_link_values_are_clamped_or_refused(raw):
     for spec in P.PAGES.values():
         values, _ = P.parse(spec, {k: raw for k in spec})
         _in_range(spec, values)
+
+
+# --------------------------------------------------------------------------- #
+# CSV of points
+# --------------------------------------------------------------------------- #
+
+def _accepts_finite(data):
+    """Parse ``data``; if accepted, its dataset must be finite in float32."""
+    from explorer.data import make_dataset_from_points, parse_points_csv
+    try:
+        X, y, labels = parse_points_csv(data)
+    except ValueError:
+        return False
+    assert X.dtype == np.float64 and np.isfinite(X).all()
+    assert len(labels) == len(set(labels)) and set(y.tolist()) == set(range(len(labels)))
+    assert all(isinstance(s, str) and s == s.strip() and s for s in labels)
+    try:
+        ds = make_dataset_from_points(X, y)
+    except ValueError:
+        return True
+    with np.errstate(over="ignore"):
+        assert np.isfinite(ds.X_train.astype(np.float32)).all()
+        assert np.isfinite(ds.X_test.astype(np.float32)).all()
+    assert np.isfinite(ds.mean).all() and (ds.std > 0).all() and np.isfinite(ds.std).all()
+    return True
+
+
+_GOOD_NUMBERS = (st.floats(allow_nan=False, allow_infinity=False).map(repr)
+                 | st.integers(-10**30, 10**30).map(str)
+                 | st.sampled_from(["1e308", "-1.7976931348623157e308", "1e-400", "5e-324",
+                                    "1e200", "1_000", " 3 ", "+.5", "٣", "-0",
+                                    "100000000000000000001", "100000000000000000002"]))
+_NUMBERS = _GOOD_NUMBERS | st.sampled_from(["1e309", "nan", "", "0x10", "1,5"]) \
+    | st.text(max_size=6)
+_LABELS = st.sampled_from(["a", "b", "7", "07", "<b>B</b>", '<a href="x">x</a>',
+                           "[l](https://e.x)", ":smile:", "$x$", " ü ", "👨‍👩‍👧", "a,b",
+                           'say "hi"'])
+
+
+@st.composite
+def _near_csvs(draw):
+    """Mostly valid CSVs of a few classes, with extreme numbers, quotes and odd labels;
+    now and then a bad number, an odd label or one corruption (a quote, a NUL...)."""
+    n = draw(st.integers(18, 45))
+    classes = draw(st.lists(_LABELS | st.text(st.characters(exclude_categories=("Cc", "Cs")),
+                                              min_size=1, max_size=8), min_size=2, max_size=4))
+    numbers = draw(st.lists(_GOOD_NUMBERS, min_size=1, max_size=6))
+    scale = draw(st.sampled_from([1.0, 1e-300, 1e150, 1e300, 1.7e308]))
+    lines = ["x1,x2,label"]
+    for i in range(n):
+        if draw(st.integers(0, 19)) == 0:
+            x1, x2 = draw(_NUMBERS), draw(_NUMBERS)
+        else:
+            x1, x2 = draw(st.sampled_from(numbers)), repr(float(i % 7) / 7 * scale)
+        label = classes[i % len(classes)]
+        if "," in label or '"' in label or draw(st.booleans()):
+            label = '"' + label.replace('"', '""') + '"'
+        lines.append(f"{x1},{x2},{label}")
+    if draw(st.integers(0, 4)) == 0:                  # one corruption somewhere
+        k = draw(st.integers(0, len(lines) - 1))
+        at = draw(st.integers(0, len(lines[k])))
+        lines[k] = lines[k][:at] + draw(st.sampled_from(['"', "\x00", ",", "\r", '""', "\n"])) \
+            + lines[k][at:]
+    eol = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    return eol.join(lines).encode("utf-8")
+
+
+@settings(max_examples=300, deadline=None)
+@given(_near_csvs())
+def test_near_valid_csvs_raise_only_value_error_and_accepted_ones_are_finite(data):
+    _accepts_finite(data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=600))
+def test_arbitrary_bytes_as_a_csv_raise_only_value_error(data):
+    _accepts_finite(b"x1,x2,label\n" + data)
+    _accepts_finite(data)
+
+
+def test_the_reported_csvs_are_refused_or_finite():
+    huge = b"x1,x2,label\n" + b"".join(b"1e308,0,%d\n" % (i % 2) for i in range(20))
+    assert _accepts_finite(huge)                       # parsed, then a clear ValueError
+    near = b"x1,x2,label\n" + b"".join(b"%de199,%d,%d\n" % (i, i % 3, i % 2)
+                                       for i in range(1, 21))
+    assert _accepts_finite(near)
+    unterminated = b"x1,x2,label\n" + b"".join(b"%d,%d,a\n" % (i, i) for i in range(20)) \
+        + b'1,1,"b\n' + b"".join(b"%d,%d,b\n" % (i, i) for i in range(20))
+    assert not _accepts_finite(unterminated)

@@ -5,6 +5,13 @@ read-only (so one cached copy can be shared by every session).
 :func:`make_dataset` does this for a generated 2-D set, :func:`make_dataset_from_points`
 for a person's own points, :func:`load_digits_data` for the 8x8 digits that ship
 with scikit-learn.
+
+Standardising is safe for any finite input: each column is first divided by a
+power of two near its largest magnitude (exact in floating point), so no sum or
+square can overflow, and the result is bit for bit what the plain formula gives
+whenever that formula does not overflow. Every standardised value is finite in
+float32, the dtype the app trains in. A column without spread (the same value in
+every row) is legitimate, e.g. points on a line: it becomes 0 for every point.
 """
 
 from __future__ import annotations
@@ -39,8 +46,11 @@ class Dataset:
     mean : ndarray of shape (d,), float64
         Training mean subtracted from the raw features.
     std : ndarray of shape (d,), float64
-        Training standard deviation (floored at 1e-12) the features were divided
-        by. New raw points ``P`` map to network inputs as ``(P - mean) / std``.
+        Training standard deviation the features were divided by, always > 0.
+        A column with (almost) no spread in the training points is divided by
+        its spread over all the points instead, and a column with none at all
+        by a power of two near its magnitude (its values all become 0). New raw
+        points ``P`` map to network inputs as ``(P - mean) / std``.
     """
 
     X_train: np.ndarray
@@ -84,6 +94,60 @@ def _split(y: np.ndarray, test_ratio: float,
     return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
 
 
+# a column whose spread is below this fraction of its largest magnitude has none:
+# float64 keeps about 16 digits, so differences that small are rounding, not data
+SPREAD_FLOOR = 1e-12
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _standardise(X: np.ndarray, train_idx: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Training mean and std of every column, and the standardised ``X``, without overflow.
+
+    Each column is divided by a power of two ``2**e`` with its largest magnitude
+    in ``[2**e, 2**(e+1))``: exact, and afterwards every value lies in (-2, 2),
+    so no sum or square can overflow. Mean and std are computed on the scaled
+    column and scaled back (exactly, again). Standardised values are then at most
+    ``4 / SPREAD_FLOOR`` in magnitude: finite in float32.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d), float64, finite
+    train_idx : ndarray of int64
+        Rows whose statistics are used.
+
+    Returns
+    -------
+    mean, std : ndarray of shape (d,), float64, finite, ``std > 0``
+    Z : ndarray of shape (n, d), float64
+        ``(X - mean) / std``.
+    """
+    peak = np.max(np.abs(X), axis=0)
+    scale = np.where(peak > 0, np.ldexp(1.0, np.frexp(peak)[1] - 1), 1.0)  # 2**e <= peak
+    U = X / scale                                          # exact; every |value| < 2
+    m, sd = U[train_idx].mean(axis=0), U[train_idx].std(axis=0)
+    flat = ~(sd >= SPREAD_FLOOR)                           # no spread in the training points
+    if flat.any():
+        sd_all = U.std(axis=0)
+        sd = np.where(flat, np.where(sd_all >= SPREAD_FLOOR, sd_all, 1.0), sd)
+    return m * scale, sd * scale, (U - m) / sd
+
+
+def _check_float32(Z: np.ndarray) -> None:
+    """Raise ValueError, naming the column, if a value of ``Z`` is not finite in float32.
+
+    :func:`_standardise` keeps every value below 4e12, so this only guards the
+    promise the network relies on.
+    """
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.abs(Z) <= _F32_MAX)
+    if bad.any():
+        j = int(np.flatnonzero(bad.any(axis=0))[0])
+        raise ValueError(f"Column x{j + 1} cannot be given to the network: after "
+                         f"standardising, its values must lie between {-_F32_MAX:.3g} "
+                         f"and {_F32_MAX:.3g} (the network computes in float32).")
+
+
 def _build(X: np.ndarray, y: np.ndarray, n_classes: int, name: str,
            test_ratio: float, rng: np.random.Generator,
            standardise: bool = True) -> Dataset:
@@ -107,11 +171,10 @@ def _build(X: np.ndarray, y: np.ndarray, n_classes: int, name: str,
     train_idx, test_idx = _split(y, test_ratio, rng)
     d = X.shape[1]
     if standardise:
-        mean = X[train_idx].mean(axis=0)
-        std = np.maximum(X[train_idx].std(axis=0), 1e-12)
+        mean, std, Z = _standardise(X, train_idx)
     else:
-        mean, std = np.zeros(d), np.ones(d)
-    Z = (X - mean) / std
+        mean, std, Z = np.zeros(d), np.ones(d), X
+    _check_float32(Z)
     arrays = [Z[train_idx], y[train_idx], Z[test_idx], y[test_idx], mean, std]
     Xtr, ytr, Xte, yte, mean, std = (_read_only(np.ascontiguousarray(a)) for a in arrays)
     return Dataset(Xtr, ytr, Xte, yte, int(n_classes), name, mean, std)
@@ -207,7 +270,9 @@ def make_dataset_from_points(X: np.ndarray, y: np.ndarray, test_ratio: float = 0
     Parameters
     ----------
     X : array_like of shape (n, 2)
-        Finite numbers; ``MIN_POINTS <= n <= MAX_CSV_ROWS``.
+        Finite numbers, any magnitude; ``MIN_POINTS <= n <= MAX_CSV_ROWS``. One
+        column may hold the same value in every row (the points lie on a line);
+        both may not (every point at one place).
     y : array_like of shape (n,)
         Any sortable labels, ``MIN_CLASSES..MAX_CLASSES`` distinct values; they are
         remapped to ``0..K-1`` in sorted order (labels that are already
@@ -227,7 +292,10 @@ def make_dataset_from_points(X: np.ndarray, y: np.ndarray, test_ratio: float = 0
     ValueError
         If shapes, sizes, values or class counts are outside what is accepted.
     """
-    X = np.asarray(X, dtype=np.float64)
+    try:
+        X = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError("Point coordinates must be numbers: X of shape (n, 2).") from None
     y = np.asarray(y)
     if X.ndim != 2 or X.shape[1] != 2 or y.shape != (X.shape[0],):
         raise ValueError(f"Points need X of shape (n, 2) and y of shape (n,); "
@@ -237,10 +305,19 @@ def make_dataset_from_points(X: np.ndarray, y: np.ndarray, test_ratio: float = 0
                          f"got {len(y)}.")
     if not np.all(np.isfinite(X)):
         raise ValueError("Point coordinates must be finite numbers (no NaN or inf).")
-    classes, y_int = np.unique(y, return_inverse=True)
+    try:
+        classes, y_int = np.unique(y, return_inverse=True)
+    except TypeError:
+        raise ValueError("Labels must be all numbers or all text, so that they can "
+                         "be sorted.") from None
     if not MIN_CLASSES <= len(classes) <= MAX_CLASSES:
         raise ValueError(f"Need between {MIN_CLASSES} and {MAX_CLASSES} classes, "
                          f"got {len(classes)}.")
+    if np.all(X == X[0]):
+        raise ValueError(f"All {len(y)} points are at the same place (x1 = {X[0, 0]:g} "
+                         f"and x2 = {X[0, 1]:g} in every row): nothing tells the classes "
+                         "apart. Points on a line (one column the same in every row) "
+                         "are fine.")
     rng = np.random.default_rng(_check_seed(seed))
     ratio = _check_ratio(test_ratio)
     return _build(X, y_int.astype(np.int64).ravel(), len(classes), name, ratio, rng)
