@@ -104,12 +104,18 @@ def _wait_idle(page, timeout=45_000):
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout)
 
 
+_EPOCH_JS = """() => {
+    const metrics = [...document.querySelectorAll('[data-testid="stMetric"]')];
+    const m = metrics.find(e => e.innerText.includes("Epoch")) || metrics[0];
+    const v = m && m.querySelector('[data-testid="stMetricValue"]');
+    return v ? v.innerText : "";
+}"""
+
+
 def _epoch(page):
-    """The value of the metric labelled "Epoch" (the first metric if none is)."""
-    metric = page.locator('[data-testid="stMetric"]').filter(has_text="Epoch")
-    value = (metric.first if metric.count() else page.locator('[data-testid="stMetric"]').first)
-    text = value.locator('[data-testid="stMetricValue"]').inner_text()
-    m = re.search(r"\d+", text)
+    """The value of the metric labelled "Epoch" (the first metric if none is); one
+    round trip to the page, no waiting (the page redraws it many times a second)."""
+    m = re.search(r"\d+", page.evaluate(_EPOCH_JS))
     return int(m.group()) if m else 0
 
 
