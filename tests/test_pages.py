@@ -158,11 +158,12 @@ def test_bad_link_values_are_clamped_with_a_visible_note():
     for part in ("n=99999", "lr='lots'", "layers=-3", "unknown parameter 'evil'", "data='mnist'"):
         assert part in note
     vals = at.session_state["page.classifier"].values
-    assert vals["n"] == 2000 and vals["lr"] == 0.01 and vals["layers"] == 1 and vals["data"] == "moons"
+    assert vals["n"] == 2000 and vals["lr"] == 0.01 and vals["layers"] == 1
+    assert vals["data"] == P.defaults(P.CLASSIFIER)["data"]
 
 
 def test_divergence_stops_at_the_first_bad_step_and_the_page_keeps_working():
-    at = page("pages/1_Classifier.py", data="spirals", lr=10, epochs=200)     # Adam, lr 10
+    at = page("pages/1_Classifier.py", data="spirals", opt="adam", lr=10, epochs=200)
     at.button(key="classifier.btn_train").click().run()
     assert no_errors(at)
     msg = at.error[0].value
@@ -217,7 +218,7 @@ def test_bad_csv_is_refused_with_a_message_and_the_previous_data_stays(content, 
 
 
 def test_weights_download_and_upload_round_trip():
-    at = page("pages/1_Classifier.py", seed=3)
+    at = page("pages/1_Classifier.py", data="moons", seed=3)
     for _ in range(3):
         at.button(key="classifier.btn_step").click().run()
     trained = {k: v.copy() for k, v in clf_lab(at).net.params.items()}
