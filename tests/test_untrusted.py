@@ -246,3 +246,133 @@ def test_the_reported_csvs_are_refused_or_finite():
     unterminated = b"x1,x2,label\n" + b"".join(b"%d,%d,a\n" % (i, i) for i in range(20)) \
         + b'1,1,"b\n' + b"".join(b"%d,%d,b\n" % (i, i) for i in range(20))
     assert not _accepts_finite(unterminated)
+
+
+# --------------------------------------------------------------------------- #
+# Charts: outside text shows as text, broken numbers still draw
+# --------------------------------------------------------------------------- #
+
+HOSTILE_NAMES = ['<a href="https://example.invalid">x</a>', "<b>B</b>",
+                 "<img src=x onerror=alert(1)>", "[link](https://example.invalid)",
+                 "![](https://example.invalid/t.png)", "%{x} %{customdata[0]}", "$x^2$",
+                 "&lt;b&gt; & <br>", "<span style='font-size:99px'>big</span>"]
+# the only markup the figures write themselves
+_OUR_TAGS = {"<br>", "<b>", "</b>", "<extra>", "</extra>"}
+_PLACEHOLDERS = {"x", "y", "z", "text"}
+
+
+def _strings(obj):
+    """Every string in a JSON value, data URIs (images) left out."""
+    if isinstance(obj, str):
+        if not obj.startswith("data:"):
+            yield obj
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from _strings(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _strings(v)
+
+
+def _check_no_markup(fig, names):
+    """No tag, placeholder or math but the figure's own; every name shown, escaped."""
+    import plotly.graph_objects as go
+    from explorer.text import clip, html
+    go.Figure(fig.to_dict())                                  # still a valid figure
+    strings = list(_strings(json.loads(fig.to_json())))
+    for s in strings:
+        assert set(re.findall(r"<[^>]*>", s)) <= _OUR_TAGS, s
+        assert {p.split(":")[0] for p in re.findall(r"%\{([^}]*)\}", s)} <= _PLACEHOLDERS, s
+        assert "$" not in s and "<b>B</b>" not in s, s
+        assert not re.search(r"<\s*(a|img|span|script)\b", s, re.IGNORECASE), s
+    text = "\n".join(strings)
+    for name in names:                     # shown, escaped (class names cut to 40)
+        assert html(name) in text or html(clip(name, 40)) in text, name
+
+
+@pytest.fixture(scope="module")
+def trained():
+    from explorer import MLP, Trainer, make_dataset
+    from explorer.lens.diagnostics import grid_eval, plane_grid
+    ds = make_dataset("blobs", 120, 0.3, len(HOSTILE_NAMES) if len(HOSTILE_NAMES) <= 6 else 6)
+    net = MLP([2, 8, 8, ds.n_classes], seed=0, dtype=np.float32)
+    Trainer(net, ds.X_train, ds.y_train, optimizer="adam", lr=0.01).run(5)
+    xs, ys, G = plane_grid(np.vstack([ds.X_train, ds.X_test]), 30)
+    probs, acts, masks = grid_eval(net, xs, ys, G)
+    return ds, net, xs, ys, probs, acts, masks
+
+
+def test_hostile_class_names_and_titles_show_as_text_in_every_chart(trained):
+    from explorer.app import figures as F
+    from explorer.lens.gradcheck import check_gradients
+    ds, net, xs, ys, probs, acts, masks = trained
+    K = ds.n_classes
+    names = HOSTILE_NAMES[:K]
+    title = HOSTILE_NAMES[-1] + " " + HOSTILE_NAMES[0]
+    rng = np.random.default_rng(0)
+    X8 = rng.random((6, 64))
+    rows = check_gradients(net.astype(np.float64), ds.X_train[:4], ds.y_train[:4])
+    rows = [dict(r, name=HOSTILE_NAMES[i % len(HOSTILE_NAMES)]) for i, r in enumerate(rows)]
+    e = np.arange(6)
+    figs = [
+        (F.boundary_figure(xs, ys, probs, ds.X_train, ds.y_train, ds.X_test, ds.y_test,
+                           class_names=names, title=title), names + [title]),
+        (F.boundary_figure(xs, ys, probs, ds.X_train, ds.y_train, class_names=names,
+                           live=True), names),
+        (F.confusion_figure(np.eye(K, dtype=int), names, title=title), names + [title]),
+        (F.history_figure(e, e * 1.0, e * 1.0, e / 6, e / 6, reference=0.5,
+                          reference_name=HOSTILE_NAMES[1], title=title), [HOSTILE_NAMES[1]]),
+        (F.compare_runs_figure(e, e + 1.0, e + 2.0, HOSTILE_NAMES[6], ylabel=HOSTILE_NAMES[2],
+                               title=title), [HOSTILE_NAMES[6], HOSTILE_NAMES[2], title]),
+        (F.matrix_figure(rng.random((3, 3)), title=title, xlabel=HOSTILE_NAMES[3],
+                         ylabel=HOSTILE_NAMES[4]), [title, HOSTILE_NAMES[3], HOSTILE_NAMES[4]]),
+        (F.gradcheck_figure(rows, title=title), [r["name"] for r in rows] + [title]),
+        (F.digits_grid_figure(X8, X8, labels=HOSTILE_NAMES[:6], title=title),
+         [title]),
+        (F.image_strip_figure(X8, captions=HOSTILE_NAMES[:6], title=title),
+         HOSTILE_NAMES[:6] + [title]),
+        (F.regions_figure(xs, ys, np.zeros((30, 30), int), 1, title=title), [title]),
+        (F.unit_masks_figure(masks, acts, net.params, title=title), [title]),
+        (F.gradient_figure(e, rng.random((6, 3)), title=title), [title]),
+        (F.dead_units_figure(e, rng.random((6, 2)), title=title), [title]),
+        (F.code_firing_figure(rng.random((10, 8)), np.arange(8) < 2, title=title), [title]),
+        (F.filters_figure(rng.standard_normal((8, 64)), title=title), [title]),
+        (F.dead_pixels_figure(np.arange(64) < 3, X8[0], title=title), [title]),
+        (F.codes_scatter_figure(rng.standard_normal((30, 2)), rng.integers(0, 10, 30),
+                                title=title), [title]),
+    ]
+    for fig, shown in figs:
+        _check_no_markup(fig, shown)
+
+
+def test_class_names_are_cut_made_unique_and_filled_in():
+    from explorer.app.figures import class_names_for
+    from explorer.text import html
+    long = "x" * 60
+    names = class_names_for([long, long + "y", "<b>"], 4)
+    assert names[0] == html("x" * 39 + "…") and names[1] == names[0] + " (1)"
+    assert names[2] == "&lt;b&gt;" and names[3] == "class 3"
+    assert class_names_for(None, 2, default="{}") == ["0", "1"]
+
+
+def test_charts_of_a_network_that_blew_up_still_draw(trained):
+    from explorer.app import figures as F
+    ds, net, xs, ys, probs, acts, masks = trained
+    bad = probs.copy()
+    bad[:5] = np.nan
+    F.boundary_figure(xs, ys, bad, ds.X_train, ds.y_train)
+    params = {k: v.copy() for k, v in net.params.items()}
+    params["W1"][0, 0] = np.inf
+    broken = [a.copy() for a in acts]
+    broken[0][..., 0] = np.inf
+    broken[1][:3] = np.nan
+    F.unit_masks_figure(masks, broken, params)
+    X8 = np.random.default_rng(0).random((4, 64))
+    Xhat = X8.copy()
+    Xhat[0, :3] = [np.nan, np.inf, -np.inf]
+    F.digits_grid_figure(X8, Xhat, labels=[1, 2, 3, 4])
+    W = np.random.default_rng(1).standard_normal((8, 64))
+    W[2, 5], W[3] = np.inf, np.nan
+    F.filters_figure(W)
+    F.matrix_figure(np.array([[np.inf, 1.0], [np.nan, -2.0]]))
+    F.history_figure([0, 1], [1.0, np.inf], [1.0, np.nan], [0.5, np.nan], [0.5, 0.5])

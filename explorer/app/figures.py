@@ -7,18 +7,66 @@ send and to redraw than thousands of heatmap cells or one subplot per digit.
 
 The images themselves are made in :mod:`explorer.app.raster`; text here is large
 enough to read on a projector.
+
+Text from outside: every string a figure is given (class names from a CSV,
+titles, axis titles, captions, labels, names of arrays) is plain text and is
+escaped here, once, with :func:`explorer.text.html` (Plotly draws a subset of
+HTML, fills ``%{...}`` in hover templates and typesets ``$...$``). Callers pass
+plain text and never escape it themselves. Numbers that are not finite (a
+network that blew up) are drawn as the nearest sensible colour instead of
+breaking an image.
 """
 import math
 
 import numpy as np
 import plotly.graph_objects as go
 
+from ..text import clip, html
 from .raster import (DIVERGING, ERROR_MAP, CLASS_COLORS, colormap, hex_to_rgb, png_data_uri,
                      points_layer, probability_image, tile)
 
 LAYER_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9"]
 FONT = dict(size=15)
 MARGIN = dict(l=60, r=20, t=40, b=50)
+NAME_CHARS = 40            # class names are cut to this many characters in a chart
+_HUGE = float(np.finfo(np.float32).max)
+
+
+# --- outside text and numbers ----------------------------------------------------
+def class_names_for(class_names, K, default="class {}"):
+    """``K`` class names ready for Plotly: cut, escaped, unique.
+
+    Parameters
+    ----------
+    class_names : sequence of str or None
+        Plain text (e.g. a CSV's labels); missing ones are ``default.format(k)``.
+    K : int
+
+    Returns
+    -------
+    list of str
+        Escaped with :func:`explorer.text.html`; two names that are the same
+        after cutting get their index added, so no two classes share a legend
+        entry or a row of the confusion matrix.
+    """
+    given = list(class_names or [])
+    names = [clip(given[k], NAME_CHARS) if k < len(given) else default.format(k)
+             for k in range(K)]
+    seen = set()
+    for k, name in enumerate(names):
+        if name in seen:
+            names[k] = f"{name} ({k})"
+        seen.add(names[k])
+    return [html(n) for n in names]
+
+
+def _finite(a, nan=0.0):
+    """``a`` as a float array with NaN replaced by ``nan`` and infinities by the
+    largest float32 (a diverged network still gets a picture, not an exception)."""
+    a = np.asarray(a, float)
+    if np.isfinite(a).all():
+        return a
+    return np.nan_to_num(a, nan=nan, posinf=_HUGE, neginf=-_HUGE)
 
 
 # --- assembly ------------------------------------------------------------------
@@ -31,18 +79,19 @@ def image_item(uri, x0, x1, y0, y1, axis=""):
 def figure(data, layout, title=None, height=None):
     """Assemble a Figure from plain dicts in one go.
 
-    Building from dicts and skipping plotly's per-property validation makes a
+    ``title`` and axis titles given as strings are plain text: they are escaped
+    here. Building from dicts and skipping plotly's per-property validation makes a
     live frame several times cheaper; the tests validate every figure instead.
     """
     base = dict(font=FONT, margin=MARGIN, height=height,
                 legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     if title:
-        base["title"] = dict(text=title, font=dict(size=18))
+        base["title"] = dict(text=html(title), font=dict(size=18))
         base["margin"] = dict(MARGIN, t=90)
     base.update(layout)
     for k, v in base.items():      # plotly.js 3 wants axis titles as {"text": ...}
         if k.startswith(("xaxis", "yaxis")) and isinstance(v.get("title"), str):
-            v["title"] = dict(text=v["title"])
+            v["title"] = dict(text=html(v["title"]))
     return go.Figure(data=data, layout=base, _validate=False)
 
 
@@ -83,7 +132,9 @@ def _image_axes(x1, y0):
 
 # --- classifier --------------------------------------------------------------
 def _points(X, y, k, name, test=False, size=8):
-    """Invisible hover targets for the points of class ``k`` (the image shows them)."""
+    """Invisible hover targets for the points of class ``k`` (the image shows them).
+
+    ``name`` is already escaped (:func:`class_names_for`)."""
     m = y == k
     kind = "test" if test else "train"
     return dict(type="scatter", x=X[m, 0], y=X[m, 1], mode="markers", showlegend=False,
@@ -105,6 +156,8 @@ def boundary_figure(xs, ys, probs, X_train, y_train, X_test=None, y_test=None,
         Drawn as filled circles.
     X_test, y_test : ndarray, optional
         Drawn as hollow diamonds.
+    class_names : list of str, optional
+        Plain text (a CSV's own labels); escaped here.
     live : bool
         A frame during training: no hover targets, so the browser only has two
         images to draw. Otherwise every point can be hovered.
@@ -116,10 +169,10 @@ def boundary_figure(xs, ys, probs, X_train, y_train, X_test=None, y_test=None,
     marker styles.
     """
     K = probs.shape[-1]
-    names = class_names or [f"class {k}" for k in range(K)]
+    names = class_names_for(class_names, K)
     if dots is None:
         dots = points_layer(xs, ys, X_train, y_train, X_test, y_test)
-    shade = probability_image(probs, discretize)
+    shade = probability_image(_finite(probs, nan=1.0 / K), discretize)
     data = []
     for k in range(K):
         data.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=names[k],
@@ -164,7 +217,8 @@ def history_figure(epochs, train_loss, test_loss=None, train_acc=None, test_acc=
                   yaxis=dict(title="loss"), uirevision="history")
     if reference is not None:
         data.append(dict(type="scatter", x=[epochs[0], max(epochs[-1], 1)], y=[reference] * 2,
-                         mode="lines", name=reference_name, line=dict(color="#555", dash="dot", width=2)))
+                         mode="lines", name=html(reference_name or "reference"),
+                         line=dict(color="#555", dash="dot", width=2)))
     if with_acc:
         data.append(line(train_acc, "train", "solid", "2", False))
         if test_acc is not None:
@@ -246,7 +300,7 @@ def confusion_figure(cm, class_names=None, title=None, height=320):
     """Confusion matrix (true class in rows, predicted in columns) with counts."""
     cm = np.asarray(cm)
     K = cm.shape[0]
-    names = class_names or [str(k) for k in range(K)]
+    names = class_names_for(class_names, K, default="{}")
     share = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
     data = [dict(type="heatmap", z=share, x=names, y=names, text=cm.astype(str),
                  texttemplate="%{text}", textfont=dict(size=16), zmin=0, zmax=1, showscale=False,
@@ -278,6 +332,7 @@ def unit_masks_figure(masks, acts, params, max_cols=8, title=None, tile_px=56):
     row = 0
     for l, (m, a) in enumerate(zip(masks, acts), start=1):
         H = m.shape[-1]
+        a = _finite(a)
         W, b = params[f"W{l}"], params[f"b{l}"]
         n_rows = math.ceil(H / cols)
         ticks.append((-row - n_rows / 2, f"layer {l}"))
@@ -348,13 +403,14 @@ def digits_grid_figure(X, Xhat, labels=None, k=4, title=None, height=None):
     All 3n digits are one PNG, so the whole grid is one cheap image.
     """
     n = len(X)
-    err = (Xhat - X) ** 2
+    X, Xhat = _finite(X), _finite(Xhat)
+    err = np.minimum((Xhat - X) ** 2, 1e6)
     err_img = colormap(err.reshape(-1, 8, 8), anchors=ERROR_MAP, lo=0.0, hi=0.5)
     err_img = np.repeat(np.repeat(err_img, k, axis=1), k, axis=2)
     img = tile(np.concatenate([_gray(X, k), _gray(Xhat, k), err_img]), n, gap=2)
     per_digit = err.sum(axis=1)
-    hover = [f"digit {labels[i] if labels is not None else ''}: squared error {per_digit[i]:.2f}"
-             for i in range(n)]
+    hover = [f"digit {html(labels[i]) if labels is not None else ''}: squared error "
+             f"{per_digit[i]:.2f}" for i in range(n)]
     data = [dict(type="scatter", x=np.arange(n) + 0.5, y=np.full(n, -1.5), mode="markers",
                  marker=dict(size=30, opacity=0), hovertext=hover, hoverinfo="text",
                  showlegend=False)]
@@ -392,7 +448,7 @@ def filters_figure(W, cols=8, k=4, title=None):
     Encoder filters are the rows of W1; decoder features the columns of W2
     (pass ``W2.T``). Each filter is scaled by its own largest magnitude.
     """
-    W = np.asarray(W, float)
+    W = _finite(W)
     cols = min(cols, len(W))
     scale = np.maximum(np.abs(W).max(axis=1, keepdims=True), 1e-12)
     imgs = colormap((W / scale).reshape(-1, 8, 8), anchors=DIVERGING, lo=-1, hi=1)
@@ -434,8 +490,9 @@ def image_strip_figure(images, captions=None, k=6, title=None, height=170):
     layout = _image_axes(n, -1)
     layout["images"] = [image_item(png_data_uri(tile(_gray(images, k), n, gap=3)), 0, n, -1, 0)]
     if captions:
-        layout["annotations"] = [dict(x=i + 0.5, y=0, yanchor="bottom", text=c, showarrow=False,
-                                      xref="x", yref="y") for i, c in enumerate(captions)]
+        layout["annotations"] = [dict(x=i + 0.5, y=0, yanchor="bottom", text=html(c),
+                                      showarrow=False, xref="x", yref="y")
+                                 for i, c in enumerate(captions)]
     return figure([], layout, title, height)
 
 
@@ -448,7 +505,8 @@ def matrix_figure(A, title=None, xlabel=None, ylabel=None, height=None, fmt=".3g
     A = np.asarray(A, float)
     if A.ndim == 1:
         A = A[:, None]
-    m = float(np.nanmax(np.abs(A))) if A.size else 1.0
+    finite = np.abs(A[np.isfinite(A)])
+    m = float(finite.max()) if finite.size else 1.0
     m = m if m > 0 else 1.0
     small = A.size <= 80 and A.shape[1] <= 8          # room for the numbers in the cells
     scale = [[0, "#FFFFFF"], [1, "#009E73"]] if binary else \
@@ -467,7 +525,7 @@ def matrix_figure(A, title=None, xlabel=None, ylabel=None, height=None, fmt=".3g
 
 def gradcheck_figure(rows, title=None, height=300):
     """Relative error of every parameter array (log scale) against the 1e-6 pass line."""
-    names = [r["name"] for r in rows]
+    names = [html(r["name"]) for r in rows]
     rel = [max(r["rel_error"], 1e-16) for r in rows]
     data = [dict(type="bar", x=names, y=rel,
                  marker=dict(color=["#009E73" if r["passed"] else "#D55E00" for r in rows]),
@@ -491,7 +549,8 @@ def compare_runs_figure(epochs, correct, wrong, wrong_name, ylabel="training los
     data = [dict(type="scatter", x=epochs[:len(correct)], y=np.asarray(correct, float),
                  name="correct backprop", mode="lines", line=dict(color="#009E73", width=3)),
             dict(type="scatter", x=epochs[:len(wrong)], y=np.asarray(wrong, float),
-                 name=wrong_name, mode="lines", line=dict(color="#D55E00", width=3, dash="dash"))]
+                 name=html(wrong_name), mode="lines",
+                 line=dict(color="#D55E00", width=3, dash="dash"))]
     layout = dict(xaxis=dict(title="epoch"),
                   yaxis=dict(title=ylabel, type="log", exponentformat="power"))
     return figure(data, layout, title, height)
