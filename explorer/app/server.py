@@ -18,6 +18,12 @@ PAGE_PATHS = {"classifier": "pages/1_Classifier.py", "autoencoder": "pages/2_Aut
               "math": "pages/3_Backprop_math.py"}
 
 
+# less empty space above the title: a projector at 1024x768 has no height to spare
+PAGE_CSS = """<style>
+[data-testid="stMainBlockContainer"] { padding-top: 2.2rem; padding-bottom: 2rem; }
+</style>"""
+
+
 @st.cache_resource
 def _one_blas_thread():
     """One BLAS thread per process: these matrices are tiny, and many sessions
@@ -61,6 +67,7 @@ def setup(title, icon="🧠"):
     _one_blas_thread()
     _memory_trimmer()
     st.set_page_config(page_title=f"{title} · Backprop Explorer", page_icon=icon, layout="wide")
+    st.html(PAGE_CSS)
     for path, label, emoji in NAV:
         st.sidebar.page_link(path, label=label, icon=emoji)
     st.sidebar.divider()

@@ -61,6 +61,6 @@ def lessons_index():
     for page, title in titles.items():
         st.subheader(title)
         for lesson in lessons_for(page):
-            st.page_link(PAGE_PATHS[page], label=f"**{lesson.title}**: {lesson.question}",
-                         query_params=lesson.query, icon="🎓")
-            st.caption(lesson.notice)
+            st.page_link(PAGE_PATHS[page], label=lesson.title, query_params=lesson.query,
+                         icon="🎓")
+            st.caption(f"**{lesson.question}** {lesson.notice}")
