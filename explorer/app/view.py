@@ -1,0 +1,121 @@
+"""The live network view: the decision boundary and the network diagram in one
+persistent element that redraws itself from each frame's data.
+
+Built with ``st.components.v2`` from the inline JavaScript and CSS in
+``view_assets/`` (no iframe, no build step, nothing downloaded). The payload is
+built by :func:`explorer.app.view_data.network_payload`; this module only mounts
+the element and turns its clicks into plain events.
+
+How a live run stays smooth: Streamlit allows one element per key in a script
+run, and an element mounted under a new key is a new element (the browser throws
+the old one away and builds the new one, which flickers). So the view is mounted
+once per run under its own key, and every further frame of that run travels in a
+tiny invisible element (``network_view_frame.js``, a new key per frame) that hands
+the data to the view already on the page. :func:`network_view` does this by itself.
+"""
+import functools
+import json
+import pathlib
+
+import streamlit as st
+from streamlit.errors import StreamlitDuplicateElementKey
+
+from .view_data import parse_event
+
+ASSETS = pathlib.Path(__file__).with_name("view_assets")
+DEFAULT_HEIGHT = 420          # px: boundary and diagram side by side at 1024x768
+
+
+def _asset(name):
+    return (ASSETS / name).read_text(encoding="utf-8")
+
+
+# registered once at import: a component's definition never changes while the app runs
+_VIEW = st.components.v2.component(
+    "backprop_explorer_network_view",
+    css=_asset("network_view.css"), js=_asset("network_view.js"))
+_FRAME = st.components.v2.component(
+    "backprop_explorer_network_view_frame",
+    js=_asset("network_view_frame.js"), isolate_styles=False)
+
+
+def network_view(payload, *, key, height=None, on_event=None):
+    """Show ``payload`` in the network view with this ``key``; return the last click.
+
+    Call it where the view belongs on the page, directly (not inside an
+    ``st.empty()`` placeholder: it keeps its own slot). Call it again with a new
+    payload for every frame of a live run, with the same ``key``: the first call
+    of a script run mounts the element, later calls of that run send the frame to
+    it (see the module docstring).
+
+    Parameters
+    ----------
+    payload : dict
+        From :func:`explorer.app.view_data.network_payload`.
+    key : str
+        The view's key, stable across runs (e.g. ``"clf.view"``). Two views on a
+        page need two keys. Session state keys starting with ``key + ".__"`` are
+        the view's own.
+    on_event : callable, optional
+        ``on_event(event)`` is called with each click (the dict described under
+        Returns) before the page runs again, like a widget's ``on_change``: the
+        page can change its data first, so the next frame already shows the
+        change. Clicks handed to ``on_event`` are not returned as well.
+    height : int, optional
+        Height in px of boundary and diagram side by side (420 by default). On a
+        screen narrower than 640 px they are stacked and the element is taller.
+
+    Returns
+    -------
+    dict or None
+        The click since the last call, once (one-shot): ``{"add_point": (x1, x2)}``
+        (data coordinates of the plane), ``{"remove_point": i}`` (row of
+        ``X_train``), ``{"select": ("unit", l, i)}``, ``{"select": ("edge", l, i, j)}``
+        or ``{"select": None}`` (clicked beside the diagram's nodes and edges).
+        Clicks are checked against the frame that was on screen: one that names
+        no point, unit or edge of it is dropped.
+    """
+    state = st.session_state
+    # what a click is checked against: the frame on screen when it was clicked
+    state[f"{key}.__shape"] = {"sizes": list(payload["sizes"]),
+                               "train": {"n": int(payload["train"]["n"])}}
+    seq = state.get(f"{key}.__seq", 0) + 1
+    state[f"{key}.__seq"] = seq
+    # sent as JSON bytes: Streamlit forwards bytes as they are, while a dict would be
+    # searched for dataframes value by value first (several ms a frame)
+    data = json.dumps(dict(payload, id=key, seq=seq, height=int(height or DEFAULT_HEIGHT)),
+                      separators=(",", ":")).encode("utf-8")
+    try:
+        _VIEW(key=key, data=data, on_event_change=functools.partial(_keep_event, key, on_event))
+        state[f"{key}.__frames"] = None        # first mount of this run: no frame slot yet
+    except StreamlitDuplicateElementKey:
+        # already mounted in this run: send the frame through a new invisible element,
+        # in one slot made for this run at the first such frame
+        slot = state.get(f"{key}.__frames")
+        if slot is None:
+            slot = state[f"{key}.__frames"] = st.empty()
+        with slot:
+            _FRAME(key=f"{key}.bpxframe{seq}", data=data)
+    return state.pop(f"{key}.__event", None)
+
+
+def _keep_event(key, on_event):
+    """The element's callback: a click, checked, for ``on_event`` or the next call.
+
+    Streamlit runs it once per click, before the page runs again (a trigger value
+    lasts one run), so each click is handed out once.
+    """
+    state = st.session_state
+    value = state.get(key)
+    raw = value.get("event") if hasattr(value, "get") else None
+    shape = state.get(f"{key}.__shape")
+    event = parse_event(raw, shape) if shape is not None else None
+    if event is None:
+        return
+    if on_event is not None:
+        on_event(event)
+    else:
+        state[f"{key}.__event"] = event
+
+
+__all__ = ["DEFAULT_HEIGHT", "network_view"]
