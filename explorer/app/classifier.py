@@ -6,6 +6,7 @@ import streamlit as st
 
 from .. import labs
 from ..data import make_dataset_from_points
+from ..text import md
 from ..lens.diagnostics import activation_regions
 from . import figures as F
 from . import frames, raster
@@ -25,7 +26,15 @@ def experiment(ps):
         ds = cached_dataset("moons", v["n"], v["noise"], 2, v["test"], v["seed"])
     else:
         X, y, names = ps.csv
-        ds = make_dataset_from_points(X, y, v["test"], v["seed"])
+        try:
+            ds = make_dataset_from_points(X, y, v["test"], v["seed"])
+        except ValueError as e:      # e.g. a test share that leaves a class no points
+            if ps.lab is not None:
+                st.error(f"These settings do not fit your CSV ({md(str(e))}); the network "
+                         "stays as it was.")
+                return ps.lab
+            ps.csv = None
+            return experiment(ps)
     # a new CSV upload clears data_id: the same setting, new data
     if ps.lab is None or ps.data_id != v["data"] or ps.lab.needs_rebuild(v):
         ps.lab, ps.data_id = labs.ClassifierLab(ds, v, names), v["data"]

@@ -10,7 +10,7 @@ import streamlit as st
 
 from .. import limits
 from .. import params as P
-from ..data import parse_points_csv
+from ..data import make_dataset_from_points, parse_points_csv
 from ..nn.weights_io import config_from_json, config_to_json, load_weights, save_weights
 from ..text import clip, md
 from .state import widget_key
@@ -57,6 +57,8 @@ def points_csv(ps, container=None):
     """The classifier's "your own CSV" uploader: good points replace the data."""
     def accept(data):
         X, y, names = parse_points_csv(data)
+        v = ps.values
+        make_dataset_from_points(X, y, v["test"], v["seed"])   # refused here, not later
         ps.csv = (X, y, names)
         ps.data_id = None                    # new data: the page builds a new network
         return (f"{len(y)} points in {len(names)} classes. The network starts afresh on "
