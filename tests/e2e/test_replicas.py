@@ -96,7 +96,7 @@ class _Output:
         return "".join(self.lines)
 
 
-def _wait_idle(page, timeout=45_000):
+def _wait_idle(page, timeout=90_000):
     """The page has its title, its script has finished, the status widget is gone."""
     page.wait_for_selector("h1", timeout=timeout)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
@@ -123,7 +123,7 @@ def _replica_of(context):
     return {c["name"]: c["value"] for c in context.cookies()}.get(COOKIE)
 
 
-@pytest.mark.timeout(150)      # ~35 s on an idle 2-core machine; more when it is shared
+@pytest.mark.timeout(240)      # ~35 s on an idle 2-core machine; minutes when it is shared
 def test_two_browsers_land_on_two_replicas_and_both_train(browser):
     _need_haproxy()
     t0 = time.monotonic()
@@ -149,13 +149,13 @@ def test_two_browsers_land_on_two_replicas_and_both_train(browser):
             ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
             contexts.append(ctx)
             pages.append(ctx.new_page())
-            pages[-1].set_default_timeout(45_000)
+            pages[-1].set_default_timeout(90_000)
         # The proxy sends a new browser to the replica with the fewest connections. The
         # second browser starts once the first one's websocket is talking to its replica
         # (it holds a connection there); then both pages finish loading side by side.
         with pages[0].expect_websocket() as ws:
             responses.append(pages[0].goto(url, wait_until="commit"))
-        ws.value.wait_for_event("framereceived", timeout=45_000)
+        ws.value.wait_for_event("framereceived", timeout=90_000)
         responses.append(pages[1].goto(url, wait_until="commit"))
         replicas = [r.headers.get(HEADER) for r in responses]
         for page, ctx, replica in zip(pages, contexts, replicas):
@@ -173,7 +173,7 @@ def test_two_browsers_land_on_two_replicas_and_both_train(browser):
         assert _epoch(pages[0]) == 0 and _epoch(pages[1]) == 0
         for page in pages:
             page.get_by_role("button", name=re.compile("Train")).first.click()
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 45
         while time.monotonic() < deadline and min(_epoch(p) for p in pages) < 5:
             time.sleep(0.3)
         first = [_epoch(p) for p in pages]
