@@ -132,6 +132,37 @@ class ClassifierLab:
         last = self.trainer.history["dead_frac"][-1]
         return [(l + 1, f) for l, f in enumerate(last) if f >= threshold]
 
+    def dead_warning(self, threshold=0.5, accuracy=0.9, min_epochs=20):
+        """A warning about dead units when they hurt, or None.
+
+        They hurt when a layer has lost at least ``threshold`` of its units and,
+        after ``min_epochs`` epochs, the training accuracy is still below
+        ``accuracy`` (a network at 100% with half its units dead needs no
+        warning). The suggestions are only changes not already made.
+
+        Returns
+        -------
+        (message, suggestions) or None
+            ``suggestions`` are settings to change, e.g. ``{"act": "leaky_relu"}``.
+        """
+        dead, h = self.dead_layers(threshold), self.trainer.history
+        if not dead or self.epoch < min_epochs or h["train_acc"][-1] >= accuracy:
+            return None
+        v = self.values
+        # (a new seed is not offered: on spirals with Adam at 0.1 it kills as many units)
+        options = []
+        if v["act"] == "relu":
+            options.append(("leaky ReLU, whose units cannot die", {"act": "leaky_relu"}))
+        if v["lr"] > 0.001:
+            options.append((f"a smaller learning rate ({v['lr'] / 10:g})", {"lr": v["lr"] / 10}))
+        if v["init"] != "he" and v["act"] in ("relu", "leaky_relu"):
+            options.append(("He initialisation", {"init": "he"}))
+        where = "; ".join(f"hidden layer {l} has {f:.0%} dead units" for l, f in dead)
+        message = (f"{where}, and training accuracy is {h['train_acc'][-1]:.0%}: those units "
+                   "pass no gradient back, so they cannot help."
+                   + (" Try " + ", or ".join(text for text, _ in options) + "." if options else ""))
+        return message, [change for _, change in options]
+
 
 class AutoencoderLab:
     """The autoencoder page's state: digits, the 64-H-64 network and its trainer."""

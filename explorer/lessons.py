@@ -224,7 +224,7 @@ LESSONS = (
            _boundary_forms),
     Lesson("overfit", "Over-fitting: the test loss turns up", "classifier",
            {"data": "moons", "n": "80", "noise": "0.5", "layers": "3", "h1": "64", "h2": "64",
-            "h3": "64", "lr": "0.003", "bs": "16"},
+            "h3": "64", "opt": "adam", "lr": "0.003", "bs": "16"},
            "What happens when a big network learns a few noisy points?",
            "Watch the dashed test loss: it falls, then turns up while the training loss "
            "keeps falling. The boundary wraps around single noisy points.",
@@ -241,7 +241,7 @@ LESSONS = (
            _learning_rates, then=(("too small: 0.0001", {"lr": "0.0001"}),
                                   ("right: 0.1", {"lr": "0.1"}))),
     Lesson("dead_relu", "Dead ReLUs, and leaky ReLU rescuing them", "classifier",
-           {"data": "spirals", "lr": "0.1"},
+           {"data": "spirals", "opt": "adam", "lr": "0.1"},
            "Why does a network stop learning with half its units still there?",
            "Watch the dead-unit chart: with Adam at 0.1 over half of a layer dies in the first "
            "epochs and accuracy stalls. Switch to leaky ReLU: no unit dies.",
@@ -258,7 +258,7 @@ LESSONS = (
            "shrink it by 4⁴ or more. ReLU's slope is 1 where a unit is on.",
            _vanishing, then=(("with ReLU", {"act": "relu", "init": "he"}),)),
     Lesson("regions", "Count the linear regions", "classifier",
-           {"data": "circles", "layers": "1", "h1": "3"},
+           {"data": "circles", "layers": "1", "h1": "3", "opt": "adam", "lr": "0.01"},
            "What shapes can a ReLU network draw?",
            "Three hidden units make three straight lines: at most 7 regions, so the circle "
            "becomes a triangle-like patch. Two layers of 8 make over a hundred pieces.",
@@ -266,7 +266,7 @@ LESSONS = (
            "map there; the boundary is made of straight pieces.",
            _regions, then=(("two layers of 8", {"layers": "2", "h1": "8", "h2": "8"}),)),
     Lesson("depth", "Why depth helps", "classifier",
-           {"data": "spirals", "layers": "1", "h1": "32"},
+           {"data": "spirals", "layers": "1", "h1": "32", "opt": "adam", "lr": "0.01"},
            "Same number of units: one layer or two?",
            "One layer of 32 units gets about two thirds of the spirals right after 300 "
            "epochs; two layers of 16 get nearly all.",
@@ -274,7 +274,7 @@ LESSONS = (
            "regions grows with the product of the widths, not their sum.",
            _depth, then=(("two layers of 16", {"layers": "2", "h1": "16", "h2": "16"}),)),
     Lesson("l2", "L2 keeps the weights small", "classifier",
-           {"data": "moons", "l2": "0.01"},
+           {"data": "moons", "opt": "adam", "lr": "0.01", "l2": "0.01"},
            "What does weight decay do to a network?",
            "Save the weights with and without L2 and compare: with 0.01 their size is less "
            "than half, the boundary is smoother, the accuracy the same.",
@@ -291,7 +291,7 @@ LESSONS = (
            _batch_noise, then=(("batches of 32", {"bs": "32"}),)),
     Lesson("features", "Give the network better inputs", "classifier",
            {"data": "circles", "x1": "0", "x2": "0", "x1sq": "1", "x2sq": "1", "layers": "1",
-            "h1": "1"},
+            "h1": "1", "opt": "adam", "lr": "0.01"},
            "Can one unit separate two circles?",
            "Fed x1² and x2², one hidden unit separates the circles; fed x1 and x2 it cannot.",
            "x1² + x2² is the squared distance from the centre: the circle becomes a straight "

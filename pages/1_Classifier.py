@@ -88,8 +88,9 @@ slots["gradients"] = section(st, "Gradients inside the network",
     "1e-3) means the steps are too big, far below it that learning has stalled.")
 d1, d2 = st.columns([1, 1])
 slots["dead"] = section(d1, "Dead ReLU units",
-    "A unit that is off for every training point gets no gradient (its mask is 0 "
-    "everywhere) and cannot come back.")
+    "A unit that is off for every training point passes no gradient back (its mask is 0 "
+    "everywhere), so the loss no longer moves its weights. It comes back only if "
+    "something else moves it: the layers below, or momentum and weight decay.")
 slots["regions"] = section(d2, "Linear regions",
     "Each colour is one on/off pattern of all the ReLUs: inside it the network is one "
     "linear map, so the boundary is made of straight pieces.")

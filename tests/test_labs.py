@@ -92,3 +92,32 @@ def test_autoencoder_lab_shows_reconstructions_codes_and_a_pca_reference(digits)
     lab.apply(dict(v, lr=0.05, noise=0.1))
     assert lab.trainer.input_noise == 0.1 and lab.trainer.lr == 0.05
     assert lab.needs_rebuild(dict(v, hidden=8))
+
+
+def test_dead_units_warn_only_when_they_hurt_and_suggest_what_is_not_chosen():
+    from explorer.lessons import BY_KEY
+    lesson = BY_KEY["dead_relu"]                   # spirals, Adam at 0.1: half a layer dies
+    lab = labs.ClassifierLab(labs.dataset_for(lesson.values()), lesson.values())
+    lab.trainer.run(200)
+    message, suggestions = lab.dead_warning()
+    assert "dead units" in message and {"act": "leaky_relu"} in suggestions
+    assert all(lab.values[k] != v for change in suggestions for k, v in change.items())
+    acc = lab.trainer.history["train_acc"][-1]
+    # every suggestion, tried from the same start, leaves fewer dead units or learns more
+    for change in suggestions:
+        values = dict(lesson.values(), **change)
+        other = labs.ClassifierLab(labs.dataset_for(values), values)
+        other.trainer.run(200)
+        h = other.trainer.history
+        assert (max(h["dead_frac"][-1]) < max(lab.trainer.history["dead_frac"][-1])
+                or h["train_acc"][-1] > acc + 0.1), change
+    # a network that learned its data needs no warning, dead units or not
+    good = clf(data="moons")
+    good.trainer.run(100)
+    good.trainer.history["dead_frac"][-1] = [0.75, 0.75]
+    assert good.trainer.history["train_acc"][-1] >= 0.9 and good.dead_warning() is None
+    leaky = labs.ClassifierLab(labs.dataset_for(lesson.values(act="leaky_relu")),
+                               lesson.values(act="leaky_relu"))
+    leaky.trainer.history["dead_frac"][-1] = [0.75, 0.75]
+    leaky.trainer.epoch = 50
+    assert "leaky" not in (leaky.dead_warning() or ("",))[0]

@@ -55,7 +55,7 @@ def test_picking_a_lesson_on_its_page_applies_it_and_its_follow_up_changes_one_s
     at.selectbox(key="w.classifier.lesson").set_value("dead_relu").run()
     ps = at.session_state["page.classifier"]
     assert no_errors(at) and ps.lesson == "dead_relu"
-    assert ps.values == P.parse(P.CLASSIFIER, {"data": "spirals", "lr": "0.1"})[0]
+    assert ps.values == P.parse(P.CLASSIFIER, {"data": "spirals", "opt": "adam", "lr": "0.1"})[0]
     at.button(key="classifier.lesson.then1").click().run()
     ps = at.session_state["page.classifier"]
     assert ps.values["act"] == "leaky_relu" and ps.values["lr"] == 0.1 and ps.lesson == "dead_relu"

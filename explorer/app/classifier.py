@@ -109,12 +109,9 @@ class Charts:
         plot(self.slots["history"], F.history_figure(
             h["epoch"], h["train_loss"], h["test_loss"], h["train_acc"], h["test_acc"],
             mark=self.play, height=300), frame)
-        dead = self.lab.dead_layers()
-        if dead:
-            self.slots["warning"].warning(
-                "⚠️ " + "; ".join(f"hidden layer {l} has {f:.0%} dead units" for l, f in dead)
-                + ". Dead units get no gradient; try a smaller learning rate, He "
-                  "initialisation or a new seed.")
+        warning = self.lab.dead_warning() if self.play is None else None
+        if warning:
+            self.slots["warning"].warning("⚠️ " + warning[0][0].upper() + warning[0][1:])
         else:
             self.slots["warning"].empty()
 
