@@ -57,6 +57,17 @@ class Trainer:
     backward : callable, optional
         ``backward(net, X, y) -> (loss, grads)`` used instead of the network's own
         (the app trains with a common mistake switched on this way).
+
+    Attributes
+    ----------
+    history : dict of list
+        One entry per epoch (epoch 0 is the untrained network), keys ``HISTORY_KEYS``.
+    snapshots : list of (epoch, params)
+        Copies of the parameters for playback.
+    last_grads : dict or None
+        The gradients the last step used (with L1/L2, after clipping).
+    diverged : dict or None
+        Why and where training stopped, if it blew up (see ``_diverge``).
     """
 
     def __init__(self, net, X, y, X_test=None, y_test=None, optimizer="adam", lr=0.01,
@@ -81,6 +92,7 @@ class Trainer:
         self.max_snapshots = max(2, int(max_snapshots))
         self._names = [f"{w}{l}" for l in range(1, net.n_layers + 1) for w in "Wb"]
         self._last_pass = None
+        self.last_grads = None
         self.history = {k: [] for k in HISTORY_KEYS}
         self.snapshots = []
         self._record(self._step_stats_empty(), 0.0)
@@ -150,6 +162,7 @@ class Trainer:
             scale = self.clip / total
             for g in grads.values():
                 g *= scale
+        self.last_grads = grads                # what this step used: the network view draws it
         updates = self.opt.step(p, grads)
         grad, ratio = stats["grad"], stats["ratio"]
         for i, s in enumerate(sq):
