@@ -101,11 +101,15 @@ class Replica:
                                          preexec_fn=_die_with_parent)  # noqa: PLW1509 (no threads)
 
     def tail(self, n=2000):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()[-n:]
-        except OSError:
-            return ""
+        return tail(self.log_path, n)
+
+
+def tail(path, n=2000):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()[-n:]
+    except OSError:
+        return ""
 
 
 def stop(proc, name, grace=10.0):
@@ -157,7 +161,8 @@ def run(args):
     try:
         for r in replicas:
             r.start()
-        with open(os.path.join(workdir, "haproxy.log"), "ab") as out:
+        proxy_log = os.path.join(workdir, "haproxy.log")
+        with open(proxy_log, "ab") as out:
             proxy = subprocess.Popen([haproxy, "-f", cfg_path, "-db"], stdin=subprocess.DEVNULL,
                                      stdout=out, stderr=subprocess.STDOUT,
                                      preexec_fn=_die_with_parent)  # noqa: PLW1509 (no threads)
@@ -174,7 +179,7 @@ def run(args):
                 if healthy(f"http://{r.address}{HEALTH_PATH}"):
                     waiting.remove(r)
             if proxy.poll() is not None:
-                raise RuntimeError(f"haproxy exited with {proxy.returncode}")
+                raise RuntimeError(f"haproxy exited with {proxy.returncode}:\n" + tail(proxy_log))
             if waiting and time.monotonic() > deadline:
                 raise RuntimeError(f"not healthy after {args.timeout:.0f} s: "
                                    + ", ".join(r.name for r in waiting))
@@ -183,7 +188,7 @@ def run(args):
         public = f"http://{local}:{port}"
         while not healthy(public + HEALTH_PATH):
             if proxy.poll() is not None:
-                raise RuntimeError(f"haproxy exited with {proxy.returncode}")
+                raise RuntimeError(f"haproxy exited with {proxy.returncode}:\n" + tail(proxy_log))
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the proxy at {public} is not healthy")
             time.sleep(0.2)
@@ -195,7 +200,7 @@ def run(args):
         while True:
             time.sleep(1.0)
             if proxy.poll() is not None:
-                raise RuntimeError(f"haproxy exited with {proxy.returncode}")
+                raise RuntimeError(f"haproxy exited with {proxy.returncode}:\n" + tail(proxy_log))
             for r in replicas:
                 if r.proc.poll() is not None:
                     r.restarts += 1
