@@ -581,6 +581,9 @@ def print_report(res):
                       for b in env["blas"] if b["internal_api"] != "openmp"))
     if "epoch" in res:
         print("\n## One training epoch (ms, median over interleaved rounds)")
+        if env["torch"] is None:
+            print("  (PyTorch is not installed, so its columns read nan: "
+                  "`pip install torch==2.13.0` adds them)")
         print(f"{'case':<24}{'expl f32':>9}{'expl f64':>9}{'sklearn':>9}{'torch':>9}{'plain32':>9}"
               f"{'f32/skl':>9}{'f32/tch':>9}{'f32/pln':>9}{'rnds':>5}")
         for r in res["epoch"]:

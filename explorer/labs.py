@@ -3,6 +3,8 @@ its trainer, and the arrays each chart needs. Pages keep one of these in their
 session state and hand its arrays to :mod:`explorer.app.figures`; nothing here knows
 about Streamlit, so all of it is tested without a browser.
 """
+import dataclasses
+
 import numpy as np
 
 from . import limits
@@ -67,6 +69,40 @@ class ClassifierLab:
                                clip=v["clip"] or None, seed=v["seed"], snapshot_every=1,
                                max_snapshots=120)
         self.extent = np.vstack([ds.X_train, ds.X_test])   # all points: the plane shown
+
+    # --- points a person adds or removes on the plane -------------------------
+    MAX_EDIT_POINTS = limits.MAX_POINTS
+
+    def add_point(self, x1, x2, label):
+        """Add a training point at (x1, x2) (the plane's coordinates) of class ``label``.
+
+        Training goes on with it from the next step; the weights are kept.
+        """
+        ds = self.ds
+        if not 0 <= int(label) < ds.n_classes:
+            raise ValueError(f"class must be 0 to {ds.n_classes - 1}; got {label}")
+        if not (np.isfinite(x1) and np.isfinite(x2)):
+            raise ValueError("a point needs finite coordinates")
+        if len(ds.y_train) >= self.MAX_EDIT_POINTS:
+            raise ValueError(f"at most {self.MAX_EDIT_POINTS} training points")
+        self._set_train(np.vstack([ds.X_train, [[x1, x2]]]), np.append(ds.y_train, int(label)))
+
+    def remove_point(self, i):
+        """Remove training point ``i`` (a row of ``ds.X_train``); every class keeps one."""
+        ds = self.ds
+        i = int(i)
+        if not 0 <= i < len(ds.y_train):
+            raise ValueError(f"no training point {i}")
+        if np.count_nonzero(ds.y_train == ds.y_train[i]) <= 1:
+            raise ValueError("that is the last training point of its class")
+        keep = np.arange(len(ds.y_train)) != i
+        self._set_train(ds.X_train[keep], ds.y_train[keep])
+
+    def _set_train(self, X, y):
+        X, y = np.ascontiguousarray(X, dtype=np.float64), np.ascontiguousarray(y)
+        X.flags.writeable = y.flags.writeable = False
+        self.ds = dataclasses.replace(self.ds, X_train=X, y_train=y)
+        self.trainer.set_data(self.inputs(X), y)
 
     def inputs(self, X):
         """What the network is fed for 2-D points ``X`` (n, 2): its input features."""

@@ -121,3 +121,21 @@ def test_dead_units_warn_only_when_they_hurt_and_suggest_what_is_not_chosen():
     leaky.trainer.history["dead_frac"][-1] = [0.75, 0.75]
     leaky.trainer.epoch = 50
     assert "leaky" not in (leaky.dead_warning() or ("",))[0]
+
+
+def test_points_added_and_removed_on_the_plane_are_trained_on_and_the_weights_kept():
+    lab = clf(data="moons")
+    lab.trainer.run(3)
+    n, w = len(lab.ds.y_train), lab.net.params["W1"].copy()
+    lab.add_point(0.5, -0.25, 1)
+    assert len(lab.ds.y_train) == n + 1 and lab.trainer.X.shape[0] == n + 1
+    assert np.array_equal(lab.ds.X_train[-1], [0.5, -0.25]) and lab.trainer.y[-1] == 1
+    assert np.array_equal(lab.net.params["W1"], w) and lab.epoch == 3
+    lab.remove_point(0)
+    assert len(lab.ds.y_train) == n and lab.trainer.X.shape[0] == n
+    lab.trainer.run(1)
+    assert lab.epoch == 4 and len(lab.trainer.history["epoch"]) == 5
+    with pytest.raises(ValueError):
+        lab.add_point(0.0, 0.0, 7)
+    with pytest.raises(ValueError):
+        lab.remove_point(10_000)

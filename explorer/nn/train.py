@@ -132,6 +132,14 @@ class Trainer:
         if input_noise is not None:
             self.input_noise = float(input_noise)
 
+    def set_data(self, X, y):
+        """Train on new data from the next step on, keeping the weights, the optimizer
+        and the history (a person added or removed a point)."""
+        self.X = np.asarray(X, dtype=self.net.dtype)
+        self.y = self._targets(y)
+        self.batch_size = min(self.batch_size, len(self.X))
+        self._last_pass = None
+
     def _targets(self, y):
         y = np.asarray(y)
         return y.astype(np.int64) if self.net.output == "softmax" else y.astype(self.net.dtype)
