@@ -5,7 +5,9 @@ through the proxy, land on different replicas (the affinity cookie and the
 ``X-Replica`` header say which), stay there, and both train. Stopping serve.py
 leaves no process behind.
 """
+import contextlib
 import os
+import pathlib
 import re
 import shutil
 import signal
@@ -21,6 +23,7 @@ from .server import ROOT, free_port
 pytestmark = pytest.mark.e2e
 
 SERVE = os.path.join(ROOT, "deploy", "serve.py")
+ARTIFACTS = pathlib.Path(__file__).parent / "artifacts"   # as in conftest.py
 COOKIE = "bx_replica"            # deploy/haproxy.py: AFFINITY_COOKIE
 HEADER = "x-replica"             # deploy/haproxy.py: REPLICA_HEADER
 
@@ -104,19 +107,26 @@ def _wait_idle(page, timeout=90_000):
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout)
 
 
-_EPOCH_JS = """() => {
-    const metrics = [...document.querySelectorAll('[data-testid="stMetric"]')];
-    const m = metrics.find(e => e.innerText.includes("Epoch")) || metrics[0];
-    const v = m && m.querySelector('[data-testid="stMetricValue"]');
-    return v ? v.innerText : "";
+_MAIN_TEXT_JS = """() => {
+    const main = document.querySelector('[data-testid="stMain"]') || document.body;
+    return main.innerText;
 }"""
 
 
 def _epoch(page):
-    """The value of the metric labelled "Epoch" (the first metric if none is); one
-    round trip to the page, no waiting (the page redraws it many times a second)."""
-    m = re.search(r"\d+", page.evaluate(_EPOCH_JS))
-    return int(m.group()) if m else 0
+    """The epoch the page shows: the first "Epoch <n>" in the main area, whether it is
+    a metric (label "Epoch", value below) or a line of text ("Epoch 431 · loss ...").
+    One round trip to the page, no waiting (it is redrawn many times a second)."""
+    m = re.search(r"\bEpoch\s*(\d+)", page.evaluate(_MAIN_TEXT_JS))
+    return int(m.group(1)) if m else 0
+
+
+def _screenshots(pages):
+    from playwright.sync_api import Error as PlaywrightError
+    ARTIFACTS.mkdir(exist_ok=True)
+    for i, page in enumerate(pages, 1):
+        with contextlib.suppress(PlaywrightError):     # a help, not the test
+            page.screenshot(path=str(ARTIFACTS / f"replicas-browser{i}.png"), timeout=20_000)
 
 
 def _replica_of(context):
@@ -181,7 +191,9 @@ def test_two_browsers_land_on_two_replicas_and_both_train(browser):
             time.sleep(0.3)
         phases["Train pressed, epochs counted"] = time.monotonic() - t0
         first = [_epoch(p) for p in pages]
-        assert min(first) >= 5, f"epochs after pressing Train: {first}"
+        if min(first) < 5:
+            _screenshots(pages)
+        assert min(first) >= 5, f"epochs after pressing Train: {first} (screenshots in {ARTIFACTS})"
         time.sleep(1.5)
         later = [_epoch(p) for p in pages]
         assert all(b > a for a, b in zip(first, later)), (first, later)
