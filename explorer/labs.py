@@ -50,6 +50,7 @@ class ClassifierLab:
         self.ds = ds
         self.values = dict(values)
         self.class_names = class_names or [f"class {k}" for k in range(ds.n_classes)]
+        self.edits = 0            # points added or removed by hand (charts depend on it)
         self.reset()
 
     def reset(self):
@@ -103,6 +104,7 @@ class ClassifierLab:
         X.flags.writeable = y.flags.writeable = False
         self.ds = dataclasses.replace(self.ds, X_train=X, y_train=y)
         self.trainer.set_data(self.inputs(X), y)
+        self.edits += 1
 
     def inputs(self, X):
         """What the network is fed for 2-D points ``X`` (n, 2): its input features."""

@@ -3,7 +3,7 @@ from functools import partial
 
 import streamlit as st
 
-from explorer.app import classifier, controls, files, live, teach
+from explorer.app import classifier, controls, files, inspector, live, teach
 from explorer.app.charts import section
 from explorer.data import allowed_classes
 from explorer.params import FEATURE_KEYS, SPEEDS
@@ -12,13 +12,11 @@ PAGE = "classifier"
 ps = controls.open_page(PAGE, "Classifier", "🎯")
 control = partial(controls.control, PAGE)
 
-st.title("🎯 Classifier: watch a network carve up the plane")
-st.caption("A network with ReLU hidden layers and a softmax output learns to separate "
-           "2-D points by backpropagation. Press **Train** and watch the boundary, the "
-           "gradients inside every layer and the ReLU units that make the boundary's corners.")
+st.title("🎯 Classifier")
+st.caption("Press **Train**: the spirals take a few seconds to separate. Left, the plane each "
+           "class gets; right, the network, its units' maps and its weights.")
 controls.show_url_notes(PAGE)
 teach.lesson_picker(PAGE)
-teach.lesson_card(PAGE)
 
 
 # --- sidebar: every control --------------------------------------------------
@@ -65,20 +63,35 @@ control("show_test")
 control("discrete", help="Colour each point of the plane by its most likely class only.")
 control("res", step=10, help="Points per side of the grid the boundary is drawn on.")
 
-# --- the experiment, the bar, playback ----------------------------------------
+# --- the first screen: the bar, the numbers, the network view -----------------
 lab = classifier.experiment(ps)
 controls.sync_url(PAGE)
 files.save_and_load(ps)
 live.train_bar(PAGE)
+slots = {"metrics": st.empty(), "view": st.container()}
+bar = st.columns([3, 2, 2], vertical_alignment="center")
+control("edges", container=bar[0], label="Edges show")
+ps.add_class = bar[1].selectbox("A click adds", range(lab.ds.n_classes), key="w.classifier.add",
+                                format_func=lambda k: lab.class_names[k])
+walking = bar[2].toggle("🔍 Walk through one batch", key="w.classifier.walk",
+                        help="Pauses training and steps through backprop on 8 samples.")
+st.caption("Each circle on the right is a unit, drawn as its map over the plane (grey where it "
+           "is off); each line a weight, orange positive, blue negative, or the gradient on it. "
+           "✕ marks a dead unit.")
 play = classifier.playback(ps)
+charts = classifier.Charts(ps, slots, play)
+charts.view()
+if walking:
+    ps.running = False
+    inspector.walk_panel(lab, ps.walk or 0, lambda k: setattr(ps, "walk", k))
+else:
+    inspector.selection_panel(lab, ps.selected)
+teach.lesson_card(PAGE)
 
-# --- the screen ----------------------------------------------------------------
-slots = {"metrics": st.empty(), "warning": st.empty()}
+# --- the analysis ----------------------------------------------------------------
+slots["warning"] = st.empty()
 left, right = st.columns([11, 9])
-slots["boundary"] = section(left, "Decision boundary",
-    "Shading blends the class colours by probability, pale where the network is "
-    "unsure. ● train, ◇ test.")
-slots["history"] = section(right, "Loss and accuracy",
+slots["history"] = section(left, "Loss and accuracy",
     "Solid: training set. Dashed: test set, never trained on.")
 slots["confusion"] = section(right, "Confusion matrix (test set)",
     "Rows: true class. Columns: what the network says.")
@@ -94,18 +107,13 @@ slots["dead"] = section(d1, "Dead ReLU units",
 slots["regions"] = section(d2, "Linear regions",
     "Each colour is one on/off pattern of all the ReLUs: inside it the network is one "
     "linear map, so the boundary is made of straight pieces.")
-slots["masks"] = section(st, "ReLU activation masks",
-    "One map per hidden unit: grey where it is off (ReLU outputs 0 and passes no "
-    "gradient back), coloured by its activation where it is on. Hover a map for the "
-    "unit's weights and bias.")
 
-charts = classifier.Charts(ps, slots, play)
 inside = charts.inside()
-for draw in [charts.numbers_and_boundary, charts.history, charts.gradients, *inside]:
+for draw in [charts.history, charts.gradients, *inside]:
     draw()
 if ps.running:
-    # each chart on its own timer, so the browser never rebuilds several at once
+    # the view every frame; each chart below on its own timer
     live.live_loop(PAGE, lab.trainer,
-                   [(0, charts.numbers_and_boundary), (1.0, charts.history),
-                    (1.3, charts.gradients)] + [(3.0 + 0.7 * i, d) for i, d in enumerate(inside)],
+                   [(0, charts.view), (1.0, charts.history), (1.3, charts.gradients)]
+                   + [(3.0 + 0.7 * i, d) for i, d in enumerate(inside)],
                    max_epochs=int(ps.values["epochs"]), per_frame=SPEEDS[ps.values["speed"]])

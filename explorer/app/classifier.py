@@ -1,7 +1,8 @@
 """The Classifier page's parts: its experiment, its playback, and how each of its
 charts is drawn into the slot the page gave it (paused: interactive and reused
 while nothing changes; live: cheap)."""
-import numpy as np
+from functools import partial
+
 import streamlit as st
 
 from .. import labs
@@ -9,9 +10,10 @@ from ..data import make_dataset_from_points
 from ..text import md
 from ..lens.diagnostics import activation_regions
 from . import figures as F
-from . import frames, raster
+from . import frames
 from .charts import memo, plot
 from .server import cached_dataset
+from .view import network_view
 
 
 def experiment(ps):
@@ -69,40 +71,30 @@ class Charts:
 
     def _key(self):
         """Everything a chart depends on, to reuse charts that did not change."""
-        return self.lab.epoch, self.play, tuple(sorted(self.v.items()))
+        return self.lab.epoch, self.lab.edits, self.play, tuple(sorted(self.v.items()))
 
-    def _dots(self, uri=False):
-        show = self.v["show_test"]
-        rgba = memo(self.ps, f"dots.{show}", show, lambda: frames.points_layer(self.lab, show))
-        if not uri:
-            return rgba
-        return memo(self.ps, f"dots.uri.{show}", show, lambda: raster.png_data_uri(rgba))
-
-    def numbers_and_boundary(self, frame=0):
-        """Every frame: the numbers (every other frame) and the boundary."""
-        if frame % 2 == 0:
+    # --- the first screen: the network view and the numbers ----------------------
+    def view(self, frame=0):
+        """Every frame: the network view (boundary and diagram) and the numbers."""
+        v = self.v
+        payload = frames.view_payload(
+            self.lab, v["edges"], self.ps.selected, self.play,
+            min(v["res"], frames.LIVE_RES) if frame else v["res"], v["show_test"], v["discrete"])
+        with self.slots["view"]:
+            network_view(payload, key="classifier.view", on_event=partial(on_click, self.ps))
+        if frame % 3 == 0:
             self.numbers()
-        if frame:
-            self.slots["boundary"].image(frames.boundary_frame(
-                self.lab, self._dots(), self.v["res"], self.v["discrete"], self.play), width=440)
-            return
-
-        def build():
-            return frames.boundary_chart(self.lab, self._dots(uri=True), self.v["res"],
-                                         self.v["show_test"], self.v["discrete"], self.play)
-        self.slots["boundary"].plotly_chart(memo(self.ps, "boundary", self._key(), build))
 
     def numbers(self):
-        """Epoch, loss and accuracies (of the playback epoch when one is chosen)."""
+        """Epoch, loss and accuracies (of the playback epoch when one is chosen), one line."""
         h, play = self.lab.trainer.history, self.play
         i = h["epoch"].index(play) if play in h["epoch"] else -1
-        with self.slots["metrics"].container():
-            m1, m2, m3, m4 = st.columns(4)
-            m1.metric("Epoch", f"{self.lab.epoch}" if play is None else f"{play} of {self.lab.epoch}")
-            m2.metric("Train loss", f"{h['train_loss'][i]:.3f}")
-            m3.metric("Train accuracy", f"{h['train_acc'][i]:.0%}")
-            m4.metric("Test accuracy", f"{h['test_acc'][i]:.0%}")
+        epoch = f"{self.lab.epoch}" if play is None else f"{play} of {self.lab.epoch}"
+        self.slots["metrics"].markdown(
+            f"#### Epoch {epoch} · loss {h['train_loss'][i]:.3f} · "
+            f"train {h['train_acc'][i]:.0%} · test {h['test_acc'][i]:.0%}")
 
+    # --- the analysis below -------------------------------------------------------
     def history(self, frame=0):
         """Loss and accuracy, and the dead-unit warning."""
         h = self.lab.history()
@@ -120,7 +112,6 @@ class Charts:
         plot(self.slots["gradients"], F.gradient_figure(h["epoch"], h["grad_W"], h["grad_b"],
                                                         h["update_ratio"], mark=self.play), frame)
 
-    # --- the network's inside: slower charts, each on its own timer --------------
     def dead(self):
         h = self.lab.history()
         return F.dead_units_figure(h["epoch"], h["dead_frac"], mark=self.play)
@@ -137,14 +128,8 @@ class Charts:
         return F.regions_figure(xs, ys, labels, n_regions, ds.X_train, ds.y_train,
                                 title=f"{n_regions} linear regions in view")
 
-    def masks(self):
-        _, _, _, acts, masks = self.lab.grid(max(24, min(48, self.v["res"] // 2)), self.play)
-        if masks[0] is None:               # units with levels: show the level everywhere
-            masks = [np.ones(a.shape, bool) for a in acts]
-        return F.unit_masks_figure(masks, acts, self.lab.params_at(self.play))
-
     def inside(self):
-        """``[draw(frame)]`` for each chart of the inside, reused while paused."""
+        """``[draw(frame)]`` for each slower chart, reused while paused."""
         def tier(name):
             build = getattr(self, name)
 
@@ -156,4 +141,18 @@ class Charts:
                 else:
                     plot(self.slots[name], fig, frame)
             return draw
-        return [tier(name) for name in ("dead", "confusion", "regions", "masks")]
+        return [tier(name) for name in ("dead", "confusion", "regions")]
+
+
+def on_click(ps, event):
+    """A click in the network view, before the page runs again: add or remove a point,
+    or select a unit or an edge."""
+    try:
+        if "add_point" in event:
+            ps.lab.add_point(*event["add_point"], ps.add_class)
+        elif "remove_point" in event:
+            ps.lab.remove_point(event["remove_point"])
+        elif "select" in event:
+            ps.selected = event["select"]
+    except ValueError as e:
+        ps.say(f"That point was not changed: {md(str(e))}", "warning")

@@ -38,15 +38,19 @@ def boundary_chart(lab, dots_uri, res=100, show_test=True, discrete=False, epoch
                              lab.class_names, height=500, dots=dots_uri)
 
 
-def view_payload(lab, mode="weights", selected=None, epoch=None, res=LIVE_RES):
+def view_payload(lab, mode="weights", selected=None, epoch=None, res=LIVE_RES, show_test=True,
+                 discrete=False):
     """One frame of the network view for the lab at ``epoch`` (None: now).
 
     The boundary on a ``res`` x ``res`` grid and every hidden unit's map on a
     coarser grid taken from the same evaluation (one forward pass for both).
     Units with levels rather than on/off (tanh, sigmoid, linear) are drawn by
-    their level from lowest to highest.
+    their level from lowest to highest. ``discrete`` colours each point of the
+    plane by its most likely class only.
     """
     xs, ys, probs, acts, masks = lab.grid(res, epoch)
+    if discrete:
+        probs = (probs == probs.max(axis=-1, keepdims=True)).astype(np.float64)
     step = max(1, res // suggested_map_res(lab.net.sizes))
     maps, on = [], []
     for a, m in zip(acts, masks):
@@ -64,7 +68,8 @@ def view_payload(lab, mode="weights", selected=None, epoch=None, res=LIVE_RES):
     dead = dead_units(net, t.X) if net is not None else None
     return network_payload(
         epoch=lab.epoch if epoch is None else epoch, probs=probs, xs=xs, ys=ys,
-        X_train=ds.X_train, y_train=ds.y_train, X_test=ds.X_test, y_test=ds.y_test,
+        X_train=ds.X_train, y_train=ds.y_train, X_test=ds.X_test if show_test else None,
+        y_test=ds.y_test,
         unit_maps=maps, unit_masks=on, sizes=lab.net.sizes, params=params,
         grads=t.last_grads if net is not None else None, dead=dead,
         input_names=[FEATURES[f].label for f in lab.features],

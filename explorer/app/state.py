@@ -81,10 +81,19 @@ class ClassifierState(PageState):
     play_end : int or None
         The newest epoch the playback slider offered last run: while it sits there,
         it follows training.
+    selected : tuple or None
+        What was clicked in the network view: ``("unit", l, i)`` or ``("edge", l, i, j)``.
+    add_class : int
+        The class a click on the plane adds a point of.
+    walk : int or None
+        The step of the walk through one batch being shown (None: not walking).
     """
     csv: tuple = None
     data_id: tuple = None
     play_end: int = None
+    selected: tuple = None
+    add_class: int = 0
+    walk: int = None
 
 
 STATES = {"classifier": ClassifierState, "autoencoder": PageState, "math": PageState}
