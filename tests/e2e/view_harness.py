@@ -8,7 +8,8 @@ click is written below the view as plain text (``st.code``).
 
 Query parameters: ``mode`` (weights|gradient), ``layers`` (e.g. ``16,16`` or
 ``64,64,64,64``), ``fps`` (frames a second at most, default 45), ``names``
-(comma-separated class names), ``epochs`` (per frame, default 2).
+(comma-separated class names), ``epochs`` (per frame, default 2), ``data``
+(a generator: moons, blobs, spirals, ...) and ``classes`` (for blobs and spirals).
 
 Imported (by the test and bench/view_frames.py) it only defines
 :func:`running_harness`; the app runs when Streamlit runs the file as a script.
@@ -24,6 +25,8 @@ import urllib.request
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SCRIPT = os.path.relpath(os.path.abspath(__file__), ROOT)
 KEY = "harness.view"
+COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
+          "#000000", "#999999", "#8C510A"]
 
 
 @contextlib.contextmanager
@@ -80,12 +83,13 @@ def main():
     hidden = [int(h) for h in q.get("layers", "16,16").split(",")]
     fps = float(q.get("fps", "45"))
     per_frame = int(q.get("epochs", "2"))
-    names = q.get("names", "class 0,class 1").split(",")[:2]
+    kind, n_classes = q.get("data", "moons"), int(q.get("classes", "2"))
+    names = q.get("names", ",".join(f"class {k}" for k in range(n_classes))).split(",")
     state = st.session_state
 
     if "lab" not in state:
-        ds = make_dataset("moons", 300, 0.15, 2, 0.3, seed=0)
-        net = MLP([2, *hidden, 2], seed=0, dtype=np.float32)
+        ds = make_dataset(kind, 300, 0.15, n_classes, 0.3, seed=0)
+        net = MLP([2, *hidden, ds.n_classes], seed=0, dtype=np.float32)
         X, y = np.array(ds.X_train), np.array(ds.y_train)
         allX = np.vstack([ds.X_train, ds.X_test])
         xs, ys, P = plane_grid(allX, res=60)
@@ -130,8 +134,8 @@ def main():
             epoch=trainer.epoch, probs=probs, xs=xs, ys=ys, X_train=lab["X"], y_train=lab["y"],
             X_test=ds.X_test, y_test=ds.y_test, unit_maps=acts, unit_masks=masks,
             sizes=net.sizes, params=net.params, grads=grads,
-            dead=dead, class_names=names,
-            class_colors=["#0072B2", "#E69F00"], mode=mode, selected=state.selected)
+            dead=dead, class_names=names[:ds.n_classes], class_colors=COLORS[:ds.n_classes],
+            mode=mode, selected=state.selected)
 
     st.sidebar.title("Harness")
     running = st.sidebar.toggle("Train", key="running")

@@ -20,7 +20,7 @@ const OFF = [222, 222, 222];          // unit off: ReLU mask 0
 const ON_LO = [150, 214, 186], ON_HI = [0, 94, 66];   // unit on, weak -> strong
 const INK = "#1b1f24", DEAD = "#b3261e";
 const NARROW = 640, GAP = 16, SMIN = 12, SMAX = 30, PAD = 4;
-const HEAD = 26, FOOT = 22, LEVELS = 8, MINGAP = 14, MAXEDGES = 300;
+const HEAD = 26, FOOT = 22, LEVELS = 8, MINGAP = 14, MAXEDGES = 300, EDGE_HZ = 10;
 
 // --- decoding ---------------------------------------------------------------
 function bytes(b64) {
@@ -110,7 +110,8 @@ class View {
     this.raf = 0;
     this.localSel = null;
     this.mark = null;
-    this.stats = { frames: 0, draws: 0, ms: 0 };            // for the benchmark
+    this.edgesAt = -1e9;
+    this.stats = { frames: 0, draws: 0, ms: 0, edges: 0 };  // for the benchmark
     this.plane.addEventListener("click", (e) => this.clickPlane(e));
     this.net.addEventListener("click", (e) => this.clickNet(e));
     new ResizeObserver(() => this.schedule()).observe(this.root);
@@ -145,6 +146,7 @@ class View {
 
   // --- layout ---------------------------------------------------------------
   layout() {
+    this.measurer = null;                       // the font may have changed (theme)
     // side by side on a screen at least 640 px wide (the boundary ~55% of the
     // width, the diagram the rest, both within the height budget); stacked below
     const d = this.frame.d, W = Math.max(240, Math.floor(this.root.clientWidth || 600));
@@ -180,6 +182,8 @@ class View {
     this.legend.style.maxWidth = S + "px";
     this.buildLegend(d);
     this.geo = this.geometry(d, nw, nh);
+    this.geoVersion = (this.geoVersion || 0) + 1;      // cached layers are redrawn
+    this.pointsKey = null;
     this.buildLabels(d);
   }
 
@@ -206,10 +210,14 @@ class View {
     return Math.max(...sizes.map((n) => Math.ceil(n / Math.ceil(n / 20))));
   }
 
+  // width of a label in px (the labels' font; read once per layout, since reading
+  // a computed style in every frame would make the browser recompute styles)
   measure(text) {
-    const ctx = this.net.getContext("2d");
-    ctx.font = `15px ${getComputedStyle(this.root).fontFamily}`;
-    return ctx.measureText(text).width;
+    if (!this.measurer) {
+      this.measurer = document.createElement("canvas").getContext("2d");
+      this.measurer.font = `15px ${getComputedStyle(this.root).fontFamily}`;
+    }
+    return this.measurer.measureText(text).width;
   }
 
   // the columns of the diagram for hidden nodes of side s: [{n, c, rows, s, pad, w, bw}]
@@ -395,12 +403,28 @@ class View {
     const ctx = this.plane.getContext("2d"), S = this.S, dpr = this.dpr;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.imageSmoothingEnabled = true;
-    ctx.imageSmoothingQuality = "high";
+    ctx.imageSmoothingQuality = "medium";
     ctx.drawImage(this.img, 0, 0, S, S);
     this.drawBoundaryLine(ctx);
+    // the points change only when the data does: drawn once into their own layer
+    // (the browser rasterises canvas paths when it shows a frame, and a few hundred
+    // outlined circles cost more than everything else in the boundary)
     const R = Math.max(3.5, Math.min(6, S / 75));
-    if (f.test) this.drawPoints(ctx, f.test, R, true);
-    this.drawPoints(ctx, f.train, R, false);
+    const key = [S, dpr, d.train.xy, d.train.label, d.test && d.test.xy, d.test && d.test.label,
+      d.colors.join()].join("|");
+    if (key !== this.pointsKey) {
+      this.pointsKey = key;
+      const layer = (this.pointsLayer ||= document.createElement("canvas"));
+      layer.width = Math.round(S * dpr);
+      layer.height = Math.round(S * dpr);
+      const lctx = layer.getContext("2d");
+      lctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      if (f.test) this.drawPoints(lctx, f.test, R, true);
+      this.drawPoints(lctx, f.train, R, false);
+    }
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(this.pointsLayer, 0, 0);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     if (this.mark && performance.now() - this.mark.t < 1200) {
       const [mx, my] = this.toPx(this.mark.x1, this.mark.x2);
       ctx.strokeStyle = INK;
@@ -493,14 +517,14 @@ class View {
     return [a.right + 1, src.cy, b.left - 1, dst.cy + fan];
   }
 
+  // an edge's bucket: sign (weights mode) and one of LEVELS strengths; an edge is
+  // drawn with its bucket's width and opacity (strokeBucket)
   edgeStyle(l, v, gmax) {
-    // -> [bucket, width, colour, alpha]
     const f = this.frame, grad = f.d.mode === "gradient";
     const t = grad ? (gmax > 0 ? Math.pow(Math.min(1, Math.abs(v) / gmax), 0.8) : 0)
-      : Math.min(1, Math.abs(v) / 2.5);
+      : Math.min(1, Math.abs(v) / 3);
     const level = Math.min(LEVELS - 1, Math.round(t * (LEVELS - 1)));
-    const bucket = (grad || v >= 0 ? 0 : LEVELS) + level;
-    return bucket;
+    return (grad || v >= 0 ? 0 : LEVELS) + level;
   }
 
   drawNet() {
@@ -509,63 +533,10 @@ class View {
     ctx.clearRect(0, 0, g.w, g.h);
     const sel = this.selected(), grad = d.mode === "gradient";
     const selUnit = sel && sel.kind === "unit" ? sel : null;
-    // edges, layer by layer, batched by colour and width (one stroke per bucket)
-    for (let l = 1; l <= g.L; l++) {
-      const nin = d.sizes[l - 1], nout = d.sizes[l];
-      const vals = grad ? f.G[l - 1] : f.W[l - 1];
-      const dense = nin * nout > MAXEDGES;
-      const maxW = dense ? 1.5 : Math.max(1.5, Math.min(6, g.cols[l].s * 0.28, g.cols[l - 1].s * 0.28));
-      let gmax = 0;
-      if (grad && vals) for (let k = 0; k < vals.length; k++) gmax = Math.max(gmax, Math.abs(vals[k]));
-      // a dense gap (4096 edges between two layers of 64) shows only its strongest
-      // edges: all of them would be one solid band
-      let cut = -1;
-      if (vals && dense) {
-        const mags = Float32Array.from(vals, Math.abs).sort();
-        cut = mags[mags.length - MAXEDGES];
-      }
-      const paths = Array.from({ length: 2 * LEVELS }, () => new Path2D());
-      const hot = new Path2D();
-      const hotStyle = [];
-      for (let i = 0; i < nout; i++) {
-        for (let j = 0; j < nin; j++) {
-          const v = vals ? vals[i * nin + j] : 0;
-          const bkt = this.edgeStyle(l, v, gmax);
-          const [x0, y0, x1, y1] = this.edgeEnds(l, i, j);
-          const mid = (x0 + x1) / 2;
-          const touches = selUnit && ((selUnit.layer === l && selUnit.index === i) ||
-                                      (selUnit.layer === l - 1 && selUnit.index === j));
-          if (touches) hotStyle.push([bkt, x0, y0, mid, x1, y1]);
-          if (Math.abs(v) < cut) continue;
-          const p = paths[bkt];
-          p.moveTo(x0, y0);
-          p.bezierCurveTo(mid, y0, mid, y1, x1, y1);
-        }
-      }
-      ctx.globalAlpha = selUnit ? 0.3 : 1;
-      paths.forEach((p, bkt) => this.strokeBucket(ctx, p, bkt, maxW, grad));
-      ctx.globalAlpha = 1;
-      for (const [bkt, x0, y0, mid, x1, y1] of hotStyle) {
-        const p = new Path2D();
-        p.moveTo(x0, y0);
-        p.bezierCurveTo(mid, y0, mid, y1, x1, y1);
-        this.strokeBucket(ctx, p, bkt, maxW, grad, true);
-      }
-      if (sel && sel.kind === "edge" && sel.layer === l && sel.i < nout && sel.j < nin) {
-        const v = vals ? vals[sel.i * nin + sel.j] : 0;
-        const [x0, y0, x1, y1] = this.edgeEnds(l, sel.i, sel.j), mid = (x0 + x1) / 2;
-        const p = new Path2D();
-        p.moveTo(x0, y0);
-        p.bezierCurveTo(mid, y0, mid, y1, x1, y1);
-        const bkt = this.edgeStyle(l, v, gmax);
-        ctx.lineCap = "round";
-        ctx.strokeStyle = INK;
-        ctx.lineWidth = Math.max(4, this.bucketWidth(bkt, maxW) + 3);
-        ctx.stroke(p);
-        this.strokeBucket(ctx, p, bkt, maxW, grad, true);
-        ctx.lineCap = "butt";
-      }
-    }
+    this.drawEdges(sel, grad, selUnit);
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(this.edgesLayer, 0, 0);
+    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
     // nodes
     g.cols.forEach((col, k) => {
       const hidden = k > 0 && k < g.L;
@@ -635,6 +606,99 @@ class View {
     } else if (this.normKey) {
       this.normKey.style.visibility = "hidden";
     }
+  }
+
+  // Edges go to their own layer, redrawn only when one of them changes its look
+  // (its bucket: sign and one of LEVELS strengths) or the selection does: hundreds
+  // of wide curves are what a frame costs most to rasterise.
+  drawEdges(sel, grad, selUnit) {
+    const f = this.frame, d = f.d, g = this.geo, plan = [];
+    let n = 0;
+    for (let l = 1; l <= g.L; l++) n += d.sizes[l - 1] * d.sizes[l];
+    const sig = new Uint8Array(n);
+    let e = 0;
+    for (let l = 1; l <= g.L; l++) {
+      const nin = d.sizes[l - 1], nout = d.sizes[l];
+      const vals = grad ? f.G[l - 1] : f.W[l - 1];
+      const dense = nin * nout > MAXEDGES;
+      const maxW = dense ? 1.5 : Math.max(1.5, Math.min(5, g.cols[l].s * 0.25, g.cols[l - 1].s * 0.25));
+      let gmax = 0;
+      if (grad && vals) for (let k = 0; k < vals.length; k++) gmax = Math.max(gmax, Math.abs(vals[k]));
+      // a dense gap (4096 edges between two layers of 64) shows only its strongest
+      // edges: all of them would be one solid band
+      let cut = -1;
+      if (vals && dense) {
+        const mags = Float32Array.from(vals, Math.abs).sort();
+        cut = mags[mags.length - MAXEDGES];
+      }
+      const buckets = new Uint8Array(nin * nout);
+      for (let k = 0; k < nin * nout; k++) {
+        const v = vals ? vals[k] : 0;
+        buckets[k] = Math.abs(v) < cut ? 255 : this.edgeStyle(l, v, gmax);
+        sig[e++] = buckets[k];
+      }
+      plan.push({ l, nin, nout, maxW, buckets });
+    }
+    const key = JSON.stringify([sel, grad, this.geoVersion]);
+    const same = this.edgesSig && key === this.edgesKey && this.edgesSig.length === sig.length &&
+      this.edgesSig.every((v, k) => v === sig[k]);
+    if (same) return;
+    // while frames stream in, weights change a little every frame: the edges follow
+    // at most EDGE_HZ times a second (a new selection or layout at once), and a
+    // timer brings them up to date when the frames stop
+    const now = performance.now(), wait = this.edgesAt + 1000 / EDGE_HZ - now;
+    if (key === this.edgesKey && wait > 0) {
+      clearTimeout(this.edgesTimer);
+      this.edgesTimer = setTimeout(() => this.schedule(), wait + 1);
+      return;
+    }
+    this.edgesAt = now;
+    this.stats.edges += 1;
+    this.edgesSig = sig;
+    this.edgesKey = key;
+    const layer = (this.edgesLayer ||= document.createElement("canvas"));
+    layer.width = this.net.width;
+    layer.height = this.net.height;
+    const ctx = layer.getContext("2d");
+    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    for (const { l, nin, nout, maxW, buckets } of plan) {
+      const paths = Array.from({ length: 2 * LEVELS }, () => new Path2D());
+      const hot = [];
+      for (let i = 0; i < nout; i++) {
+        for (let j = 0; j < nin; j++) {
+          const bkt = buckets[i * nin + j];
+          const touches = selUnit && ((selUnit.layer === l && selUnit.index === i) ||
+                                      (selUnit.layer === l - 1 && selUnit.index === j));
+          if (touches) hot.push([bkt === 255 ? 0 : bkt, i, j]);
+          if (bkt === 255) continue;
+          this.curve(paths[bkt], l, i, j);
+        }
+      }
+      ctx.globalAlpha = selUnit ? 0.3 : 1;
+      paths.forEach((p, bkt) => this.strokeBucket(ctx, p, bkt, maxW, grad));
+      ctx.globalAlpha = 1;
+      for (const [bkt, i, j] of hot) {
+        this.strokeBucket(ctx, this.curve(new Path2D(), l, i, j), bkt, maxW, grad, true);
+      }
+      if (sel && sel.kind === "edge" && sel.layer === l && sel.i < nout && sel.j < nin) {
+        const bkt = buckets[sel.i * nin + sel.j] === 255 ? 0 : buckets[sel.i * nin + sel.j];
+        const p = this.curve(new Path2D(), l, sel.i, sel.j);
+        ctx.lineCap = "round";
+        ctx.strokeStyle = INK;
+        ctx.lineWidth = Math.max(4, this.bucketWidth(bkt, maxW) + 3);
+        ctx.stroke(p);
+        this.strokeBucket(ctx, p, bkt, maxW, grad, true);
+        ctx.lineCap = "butt";
+      }
+    }
+  }
+
+  // add edge (l, i, j) to a path: a curve leaving and entering horizontally
+  curve(path, l, i, j) {
+    const [x0, y0, x1, y1] = this.edgeEnds(l, i, j), mid = (x0 + x1) / 2;
+    path.moveTo(x0, y0);
+    path.bezierCurveTo(mid, y0, mid, y1, x1, y1);
+    return path;
   }
 
   bucketWidth(bkt, maxW) {
