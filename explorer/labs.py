@@ -290,13 +290,34 @@ class AutoencoderLab:
         return dead_output_pixels(self.net, self.ds.X_train)
 
     def codes_2d(self):
-        """Test-set codes on their top two principal components, (n_test, 2)."""
+        """Test-set codes in 2-D, (n_test, 2), and what the axes are.
+
+        A code of 2 (or 1) is drawn as it is: the axes are the code units
+        themselves. A longer code is drawn on its top two principal components.
+
+        Returns
+        -------
+        P : ndarray of shape (n_test, 2)
+        axes : tuple of str
+        """
         C = codes(self.net, self.ds.X_test).astype(np.float64)
+        if C.shape[1] <= 2:
+            P = C if C.shape[1] == 2 else np.column_stack([C, np.zeros(len(C))])
+            return P, tuple(f"code unit {k + 1}" for k in range(2))
         mu, V = pca_fit(C, 2)
         P = pca_project(C, mu, V)
         if P.shape[1] < 2:
             P = np.column_stack([P, np.zeros(len(P))])
-        return P
+        return P, ("principal component 1", "principal component 2")
+
+    def dead_code_warning(self, share=0.5):
+        """A warning when at least ``share`` of the code units are dead, or None."""
+        _, dead = self.firing()
+        if dead.size == 0 or dead.mean() < share:
+            return None
+        return (f"{int(dead.sum())} of {dead.size} code units are dead: off for every training "
+                "image, so no gradient reaches their weights and the code is that much shorter."
+                + (" Try a smaller learning rate." if self.values["lr"] > 1e-4 else ""))
 
     def interpolate(self, i, j, steps=8):
         """Decoded points between the codes of test images ``i`` and ``j``: (steps, 64)."""

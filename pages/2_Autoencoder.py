@@ -46,7 +46,7 @@ controls.sync_url(PAGE)
 files.save_and_load(ps)
 live.train_bar(PAGE)
 
-slots = {"metrics": st.empty()}
+slots = {"metrics": st.empty(), "warning": st.empty()}
 left, right = st.columns([1, 1])
 slots["history"] = section(left, "Loss",
     "Squared error summed over the 64 pixels, averaged over images. Solid: training "
@@ -68,8 +68,7 @@ slots["encoder"] = section(c3, None, "Encoder filters: each row of W1 as an 8x8 
 slots["decoder"] = section(c4, None, "Decoder features: each column of W2, what one code unit "
                                      "adds to the output.")
 c5, c6 = st.columns([1, 1])
-slots["codes"] = section(c5, None, "The test set's codes on their first two principal "
-                                   "components, by digit.")
+slots["codes_caption"], slots["codes"] = c5.empty(), c5.empty()
 c6.caption("A walk in code space from one digit's code to another's, decoded on the way.")
 i1, i2 = c6.columns(2)
 walk = (i1.selectbox("From digit", range(10), index=3, key="w.autoencoder.from"),

@@ -81,7 +81,8 @@ def test_autoencoder_lab_shows_reconstructions_codes_and_a_pca_reference(digits)
     X, Xhat, y = lab.grid_digits()
     assert X.shape == Xhat.shape == (12, 64) and sorted(y[:10]) == list(range(10))
     assert 0 < lab.pca_error() < 1
-    assert lab.codes_2d().shape == (len(digits.X_test), 2)
+    C2, axes = lab.codes_2d()
+    assert C2.shape == (len(digits.X_test), 2) and axes[0] == "principal component 1"
     firing, dead = lab.firing()
     assert firing.shape == (10, v["hidden"]) and dead.shape == (v["hidden"],)
     steps = lab.interpolate(0, 1, 5)
@@ -139,3 +140,14 @@ def test_points_added_and_removed_on_the_plane_are_trained_on_and_the_weights_ke
         lab.add_point(0.0, 0.0, 7)
     with pytest.raises(ValueError):
         lab.remove_point(10_000)
+
+
+def test_a_code_of_two_is_drawn_as_it_is_and_most_dead_codes_warn():
+    digits = load_digits_data()
+    lab = labs.AutoencoderLab(digits, dict(P.defaults(P.AUTOENCODER), hidden=2))
+    P2, axes = lab.codes_2d()
+    from explorer.lens.diagnostics import codes
+    assert np.allclose(P2, codes(lab.net, digits.X_test)) and axes == ("code unit 1", "code unit 2")
+    assert lab.dead_code_warning() is None
+    lab.net.params["b1"][:] = -100.0                # every code unit off for every image
+    assert "2 of 2 code units are dead" in lab.dead_code_warning()

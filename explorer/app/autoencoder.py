@@ -59,7 +59,16 @@ class Charts:
              frame)
         plot(s["encoder"], F.filters_figure(lab.net.params["W1"]), frame)
         plot(s["decoder"], F.filters_figure(lab.net.params["W2"].T), frame)
-        plot(s["codes"], F.codes_scatter_figure(lab.codes_2d(), lab.ds.y_test), frame)
+        P, axes = lab.codes_2d()
+        plot(s["codes"], F.codes_scatter_figure(P, lab.ds.y_test, axes=axes), frame)
+        s["codes_caption"].caption("The test set's codes, by digit: "
+                                   + ("the two code units themselves." if axes[0].startswith("code")
+                                      else "a longer code on its first two principal components."))
+        warning = lab.dead_code_warning()
+        if warning:
+            s["warning"].warning("⚠️ " + warning)
+        else:
+            s["warning"].empty()
         da, db = self.walk
         ia = int(np.flatnonzero(lab.ds.y_test == da)[0])
         ib = int(np.flatnonzero(lab.ds.y_test == db)[0])

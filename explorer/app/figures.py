@@ -474,13 +474,15 @@ def dead_pixels_figure(dead, mean_image, title=None, height=300):
     return figure([], layout, title or f"{n} dead output pixel{'s' if n != 1 else ''}", height)
 
 
-def codes_scatter_figure(P, y, title=None, height=420):
-    """The test set's codes projected on their top two principal components, by digit."""
+def codes_scatter_figure(P, y, title=None, height=420,
+                         axes=("code PC 1", "code PC 2")):
+    """The test set's codes in 2-D (the code units themselves, or the top two principal
+    components of a longer code: ``axes`` names them), by digit."""
     data = [dict(type="scatter", x=P[y == d, 0], y=P[y == d, 1], mode="markers", name=str(d),
                  marker=dict(color=CLASS_COLORS[d], size=7, opacity=0.85),
                  hovertemplate=f"digit {d}<extra></extra>") for d in range(10)]
-    layout = dict(xaxis=dict(title="code PC 1", zeroline=False),
-                  yaxis=dict(title="code PC 2", zeroline=False), uirevision="codes")
+    layout = dict(xaxis=dict(title=axes[0], zeroline=False),
+                  yaxis=dict(title=axes[1], zeroline=False), uirevision="codes")
     return figure(data, layout, title, height)
 
 
