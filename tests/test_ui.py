@@ -54,3 +54,33 @@ def test_a_chart_redrawn_unchanged_in_one_live_run_does_not_collide():
     at = AppTest.from_function(app).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.markdown[-1].value == "done"
+
+
+def test_uploads_of_sessions_that_are_gone_are_freed(monkeypatch):
+    """Streamlit never frees a closed tab's uploads (issue #12506): any run sweeps them."""
+    import streamlit.runtime as rt_mod
+    from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+    from streamlit.runtime.uploaded_file_manager import UploadedFileRec
+
+    from explorer.app import server
+    mgr = MemoryUploadedFileManager("/upload")
+    for sid in ("alive", "gone"):
+        mgr.add_file(sid, UploadedFileRec(f"{sid}-1", "x.csv", "text/csv", b"x" * 1000))
+
+    class FakeRuntime:
+        uploaded_file_mgr = mgr
+
+        @staticmethod
+        def exists():
+            return True
+
+        @staticmethod
+        def instance():
+            return FakeRuntime
+
+        @staticmethod
+        def is_active_session(sid):
+            return sid == "alive"
+    monkeypatch.setattr(rt_mod, "Runtime", FakeRuntime)
+    assert server.sweep_uploads() == 1
+    assert mgr.get_files("alive", ["alive-1"]) and not mgr.get_files("gone", ["gone-1"])

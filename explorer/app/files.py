@@ -44,13 +44,29 @@ def upload(ps, name, label, types, max_bytes, accept, container=None, help=None)
         return False
     ps.uploads[name] = up.file_id
     shown = md(clip(up.name, 60))
+    data = up.getvalue()
+    forget_upload(up.file_id)              # the page keeps what it parsed, not the bytes
     try:
-        said = accept(up.getvalue())        # each parser checks the size itself
+        said = accept(data)                 # each parser checks the size itself
     except ValueError as e:
         ps.say(f"{shown} was not loaded, and nothing changed: {md(str(e))}", "error")
         return False
     ps.say(f"Loaded {shown}: {said}", "success")
     return True
+
+
+def forget_upload(file_id):
+    """Drop an uploaded file's bytes from Streamlit's memory once the page has read them
+    (as ``st.chat_input`` does): otherwise they stay until the session ends, and a
+    closed tab's session is never ended (Streamlit issue #12506)."""
+    try:
+        from streamlit.runtime import Runtime
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+        ctx = get_script_run_ctx()
+        if ctx is not None and Runtime.exists():
+            Runtime.instance().uploaded_file_mgr.remove_file(ctx.session_id, file_id)
+    except Exception:      # noqa: BLE001 - an internal API changed: keep the bytes, not crash
+        pass
 
 
 def points_csv(ps, container=None):

@@ -62,10 +62,35 @@ def _memory_trimmer(every=10.0):
     return thread
 
 
+def sweep_uploads():
+    """Free the uploads of sessions that are gone.
+
+    A session whose tab closed is dropped after ``server.disconnectedSessionTTL``
+    without being shut down, so Streamlit never frees its uploaded files (issue
+    #12506): a page could otherwise leave megabytes behind per closed tab. Any
+    session's next run frees them. Uses the memory file manager's storage, an
+    internal of Streamlit 1.67: if it is not there, nothing is done.
+    """
+    try:
+        from streamlit.runtime import Runtime
+        if not Runtime.exists():
+            return 0
+        rt = Runtime.instance()
+        mgr = rt.uploaded_file_mgr
+        gone = [sid for sid in list(getattr(mgr, "file_storage", {}))
+                if not rt.is_active_session(sid)]
+        for sid in gone:
+            mgr.remove_session_files(sid)
+        return len(gone)
+    except Exception:      # noqa: BLE001 - an internal API changed: skip the sweep
+        return 0
+
+
 def setup(title, icon="🧠"):
     """Page config and navigation shared by every page (font sizes are in the theme)."""
     _one_blas_thread()
     _memory_trimmer()
+    sweep_uploads()
     st.set_page_config(page_title=f"{title} · Backprop Explorer", page_icon=icon, layout="wide")
     st.html(PAGE_CSS)
     for path, label, emoji in NAV:

@@ -39,6 +39,10 @@ def assert_clean(page):
 
 
 def epoch(page):
+    """The epoch on screen: the network view's, else the first metric's."""
+    view = page.locator('[aria-label="decision boundary"]')
+    if view.count():
+        return int(view.first.get_attribute("data-epoch"))
     text = page.locator('[data-testid="stMetricValue"]').first.inner_text()
     return int(re.match(r"\d+", text).group())
 
@@ -171,4 +175,24 @@ def test_leaving_the_page_stops_a_run(page, app_url):
     assert before > 0                                                # it did train
     time.sleep(1.5)
     assert epoch(page) == before
+    assert_clean(page)
+
+
+def test_an_uploaded_file_is_not_kept_in_server_memory_once_read(page, app_url, tmp_path):
+    """Streamlit keeps upload bytes until a session ends, and never ends a closed tab's
+    session: the page drops them as soon as it has parsed the file."""
+    import urllib.request
+    csv = tmp_path / "points.csv"
+    csv.write_text("x1,x2,label\n" + "\n".join(f"{i % 7},{i % 5},{'ab'[i % 2]}"
+                                                for i in range(40)))
+    page.goto(f"{app_url}/Classifier?data=csv")
+    wait_idle(page)
+    page.locator('[data-testid="stSidebar"] input[type="file"]').first.set_input_files(str(csv))
+    page.get_by_text("40 points in 2 classes").wait_for(timeout=60_000)
+    wait_idle(page)
+    with urllib.request.urlopen(f"{app_url}/_stcore/metrics") as r:
+        metrics = r.read().decode()
+    held = [line for line in metrics.splitlines()
+            if "UploadedFileManager" in line and not line.startswith("#")]
+    assert all(float(line.rsplit(" ", 1)[1]) == 0 for line in held), held
     assert_clean(page)
