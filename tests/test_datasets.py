@@ -420,6 +420,21 @@ def test_csv_too_many_rows_is_refused():
         parse_points_csv(data)
 
 
+@pytest.mark.parametrize("filler", [b"\n", b",,\r\n", b'"",""\r'])
+def test_csv_of_endless_blank_lines_is_refused_quickly(filler):
+    import time
+    data = _csv(_rows(30)) + filler * (MAX_CSV_BYTES // len(filler) - 500)
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match="lines .blank ones included"):
+        parse_points_csv(data)
+    assert time.perf_counter() - t0 < 0.5
+
+
+def test_csv_blank_lines_between_rows_are_still_fine():
+    X, _, _ = parse_points_csv(_csv(_rows(MAX_CSV_ROWS // 2)) + b"\n" * MAX_CSV_ROWS)
+    assert len(X) == MAX_CSV_ROWS // 2
+
+
 def test_csv_exactly_max_rows_is_accepted():
     X, _, _ = parse_points_csv(_csv(_rows(MAX_CSV_ROWS)))
     assert len(X) == MAX_CSV_ROWS

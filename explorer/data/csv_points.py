@@ -30,6 +30,7 @@ from explorer.limits import MAX_CLASSES, MAX_CSV_BYTES, MAX_CSV_ROWS, MIN_CLASSE
 from explorer.text import clip, first_control, plain_list
 
 MAX_LABEL_CHARS = 30   # longest class label accepted in a CSV
+MAX_CSV_LINES = 4 * MAX_CSV_ROWS   # lines of any kind, blank ones included
 CSV_HEADER = ("x1", "x2", "label")
 
 # --------------------------------------------------------------------------- #
@@ -104,8 +105,14 @@ def _split_line(line: str, number: int) -> list[str]:
 
 
 def _lines(text: str):
-    """``(line number, fields)`` of every line, NUL bytes refused."""
+    """``(line number, fields)`` of every line that is not blank, NUL bytes refused."""
+    breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
+    if breaks >= MAX_CSV_LINES:
+        raise ValueError(f"The CSV has more than {MAX_CSV_LINES:,} lines (blank ones "
+                         f"included); accepted is {_CSV_ACCEPTS}.")
     for number, line in enumerate(_LINE_BREAK.split(text), start=1):
+        if not line.replace(",", "").strip():      # blank, or only commas and spaces
+            continue
         if "\x00" in line:
             raise ValueError(f"Line {number} contains a NUL byte (character "
                              f"{line.index(chr(0)) + 1}): this is not a text CSV. Save it "
