@@ -324,9 +324,9 @@ class View {
     }
     if (d.mode === "gradient") {
       const key = el("span", "bpx-label legend", box);
-      key.textContent = "‖∇W‖";
+      key.textContent = "‖∇W‖ ↓";             // above the numbers, left of the layers
       key.style.left = "0px";
-      key.style.top = yB + "px";
+      key.style.top = yA + "px";
       this.normKey = key;
       for (let l = 1; l <= L; l++) {
         const t = el("span", "bpx-label foot", box);
@@ -403,7 +403,7 @@ class View {
     const ctx = this.plane.getContext("2d"), S = this.S, dpr = this.dpr;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.imageSmoothingEnabled = true;
-    ctx.imageSmoothingQuality = "medium";
+    ctx.imageSmoothingQuality = "low";               // bilinear: smooth, and cheap
     ctx.drawImage(this.img, 0, 0, S, S);
     this.drawBoundaryLine(ctx);
     // the points change only when the data does: drawn once into their own layer
@@ -423,7 +423,9 @@ class View {
       this.drawPoints(lctx, f.train, R, false);
     }
     ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.imageSmoothingEnabled = false;                // 1:1, nothing to filter
     ctx.drawImage(this.pointsLayer, 0, 0);
+    ctx.imageSmoothingEnabled = true;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     if (this.mark && performance.now() - this.mark.t < 1200) {
       const [mx, my] = this.toPx(this.mark.x1, this.mark.x2);
@@ -535,7 +537,10 @@ class View {
     const selUnit = sel && sel.kind === "unit" ? sel : null;
     this.drawEdges(sel, grad, selUnit);
     ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.imageSmoothingEnabled = false;
     ctx.drawImage(this.edgesLayer, 0, 0);
+    ctx.imageSmoothingEnabled = true;
+    ctx.imageSmoothingQuality = "low";
     ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
     // nodes
     g.cols.forEach((col, k) => {
@@ -587,7 +592,9 @@ class View {
     });
     // each layer's gradient norm under its gap: "‖∇W2‖ 0.031" where every one fits
     // between its neighbours, else the numbers alone (the key at the left then says what they are)
-    const nums = this.footLabels.map((t, k) => fmt(d.layers[k].gnorm));
+    const norms = d.layers.map((layer) => layer.gnorm);
+    const plain = norms.every((v) => v === null || v === 0 || (Math.abs(v) >= 0.01 && Math.abs(v) < 1000));
+    const nums = norms.map((v) => (plain || v === null || !isFinite(v) ? fmt(v) : v.toExponential(1)));
     const centres = this.footLabels.map((t) => parseFloat(t.style.left));
     const named = nums.map((v, k) => `‖∇W${k + 1}‖ ${v}`);
     const fitsAll = named.every((text, k) => {
@@ -600,9 +607,10 @@ class View {
       if (t.textContent !== text) t.textContent = text;
     });
     if (this.footLabels.length && !fitsAll) {
-      // the key "‖∇W‖" only where it does not run into the first number
-      const first = this.footLabels[0], room = parseFloat(first.style.left) - this.measure(first.textContent) / 2;
-      this.normKey.style.visibility = this.measure("‖∇W‖") + 6 < room ? "visible" : "hidden";
+      // the key where it does not run into the first layer's "n dead"
+      const first = this.deadLabels[0];
+      const room = first && first.textContent ? parseFloat(first.style.left) - this.measure(first.textContent) / 2 : g.w;
+      this.normKey.style.visibility = this.measure(this.normKey.textContent) + 6 < room ? "visible" : "hidden";
     } else if (this.normKey) {
       this.normKey.style.visibility = "hidden";
     }
@@ -662,20 +670,31 @@ class View {
     const ctx = layer.getContext("2d");
     ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
     for (const { l, nin, nout, maxW, buckets } of plan) {
-      const paths = Array.from({ length: 2 * LEVELS }, () => new Path2D());
-      const hot = [];
+      // one stroke per curve, faint ones first: a path of many overlapping curves
+      // is several times slower to rasterise than the same curves one by one
+      const order = [], hot = [];
       for (let i = 0; i < nout; i++) {
         for (let j = 0; j < nin; j++) {
           const bkt = buckets[i * nin + j];
           const touches = selUnit && ((selUnit.layer === l && selUnit.index === i) ||
                                       (selUnit.layer === l - 1 && selUnit.index === j));
           if (touches) hot.push([bkt === 255 ? 0 : bkt, i, j]);
-          if (bkt === 255) continue;
-          this.curve(paths[bkt], l, i, j);
+          if (bkt !== 255) order.push((bkt % LEVELS) * 65536 * 2 + (bkt >= LEVELS ? 65536 : 0) + i * nin + j);
         }
       }
+      order.sort((a, b) => a - b);
       ctx.globalAlpha = selUnit ? 0.3 : 1;
-      paths.forEach((p, bkt) => this.strokeBucket(ctx, p, bkt, maxW, grad));
+      let last = -1;
+      for (const code of order) {
+        const k = code % 65536, bkt = buckets[k];
+        if (bkt !== last) {
+          this.strokeStyle(ctx, bkt, maxW, grad);
+          last = bkt;
+        }
+        ctx.beginPath();
+        this.curve(ctx, l, Math.floor(k / nin), k % nin);
+        ctx.stroke();
+      }
       ctx.globalAlpha = 1;
       for (const [bkt, i, j] of hot) {
         this.strokeBucket(ctx, this.curve(new Path2D(), l, i, j), bkt, maxW, grad, true);
@@ -706,11 +725,15 @@ class View {
     return 0.6 + (maxW - 0.6) * t;
   }
 
-  strokeBucket(ctx, path, bkt, maxW, grad, hot = false) {
+  strokeStyle(ctx, bkt, maxW, grad, hot = false) {
     const t = (bkt % LEVELS) / (LEVELS - 1);
     const c = grad ? GRAD : bkt < LEVELS ? POS : NEG;
     ctx.strokeStyle = css(c, hot ? 1 : 0.22 + 0.78 * t);
     ctx.lineWidth = this.bucketWidth(bkt, maxW) + (hot ? 0.8 : 0);
+  }
+
+  strokeBucket(ctx, path, bkt, maxW, grad, hot = false) {
+    this.strokeStyle(ctx, bkt, maxW, grad, hot);
     ctx.stroke(path);
   }
 
