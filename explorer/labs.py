@@ -205,7 +205,7 @@ class ClassifierLab:
 class AutoencoderLab:
     """The autoencoder page's state: digits, the 64-H-64 network and its trainer."""
 
-    SHOW = 12  # test digits in the reconstruction grid
+    SHOW = 10  # test digits in the reconstruction grid: one of each, 70 px tall at 1024 px
     DECODER_SCALE = 0.1  # the decoder's He weights times this at the start
 
     def __init__(self, ds, values):

@@ -11,13 +11,10 @@ PAGE = "autoencoder"
 ps = controls.open_page(PAGE, "Autoencoder", "🔢")
 control = partial(controls.control, PAGE)
 
-st.title("🔢 Autoencoder: squeeze digits through a small code")
-st.caption("A 64 → H → 64 network with ReLU everywhere learns to reproduce 8x8 handwritten "
-           "digits from a code of H numbers, by backprop on the squared error. The dotted "
-           "line is PCA with as many components: the best a *linear* code can do. The output "
-           "biases start at the average training digit and the decoder's weights start small, "
-           "so the untrained network draws the average digit and every inked pixel starts "
-           "alive. Try a learning rate of 0.1, or SGD at 1, to watch code units and pixels die.")
+st.title("🔢 Autoencoder")
+st.caption("A 64 → H → 64 ReLU network learns to redraw 8x8 digits from a code of H numbers. "
+           "Press **Train** and watch the middle row sharpen; the dotted line on the loss is "
+           "PCA with as many components, the best a *linear* code can do.")
 controls.show_url_notes(PAGE)
 teach.lesson_picker(PAGE)
 teach.lesson_card(PAGE)
@@ -47,14 +44,14 @@ files.save_and_load(ps)
 live.train_bar(PAGE)
 
 slots = {"metrics": st.empty(), "warning": st.empty()}
+slots["digits"] = section(st, None,
+    "Test digits the network never trained on, what comes back through the code, and the "
+    "squared error of each pixel (black where there is none).")
 left, right = st.columns([1, 1])
 slots["history"] = section(left, "Loss",
-    "Squared error summed over the 64 pixels, averaged over images. Solid: training "
-    "images; dashed: test images; dotted: PCA with as many components.")
-slots["digits"] = section(right, "Test digits, reconstructions, error",
-    "Top: test digits the network never trained on. Middle: what comes back through "
-    "the code. Bottom: squared error per pixel.")
-slots["gradients"] = section(st, "Gradients per layer",
+    "Squared error summed over the 64 pixels, averaged over images (log scale). Solid: "
+    "training images; dashed: test images; dotted: PCA with as many components.")
+slots["gradients"] = section(right, "Gradients per layer",
     "Layer 1 is the encoder (64 → H), layer 2 the decoder (H → 64). Dotted: biases.")
 st.subheader("Inside the code")
 c1, c2 = st.columns([3, 2])

@@ -119,7 +119,8 @@ def test_autoencoder_figures():
     grid = valid(F.digits_grid_figure(X, Xh, labels=list(range(12))))
     assert len(grid.layout.images) == 1 and len(grid.to_json()) < 30_000
     img = decode_png(grid.layout.images[0].source)
-    assert img.shape[0] == 3 * 32 + 2 * 2                 # three rows of 8x8 digits at 4x
+    # 12 digits in bands of 5: three bands of three rows of 8x8 digits at 4x, 2 px apart
+    assert img.shape[:2] == (9 * 32 + 8 * 2, 5 * 32 + 4 * 2)
     valid(F.code_firing_figure(rng.random((10, 16)), np.arange(16) < 3))
     valid(F.filters_figure(rng.standard_normal((16, 64))))
     valid(F.dead_pixels_figure(np.arange(64) < 5, X.mean(0)))

@@ -40,11 +40,13 @@ class Charts:
     def curves(self, frame=0):
         """Loss and gradient norms over epochs."""
         lab, h = self.lab, self.lab.history()
+        d = lab.trainer.diverged
+        trail = d["trail"] if d else None
         plot(self.slots["history"], F.history_figure(
             h["epoch"], h["train_loss"], h["test_loss"], reference=lab.pca_error(),
-            reference_name=f"PCA, {self.v['hidden']} components"), frame)
+            reference_name=f"PCA, {self.v['hidden']} components", log=True, blowup=trail), frame)
         plot(self.slots["gradients"], F.gradient_figure(h["epoch"], h["grad_W"], h["grad_b"],
-                                                        h["update_ratio"]), frame)
+                                                        h["update_ratio"], blowup=trail), frame)
 
     def inside(self, frame=0):
         """What the code and the weights look like."""

@@ -100,7 +100,7 @@ class Charts:
         h = self.lab.history()
         plot(self.slots["history"], F.history_figure(
             h["epoch"], h["train_loss"], h["test_loss"], h["train_acc"], h["test_acc"],
-            mark=self.play, height=300), frame)
+            mark=self.play, height=300, blowup=blowup(self.lab)), frame)
         warning = self.lab.dead_warning() if self.play is None else None
         if warning:
             self.slots["warning"].warning("⚠️ " + warning[0][0].upper() + warning[0][1:])
@@ -110,7 +110,8 @@ class Charts:
     def gradients(self, frame=0):
         h = self.lab.history()
         plot(self.slots["gradients"], F.gradient_figure(h["epoch"], h["grad_W"], h["grad_b"],
-                                                        h["update_ratio"], mark=self.play), frame)
+                                                        h["update_ratio"], mark=self.play,
+                                                        blowup=blowup(self.lab)), frame)
 
     def dead(self):
         h = self.lab.history()
@@ -142,6 +143,12 @@ class Charts:
                     plot(self.slots[name], fig, frame)
             return draw
         return [tier(name) for name in ("dead", "confusion", "regions")]
+
+
+def blowup(lab):
+    """The steps of the epoch that blew up, if training diverged (for the charts)."""
+    d = lab.trainer.diverged
+    return d["trail"] if d else None
 
 
 def on_click(ps, event):

@@ -145,7 +145,8 @@ def mistake(key):
     c.plotly_chart(F.gradcheck_figure(checks["slip"], title="Gradient check with the slip"),
                    key="mistake.check")
     d.plotly_chart(F.compare_runs_figure(np.arange(len(curves["correct"])), curves["correct"],
-                                         curves["slip"], m.title, title="Training loss"),
+                                         curves["slip"], m.title, title="Training loss",
+                                         blowup=stops["slip"] and stops["slip"]["trail"]),
                    key="mistake.runs")
     if stops["slip"]:
         st.warning(f"With the slip: {stops['slip']['message']}", icon="💥")

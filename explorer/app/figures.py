@@ -193,12 +193,32 @@ def boundary_figure(xs, ys, probs, X_train, y_train, X_test=None, y_test=None,
     return figure(data, layout, title, height)
 
 
+def _blowup(trail, key):
+    """Red crosses for the steps of an epoch that blew up (``Trainer.diverged["trail"]``),
+    at the top of a log axis where a value is not finite."""
+    if not trail:
+        return []
+    x = np.asarray(trail["epoch"], float)
+    y = np.asarray(trail[key], float)
+    finite = np.isfinite(y)
+    top = np.nanmax(y[finite]) * 10 if finite.any() else 1e6
+    y = np.where(finite, y, top)
+    text = [f"{v:.3g}" if f else "inf or NaN" for v, f in zip(trail[key], finite)]
+    return [dict(type="scatter", x=x, y=y, mode="markers+lines", name="diverged",
+                 marker=dict(symbol="x", size=11, color="#D55E00"),
+                 line=dict(color="#D55E00", width=1.5, dash="dot"), text=text,
+                 hovertemplate="step at epoch %{x:.2f}: %{text}<extra>diverged</extra>")]
+
+
 def history_figure(epochs, train_loss, test_loss=None, train_acc=None, test_acc=None,
-                   reference=None, reference_name=None, title=None, height=320, mark=None):
+                   reference=None, reference_name=None, title=None, height=320, mark=None,
+                   log=False, blowup=None):
     """Loss (left) and accuracy (right, if given) over epochs, train solid, test dashed.
 
     ``reference`` draws a horizontal dotted line on the loss panel (the
-    autoencoder's PCA error at the same code size).
+    autoencoder's PCA error at the same code size). ``log`` puts the loss on a log
+    axis. ``blowup`` (a trainer's ``diverged["trail"]``) marks the steps of the
+    epoch that diverged with red crosses, on a log loss axis.
     """
     epochs = np.asarray(epochs)
     with_acc = train_acc is not None and np.isfinite(np.asarray(train_acc, float)).any()
@@ -213,8 +233,13 @@ def history_figure(epochs, train_loss, test_loss=None, train_acc=None, test_acc=
     data = [line(train_loss, "train", "solid", "", True)]
     if test_loss is not None:
         data.append(line(test_loss, "test", "dash", "", True))
-    layout = dict(xaxis=dict(domain=doms[0], title="epoch", range=_epoch_range(epochs)),
-                  yaxis=dict(title="loss"), uirevision="history")
+    data += _blowup(blowup, "loss")
+    log = log or bool(blowup)
+    x_end = max(epochs[-1] if len(epochs) else 0, *(blowup["epoch"] if blowup else [0]))
+    layout = dict(xaxis=dict(domain=doms[0], title="epoch", range=_epoch_range([0, x_end])),
+                  yaxis=dict(title="loss", **({"type": "log", "exponentformat": "power"}
+                                              if log else {})),
+                  uirevision="history")
     if reference is not None:
         data.append(dict(type="scatter", x=[epochs[0], max(epochs[-1], 1)], y=[reference] * 2,
                          mode="lines", name=html(reference_name or "reference"),
@@ -236,7 +261,7 @@ def layer_names(n_layers):
 
 
 def gradient_figure(epochs, grad_W, grad_b=None, update_ratio=None, title=None, height=340,
-                    mark=None):
+                    mark=None, blowup=None):
     """Per-layer gradient norms (log scale) and update-to-weight ratios over epochs.
 
     Parameters
@@ -244,6 +269,9 @@ def gradient_figure(epochs, grad_W, grad_b=None, update_ratio=None, title=None, 
     grad_W, grad_b, update_ratio : ndarray of shape (epochs, n_layers)
         Mean over the epoch's steps of ``||dL/dW_l||``, ``||dL/db_l||`` and
         ``||delta W_l|| / ||W_l||``.
+    blowup : dict, optional
+        A trainer's ``diverged["trail"]``: the whole gradient's norm at each step of
+        the epoch that blew up, marked with red crosses.
     """
     epochs = np.asarray(epochs)
     grad_W = np.asarray(grad_W, float)
@@ -266,7 +294,9 @@ def gradient_figure(epochs, grad_W, grad_b=None, update_ratio=None, title=None, 
                              name=name, legendgroup=name, showlegend=False, mode="lines",
                              xaxis="x2", yaxis="y2", line=dict(color=c, width=3),
                              hovertemplate="‖ΔW‖/‖W‖ = %{y:.2e}<extra>" + name + "</extra>"))
-    layout = dict(xaxis=dict(domain=doms[0], title="epoch", range=_epoch_range(epochs)),
+    data += _blowup(blowup, "grad_norm")
+    x_end = max(epochs[-1] if len(epochs) else 0, *(blowup["epoch"] if blowup else [0]))
+    layout = dict(xaxis=dict(domain=doms[0], title="epoch", range=_epoch_range([0, x_end])),
                   yaxis=dict(type="log", exponentformat="power", dtick=1,
                              title="‖dL/dW‖  (dotted: ‖dL/db‖)"),
                   uirevision="grads")
@@ -392,33 +422,52 @@ def _gray(images, k=4):
     return np.repeat(g[..., None], 3, axis=-1)
 
 
-def digits_grid_figure(X, Xhat, labels=None, k=4, title=None, height=None):
-    """Test digits (top row), their reconstructions (middle) and per-pixel error (bottom).
+def digits_grid_figure(X, Xhat, labels=None, k=4, title=None, height=None, cols=5):
+    """Test digits, their reconstructions and per-pixel error, ``cols`` digits a band.
 
     Parameters
     ----------
     X, Xhat : ndarray of shape (n, 64)
         Originals and reconstructions, intensities in [0, 1].
+    cols : int
+        Digits side by side: each band of ``cols`` digits shows three rows (digit,
+        rebuilt, error²). Five a band keeps each digit about 90 px tall on a
+        1024 px screen with the sidebar open.
 
     All 3n digits are one PNG, so the whole grid is one cheap image.
     """
     n = len(X)
     X, Xhat = _finite(X), _finite(Xhat)
     err = np.minimum((Xhat - X) ** 2, 1e6)
-    err_img = colormap(err.reshape(-1, 8, 8), anchors=ERROR_MAP, lo=0.0, hi=0.5)
+    # on a square-root scale: an error of 0.01 (a tenth of the ink) is already visible
+    err_img = colormap(np.sqrt(err.reshape(-1, 8, 8)), anchors=ERROR_MAP, lo=0.0, hi=0.7)
     err_img = np.repeat(np.repeat(err_img, k, axis=1), k, axis=2)
-    img = tile(np.concatenate([_gray(X, k), _gray(Xhat, k), err_img]), n, gap=2)
+    cols = max(1, min(cols, n))
+    bands = -(-n // cols)
+    pad = bands * cols - n                      # blank digits fill the last band
+    blank = np.full((pad, 8 * k, 8 * k, 3), 255, np.uint8)
+    rows = []
+    for b in range(bands):
+        part = slice(b * cols, (b + 1) * cols)
+        fill = blank if b == bands - 1 else blank[:0]
+        rows += [np.concatenate([_gray(X[part], k), fill]),
+                 np.concatenate([_gray(Xhat[part], k), fill]),
+                 np.concatenate([err_img[part], fill])]
+    img = tile(np.concatenate(rows), cols, gap=2)
     per_digit = err.sum(axis=1)
     hover = [f"digit {html(labels[i]) if labels is not None else ''}: squared error "
              f"{per_digit[i]:.2f}" for i in range(n)]
-    data = [dict(type="scatter", x=np.arange(n) + 0.5, y=np.full(n, -1.5), mode="markers",
-                 marker=dict(size=30, opacity=0), hovertext=hover, hoverinfo="text",
-                 showlegend=False)]
-    layout = _image_axes(n, -3)
-    layout["yaxis"].update(visible=True, showgrid=False, zeroline=False, tickvals=[-0.5, -1.5, -2.5],
-                           ticktext=["original", "reconstruction", "error²"])
-    layout["images"] = [image_item(png_data_uri(img), 0, n, -3, 0)]
-    return figure(data, layout, title, height or int(80 + 3 * 1100 / max(n, 1)))
+    data = [dict(type="scatter", x=np.arange(n) % cols + 0.5, y=-3 * (np.arange(n) // cols) - 1.5,
+                 mode="markers", marker=dict(size=30, opacity=0), hovertext=hover,
+                 hoverinfo="text", showlegend=False)]
+    layout = _image_axes(cols, -3 * bands)
+    layout["yaxis"].update(visible=True, showgrid=False, zeroline=False,
+                           tickvals=[-0.5 - r for r in range(3 * bands)],
+                           ticktext=["digit", "rebuilt", "error²"] * bands)
+    layout["images"] = [image_item(png_data_uri(img), 0, cols, -3 * bands, 0)]
+    layout["margin"] = dict(MARGIN, l=80, t=10, b=10)
+    # about 90 px a digit: the width a 1024 px screen with the sidebar open gives 5 digits
+    return figure(data, layout, title, height or int(20 + 3 * bands * 450 / cols))
 
 
 def code_firing_figure(firing, dead, title=None, height=360):
@@ -544,15 +593,16 @@ def gradcheck_figure(rows, title=None, height=300):
 
 
 def compare_runs_figure(epochs, correct, wrong, wrong_name, ylabel="training loss",
-                        title=None, height=300):
+                        title=None, height=300, blowup=None):
     """Two training curves side by side: the correct backward pass and a slip (log scale,
-    since a slip's loss can run off by orders of magnitude)."""
+    since a slip's loss can run off by orders of magnitude). ``blowup`` (the slip's
+    ``diverged["trail"]``) marks the steps where it blew up."""
     epochs = np.asarray(epochs)
     data = [dict(type="scatter", x=epochs[:len(correct)], y=np.asarray(correct, float),
                  name="correct backprop", mode="lines", line=dict(color="#009E73", width=3)),
             dict(type="scatter", x=epochs[:len(wrong)], y=np.asarray(wrong, float),
-                 name=html(wrong_name), mode="lines",
-                 line=dict(color="#D55E00", width=3, dash="dash"))]
+                 name=html(wrong_name), mode="lines+markers", marker=dict(size=6),
+                 line=dict(color="#D55E00", width=3, dash="dash"))] + _blowup(blowup, "loss")
     layout = dict(xaxis=dict(title="epoch"),
                   yaxis=dict(title=ylabel, type="log", exponentformat="power"))
     return figure(data, layout, title, height)

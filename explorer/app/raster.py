@@ -19,7 +19,10 @@ CLASS_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9",
 # viridis anchors (perceptually uniform, colour-blind safe)
 VIRIDIS = np.array([[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], float)
 DIVERGING = np.array([[0, 114, 178], [255, 255, 255], [213, 94, 0]], float)
-ERROR_MAP = np.array([[255, 255, 255], [240, 170, 110], [213, 94, 0], [120, 40, 0]], float)
+# squared error per pixel: black (none) through purple and orange to pale yellow (large),
+# as matplotlib's "inferno": small errors stay visible, and the row cannot be read as ink
+ERROR_MAP = np.array([[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]],
+                     float)
 
 
 def hex_to_rgb(h):
