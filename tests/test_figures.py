@@ -143,3 +143,21 @@ def test_a_relu_mask_is_drawn_on_its_own_0_to_1_scale():
     fig = valid(F.matrix_figure(np.array([[0.0, 1.0], [1.0, 1.0]]), binary=True))
     assert (fig.data[0].zmin, fig.data[0].zmax) == (0, 1)
     assert fig.data[0].colorscale[0][1] == "#FFFFFF"
+
+
+def test_a_divergence_stays_on_the_loss_and_gradient_charts():
+    from explorer import MLP, Trainer
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 2)) * 3
+    y = (X[:, 0] > 0).astype(int)
+    t = Trainer(MLP([2, 16, 2], seed=0), X, y, optimizer="sgd", lr=50.0, batch_size=20)
+    t.run(20)
+    trail = t.diverged["trail"]
+    h = t.history_arrays()
+    loss = valid(F.history_figure(h["epoch"], h["train_loss"], blowup=trail))
+    grads = valid(F.gradient_figure(h["epoch"], h["grad_W"], blowup=trail))
+    for fig, key in ((loss, "loss"), (grads, "grad_norm")):
+        crosses = [d for d in fig.data if d.name == "diverged"]
+        assert len(crosses) == 1 and len(crosses[0].x) == len(trail[key])
+        assert np.isfinite(np.asarray(crosses[0].y, float)).all()   # inf drawn at the top
+    assert loss.layout.yaxis.type == "log"
