@@ -16,6 +16,7 @@ the data to the view already on the page. :func:`network_view` does this by itse
 import functools
 import json
 import pathlib
+import secrets
 
 import streamlit as st
 from streamlit.errors import StreamlitDuplicateElementKey
@@ -76,6 +77,8 @@ def network_view(payload, *, key, height=None, on_event=None):
         no point, unit or edge of it is dropped.
     """
     state = st.session_state
+    # frames are numbered per session (the browser drops one that arrives late)
+    sid = state.setdefault(f"{key}.__sid", secrets.token_hex(4))
     # what a click is checked against: the frame on screen when it was clicked
     state[f"{key}.__shape"] = {"sizes": list(payload["sizes"]),
                                "train": {"n": int(payload["train"]["n"])}}
@@ -83,7 +86,7 @@ def network_view(payload, *, key, height=None, on_event=None):
     state[f"{key}.__seq"] = seq
     # sent as JSON bytes: Streamlit forwards bytes as they are, while a dict would be
     # searched for dataframes value by value first (several ms a frame)
-    data = json.dumps(dict(payload, id=key, seq=seq, height=int(height or DEFAULT_HEIGHT)),
+    data = json.dumps(dict(payload, id=key, sid=sid, seq=seq, height=int(height or DEFAULT_HEIGHT)),
                       separators=(",", ":")).encode("utf-8")
     try:
         _VIEW(key=key, data=data, on_event_change=functools.partial(_keep_event, key, on_event))

@@ -125,7 +125,9 @@ class View {
   update(raw) {
     const data = parse(raw);
     this.stats.frames += 1;
-    if (this.data && data.seq < this.data.seq) return;      // an older frame, late
+    // an older frame of the same session, late (a new session, e.g. after the server
+    // restarted under an open tab, starts counting again)
+    if (this.data && data.sid === this.data.sid && data.seq < this.data.seq) return;
     this.data = data;
     this.dirty = true;
     this.schedule();
