@@ -9,7 +9,8 @@ click is written below the view as plain text (``st.code``).
 Query parameters: ``mode`` (weights|gradient), ``layers`` (e.g. ``16,16`` or
 ``64,64,64,64``), ``fps`` (frames a second at most, default 45), ``names``
 (comma-separated class names), ``epochs`` (per frame, default 2), ``data``
-(a generator: moons, blobs, spirals, ...) and ``classes`` (for blobs and spirals).
+(a generator: moons, blobs, spirals, ...), ``classes`` (for blobs and spirals) and
+``height`` (the element's height budget in px, default 420).
 
 Imported (by the test and bench/view_frames.py) it only defines
 :func:`running_harness`; the app runs when Streamlit runs the file as a script.
@@ -82,6 +83,7 @@ def main():
     mode = q.get("mode", "weights")
     hidden = [int(h) for h in q.get("layers", "16,16").split(",")]
     fps = float(q.get("fps", "45"))
+    height = int(q.get("height", "420"))
     per_frame = int(q.get("epochs", "2"))
     kind, n_classes = q.get("data", "moons"), int(q.get("classes", "2"))
     names = q.get("names", ",".join(f"class {k}" for k in range(n_classes))).split(",")
@@ -141,12 +143,12 @@ def main():
     running = st.sidebar.toggle("Train", key="running")
     st.sidebar.write(f"{len(lab['X'])} training points, mode {mode}")
     st.title("Network view")
-    network_view(payload(), key=KEY, on_event=on_event)
+    network_view(payload(), key=KEY, height=height, on_event=on_event)
     st.code(repr(state.last_event), language=None)
     while running:
         t0 = time.monotonic()
         lab["trainer"].run(epochs=per_frame, time_budget=0.5 / fps)
-        network_view(payload(), key=KEY, on_event=on_event)
+        network_view(payload(), key=KEY, height=height, on_event=on_event)
         time.sleep(max(0.0, 1.0 / fps - (time.monotonic() - t0)))
 
 
