@@ -6,7 +6,7 @@ from explorer.app import controls, derivation, teach
 PAGE = "math"
 v = controls.open_page(PAGE, "Backprop math", "✏️").values
 
-st.title("✏️ Backprop math, with your network's numbers")
+st.title("✏️ Backprop math")
 st.caption("Each line of the derivation next to its value for a small batch of the network "
            "you are training on the other pages (or a fresh one). Rows of every matrix are "
            "samples; blue is negative, orange positive.")

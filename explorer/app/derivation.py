@@ -35,7 +35,7 @@ def current_network(kind, n, seed):
 
 def show(eq, value, name, n_samples, note=None, binary=False):
     """One line of the derivation: LaTeX on the left, its live value on the right."""
-    a, b = st.columns([5, 6], vertical_alignment="center")
+    a, b = st.columns([2, 3], vertical_alignment="center")
     a.latex(eq)
     if note:
         a.caption(note)

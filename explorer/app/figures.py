@@ -562,15 +562,27 @@ def matrix_figure(A, title=None, xlabel=None, ylabel=None, height=None, fmt=".3g
     small = A.size <= 80 and A.shape[1] <= 8          # room for the numbers in the cells
     scale = [[0, "#FFFFFF"], [1, "#009E73"]] if binary else \
         [[0, "#0072B2"], [0.5, "#FFFFFF"], [1, "#D55E00"]]
+    # every matrix keeps a colour bar of the same width, so the columns of Z, its mask
+    # and its delta line up one under the other on the math page
+    bar = dict(thickness=14, len=0.9, tickfont=dict(size=13))
+    if binary:
+        bar.update(tickvals=[0, 1], ticktext=["off", "on"])
     trace = dict(type="heatmap", z=A, zmin=0 if binary else -m, zmax=1 if binary else m,
-                 showscale=not (small or binary), colorscale=scale,
+                 showscale=True, colorscale=scale, colorbar=bar,
                  hovertemplate="row %{y}, column %{x}: %{z:" + fmt + "}<extra></extra>")
     if small:
         trace.update(text=[[format(v, fmt) for v in row] for row in A], texttemplate="%{text}",
-                     textfont=dict(size=12))
-    layout = dict(yaxis=dict(autorange="reversed", title=ylabel, showgrid=False, dtick=1),
+                     textfont=dict(size=13))
+    rows, cols = A.shape
+    # at most about 8 tick labels a side, numbered from 1, so they never collide
+    xstep, ystep = -(-cols // 8), -(-rows // 8)
+    layout = dict(yaxis=dict(autorange="reversed", title=ylabel, showgrid=False,
+                             tickvals=list(range(0, rows, ystep)),
+                             ticktext=[str(i + 1) for i in range(0, rows, ystep)]),
                   xaxis=dict(title=xlabel, showgrid=False, side="top",
-                             dtick=1 if A.shape[1] <= 16 else None))
+                             tickvals=list(range(0, cols, xstep)),
+                             ticktext=[str(j + 1) for j in range(0, cols, xstep)]),
+                  margin=dict(MARGIN, l=70, r=10, t=100 if title else 50))
     return figure([trace], layout, title, height or max(190, int(120 + 26 * min(A.shape[0], 24))))
 
 

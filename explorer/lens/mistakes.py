@@ -109,24 +109,30 @@ class Mistake:
     backward: Callable
 
 
+# the term that differs is coloured: orange in the slip, green in the correct line
+_W = r"\textcolor{#D55E00}{%s}"
+_R = r"\textcolor{#009E73}{%s}"
+
 MISTAKES = {m.key: m for m in [
     Mistake("one_over_n", "1/n on the one-hot term only",
-            r"\delta_3 = p - \tfrac{1}{n}\,\mathrm{onehot}(y)",
-            r"\delta_3 = \tfrac{1}{n}\,(p - \mathrm{onehot}(y))", "classifier", one_over_n_on_onehot),
+            r"\delta_3 = p - " + _W % r"\tfrac{1}{n}\,\mathrm{onehot}(y)",
+            r"\delta_3 = " + _R % r"\tfrac{1}{n}\,(p - \mathrm{onehot}(y))", "classifier",
+            one_over_n_on_onehot),
     Mistake("dW2_h2", "dW2 with the wrong activation",
-            r"\partial L/\partial W_2 = \delta_2\, h_2^\top",
-            r"\partial L/\partial W_2 = \delta_2\, h_1^\top", "classifier", wrong_activation_in_dW2),
+            r"\partial L/\partial W_2 = \delta_2\, " + _W % r"h_2^\top",
+            r"\partial L/\partial W_2 = \delta_2\, " + _R % r"h_1^\top", "classifier",
+            wrong_activation_in_dW2),
     Mistake("W3_twice", "W3ᵀ twice in the chain to W1",
-            r"\delta_1 = 1(z_1>0) \odot (W_3^\top [1(z_2>0) \odot W_3^\top \delta_3])",
-            r"\delta_1 = 1(z_1>0) \odot (W_2^\top [1(z_2>0) \odot W_3^\top \delta_3])",
+            r"\delta_1 = 1(z_1>0) \odot (" + _W % r"W_3^\top" + r" [1(z_2>0) \odot W_3^\top \delta_3])",
+            r"\delta_1 = 1(z_1>0) \odot (" + _R % r"W_2^\top" + r" [1(z_2>0) \odot W_3^\top \delta_3])",
             "classifier", W3_twice_in_dW1),
     Mistake("masks_in_front", "ReLU masks as factors in front",
-            r"\delta_1 = 1(z_1>0) \odot 1(z_2>0) \odot (W_2^\top W_3^\top \delta_3)",
-            r"\delta_1 = 1(z_1>0) \odot (W_2^\top [1(z_2>0) \odot (W_3^\top \delta_3)])",
+            r"\delta_1 = 1(z_1>0) \odot " + _W % r"1(z_2>0) \odot (W_2^\top W_3^\top \delta_3)",
+            r"\delta_1 = 1(z_1>0) \odot " + _R % r"(W_2^\top [1(z_2>0) \odot (W_3^\top \delta_3)])",
             "classifier", masks_in_front),
     Mistake("summed_dxhat", "autoencoder: dL/dx̂ summed over samples",
-            r"\partial L/\partial \hat x = \tfrac{2}{n} \textstyle\sum_i (\hat x_i - x_i)",
-            r"\partial L/\partial \hat x_i = \tfrac{2}{n} (\hat x_i - x_i)\ \text{for each } i",
+            r"\partial L/\partial \hat x = \tfrac{2}{n} " + _W % r"\textstyle\sum_i (\hat x_i - x_i)",
+            r"\partial L/\partial \hat x_i = \tfrac{2}{n} " + _R % r"(\hat x_i - x_i)\ \text{for each } i",
             "autoencoder", summed_reconstruction_grad),
 ]}
 
