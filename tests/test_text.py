@@ -156,3 +156,10 @@ def test_plain_list_cuts_items_and_counts_the_rest():
     assert plain_list(["a", "b"]) == "a, b"
     assert plain_list(range(15), limit=3) == "0, 1, 2, … and 12 more"
     assert plain_list(["x" * 50], width=5) == "xxxx…"
+
+
+def test_docstring_examples_hold():
+    import doctest
+
+    import explorer.text
+    assert doctest.testmod(explorer.text).failed == 0
