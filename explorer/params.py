@@ -352,3 +352,28 @@ def parse_settings(spec, cfg, current, page=None):
         ignored = ignored[:MAX_SETTINGS_NOTES] + [
             f"… and {len(ignored) - MAX_SETTINGS_NOTES} more"]
     return values, applied, ignored
+
+
+# --------------------------------------------------------------------------- #
+# The Classifier's second run (appended; see explorer.lens.fork)
+# --------------------------------------------------------------------------- #
+from .lens.fork import FORK_CHOICES, NONE as NO_FORK, fork_text, parse_fork  # noqa: E402
+
+
+@dataclass(frozen=True)
+class ForkParam(Param):
+    """The ``fork`` link parameter, ``setting:value`` (e.g. ``lr:0.1``): a choice of
+    :data:`explorer.lens.fork.FORK_CHOICES`, accepted in any spelling that
+    :func:`explorer.lens.fork.parse_fork` reads (``LR:1e-1`` is ``lr:0.1``)."""
+
+    def parse(self, raw):
+        text = str(raw).strip()
+        try:
+            fork = parse_fork(text)
+        except ValueError as e:
+            return self.default, f"{self.key}={text[:40]!r} is not a fork ({e}); no second run"
+        return (NO_FORK if fork is None else fork_text(*fork)), None
+
+
+CLASSIFIER["fork"] = ForkParam("fork", "choice", NO_FORK, choices=FORK_CHOICES,
+                               label="second run (a fork: setting:value)")
