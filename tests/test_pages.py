@@ -116,7 +116,7 @@ def test_every_classifier_control_can_be_changed():
                "lr": 0.1, "bs": 64, "l1": 0.001, "l2": 0.01, "clip": 1.0, "epochs": 50,
                "speed": "slow", "show_test": False, "discrete": True, "res": 60,
                "act": "tanh", "x1sq": True, "x1x2": True}
-    assert set(changes) | {"h4", "x2sq", "sinx1", "sinx2", "x1", "x2", "edges"} == set(P.CLASSIFIER)
+    assert set(changes) | {"h4", "x2sq", "sinx1", "sinx2", "x1", "x2", "edges", "fork"} >= set(P.CLASSIFIER)
     for key, value in changes.items():
         at = _set(at, f"w.classifier.{key}", value).run()
         assert no_errors(at), key

@@ -100,11 +100,12 @@ def save_and_load(ps):
         return "the epoch count starts again from these weights."
 
     def accept_settings(data):
-        values, applied, ignored = P.parse_settings(spec, config_from_json(data), ps.values)
+        values, applied, ignored = P.parse_settings(spec, config_from_json(data), ps.values,
+                                                    page=ps.page)
         ps.pending = values
         said = f"applied {', '.join(md(clip(k, 30)) for k in applied)}."
         if ignored:
-            said += " Ignored: " + "; ".join(md(clip(i, 80)) for i in ignored) + "."
+            said += " Not taken as written: " + "; ".join(md(clip(i, 80)) for i in ignored) + "."
         return said
 
     with st.sidebar.expander("💾 Save or load"):

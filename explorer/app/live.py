@@ -12,6 +12,8 @@ import streamlit as st
 
 from .. import limits
 from ..params import FPS
+from ..lens.advice import divergence_advice
+from ..text import md
 from .state import page_state
 
 SERVER_FPS = 25           # live frames per second the whole server draws, shared by all runs
@@ -69,7 +71,7 @@ def train_bar(page):
         trainer = ps.lab.trainer
         trainer.run(1)
         if trainer.diverged is not None:
-            ps.say(trainer.diverged["message"], "error")
+            ps.say(md(divergence_advice(trainer).message), "error")
 
     def reset():
         ps.running = False
@@ -159,7 +161,7 @@ def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,
 def stop_reason(trainer, e0, t0, max_epochs, max_seconds):
     """``(kind, message)`` if a run must stop now: divergence, or a cap per press."""
     if trainer.diverged is not None:
-        return "error", trainer.diverged["message"]
+        return "error", md(divergence_advice(trainer).message)
     if trainer.epoch - e0 >= max_epochs:
         return "info", (f"Paused after {max_epochs} epochs, the most one press of Train runs. "
                         "Press Train to go on.")

@@ -161,10 +161,12 @@ def compare_with_correct(key, digits=None, epochs=60):
     checks : dict
         ``"correct"`` and ``"slip"``: rows of :func:`~explorer.lens.gradcheck.check_gradients`.
     stops : dict
-        ``"correct"`` and ``"slip"``: the trainer's divergence record, or None.
+        ``"correct"`` and ``"slip"``: the trainer's divergence record (with the
+        advice's ``"message"``, which names a wrong gradient as the cause), or None.
     """
     from ..data import load_digits_data, make_dataset
     from ..nn import MLP, Trainer
+    from .advice import divergence_advice
     from .gradcheck import check_gradients, keep_outputs_alive
     m = MISTAKES[key]
     if m.network == "classifier":
@@ -181,5 +183,5 @@ def compare_with_correct(key, digits=None, epochs=60):
                     backward=backward)
         t.run(epochs)
         curves[name] = t.history["train_loss"]
-        stops[name] = t.diverged
+        stops[name] = t.diverged and dict(t.diverged, message=divergence_advice(t).message)
     return sizes, curves, checks, stops

@@ -228,8 +228,7 @@ class Trainer:
             "message": (f"Training diverged: {what} at step {self.steps + 1} (epoch "
                         f"{self.epoch + 1}). Training stopped, and the weights are back to "
                         f"where they were after epoch {self.epoch}, the last with a finite "
-                        f"loss. Hint: the learning rate ({self.lr:g}) is probably too large; "
-                        "try 10x smaller, or turn on gradient clipping."),
+                        "loss."),
         }
 
     def run(self, epochs=1, time_budget=None, should_stop=None):
