@@ -112,8 +112,8 @@ inside = charts.inside()
 for draw in [charts.history, charts.gradients, *inside]:
     draw()
 if ps.running:
-    # the view every frame; each chart below on its own timer
+    # the view every frame; the curves on their own slower timers (a Plotly chart costs
+    # the browser far more than a frame of the view); the rest when training pauses
     live.live_loop(PAGE, lab.trainer,
-                   [(0, charts.view), (1.0, charts.history), (1.3, charts.gradients)]
-                   + [(3.0 + 0.7 * i, d) for i, d in enumerate(inside)],
+                   [(0, charts.view), (2.0, charts.history), (2.7, charts.gradients)],
                    max_epochs=int(ps.values["epochs"]), per_frame=SPEEDS[ps.values["speed"]])
