@@ -146,12 +146,8 @@ def test_a_relu_mask_is_drawn_on_its_own_0_to_1_scale():
 
 
 def test_a_divergence_stays_on_the_loss_and_gradient_charts():
-    from explorer import MLP, Trainer
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((200, 2)) * 3
-    y = (X[:, 0] > 0).astype(int)
-    t = Trainer(MLP([2, 16, 2], seed=0), X, y, optimizer="sgd", lr=50.0, batch_size=20)
-    t.run(20)
+    from .test_training import diverged_trainer
+    t = diverged_trainer()
     trail = t.diverged["trail"]
     h = t.history_arrays()
     loss = valid(F.history_figure(h["epoch"], h["train_loss"], blowup=trail))

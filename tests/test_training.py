@@ -148,12 +148,19 @@ def test_divergence_stops_at_the_first_nonfinite_step_and_keeps_finite_weights()
     assert len(t.history["epoch"]) == done + 1
 
 
-def test_the_steps_that_blew_up_are_kept_for_the_charts():
+def diverged_trainer():
+    """A small run that blows up within its first epochs (SGD at a learning rate of 50)."""
     rng = np.random.default_rng(0)
     X = rng.standard_normal((200, 2)) * 3
     y = (X[:, 0] > 0).astype(int)
     t = Trainer(MLP([2, 16, 2], seed=0), X, y, optimizer="sgd", lr=50.0, batch_size=20)
     t.run(20)
+    assert t.diverged is not None
+    return t
+
+
+def test_the_steps_that_blew_up_are_kept_for_the_charts():
+    t = diverged_trainer()
     d = t.diverged
     trail = d["trail"]
     assert len(trail["epoch"]) == len(trail["loss"]) == len(trail["grad_norm"]) >= 1
