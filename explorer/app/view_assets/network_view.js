@@ -150,9 +150,9 @@ class View {
   layout() {
     this.measurer = null;                       // the font may have changed (theme)
     // side by side on a screen at least 640 px wide (the boundary ~55% of the
-    // width, the diagram the rest, both within the height budget); stacked below
+    // width, the diagram the rest, both within the height budget); stacked else
     const d = this.frame.d, W = Math.max(240, Math.floor(this.root.clientWidth || 600));
-    const budget = d.height || 420, narrow = window.innerWidth < NARROW;
+    const budget = d.height || 420, narrow = this.narrow();
     let S, nw, nh;
     if (narrow) {
       S = Math.min(W, 560);
@@ -205,6 +205,11 @@ class View {
       item("filled", "#8a9099", "train");
       item("hollow", null, "test");
     }
+  }
+
+  // stacked on a narrow screen (a phone), or when the element itself is narrow
+  narrow() {
+    return window.innerWidth < NARROW || this.root.clientWidth < 420;
   }
 
   tallest(sizes) {
@@ -362,7 +367,7 @@ class View {
     const d = this.frame.d;
     const shape = JSON.stringify([d.sizes, d.inputs, d.classes, d.colors, d.mode,
       d.height || 0, !!d.test]);
-    const W = this.root.clientWidth + (window.innerWidth < NARROW ? 0.5 : 0);
+    const W = this.root.clientWidth + (this.narrow() ? 0.5 : 0);
     if (shape !== this.shape || W !== this.width || !this.geo) {
       this.shape = shape;
       this.width = W;
