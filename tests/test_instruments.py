@@ -64,13 +64,25 @@ def test_path_plane_puts_now_at_the_origin_and_the_start_at_one(moons):
     r = landscape.path_plane(net, t.X, t.y, t.snapshots, res=7, epoch=t.epoch)
     assert (r["path_a"][0], r["path_b"][0]) == pytest.approx((1.0, 0.0))
     assert (r["path_a"][-1], r["path_b"][-1]) == pytest.approx((0.0, 0.0), abs=1e-12)
-    assert r["shown"][0] == pytest.approx(1.0) and np.all(r["shown"] <= 1 + 1e-9)
+    assert 0 < r["shown"] <= 1 + 1e-9
     assert r["epochs"][0] == 0 and r["epochs"][-1] == t.epoch
     assert r["a"].min() < 0 < 1 < r["a"].max()            # the whole path is in view
     assert r["b"].min() <= r["path_b"].min() and r["b"].max() >= r["path_b"].max()
     d1, d2 = landscape.path_directions(net.params, t.snapshots)
     assert abs(landscape._dot(d1, d2)) < 1e-9 * landscape._dot(d1, d1)
     assert landscape._dot(d2, d2) == pytest.approx(landscape._dot(d1, d1))
+
+
+def test_a_path_that_lies_in_the_plane_is_shown_whole():
+    theta = {"W1": np.array([[1.0, 2.0]]), "b1": np.zeros(1)}
+    d1 = {"W1": np.array([[1.0, 0.0]]), "b1": np.zeros(1)}
+    d2 = {"W1": np.array([[0.0, 1.0]]), "b1": np.zeros(1)}
+    snaps = [(e, {"W1": theta["W1"] + [[x, y]], "b1": np.zeros(1)})
+             for e, (x, y) in enumerate([(1, 0), (0.5, 0.5), (0, 0)])]
+    a, b, shown = landscape.project(theta, snaps, d1, d2)
+    assert a.tolist() == [1, 0.5, 0] and b.tolist() == [0, 0.5, 0] and shown == pytest.approx(1)
+    snaps[1][1]["b1"] = np.array([3.0])              # a detour out of the plane
+    assert landscape.project(theta, snaps, d1, d2)[2] < 0.5
 
 
 def test_path_plane_needs_a_path(moons):
@@ -107,7 +119,7 @@ def test_range_test_stops_when_the_smoothed_loss_passes_four_times_its_minimum(m
     assert r.smoothed[-1] > 4 * r.smoothed[:-1].min()
     assert np.all(r.smoothed[:-1] <= 4 * np.minimum.accumulate(r.smoothed[:-1]))
     assert r.suggestion == pytest.approx(r.lrs[r.best] / 10)
-    assert r.best == int(np.argmin(r.smoothed))
+    assert r.best == 10 + int(np.argmin(r.smoothed[10:]))
 
 
 def test_smoothing_is_a_bias_corrected_moving_average(moons):
@@ -122,10 +134,25 @@ def test_smoothing_is_a_bias_corrected_moving_average(moons):
 
 
 def test_the_suggestion_is_a_tenth_of_the_rate_at_the_lowest_smoothed_loss():
-    lrs = np.geomspace(1e-3, 1, 4)
-    assert lr_finder.suggest(lrs, np.array([2.0, 1.5, 1.0, 3.0])) == (pytest.approx(lrs[2] / 10), 2)
-    assert lr_finder.suggest(lrs, np.array([2.0, np.nan, 1.0, np.inf]))[1] == 2
-    assert lr_finder.suggest(lrs, np.array([1.0, 2.0, 3.0, 4.0]))[0] is None   # never fell
+    lrs = np.geomspace(1e-5, 10, 100)
+    s = np.r_[np.full(10, 0.5), np.linspace(2.0, 1.0, 50), np.linspace(1.0, 5.0, 40)]
+    assert lr_finder.suggest(lrs, s) == (pytest.approx(lrs[59] / 10), 59)   # first 10 skipped
+    s[30] = np.nan
+    assert lr_finder.suggest(lrs, s)[1] == 59
+    flat = np.r_[np.full(60, 1.0) + 0.001 * np.sin(np.arange(60)), np.linspace(1, 4, 40)]
+    assert lr_finder.suggest(lrs, flat)[0] is None              # never fell: nothing stands out
+    assert lrs[60] <= lr_finder.rise(lrs, flat) <= lrs[62]
+    assert lr_finder.rise(lrs, np.ones(100)) is None
+
+
+def test_a_network_on_a_plateau_gets_no_suggestion_but_the_rate_where_loss_rises():
+    v = P.defaults(P.CLASSIFIER)             # spirals, momentum at 0.01: a long plateau
+    lab = ClassifierLab(dataset_for(v), v)
+    lab.trainer.run(100)
+    t = lab.trainer
+    r = lr_finder.lr_range_test(lab.net, t.X, t.y, v["opt"], v["bs"])
+    assert r.suggestion is None
+    assert 0.1 < lr_finder.rise(r.lrs, r.smoothed) < 10
 
 
 @pytest.mark.parametrize("data,opt", [("moons", "sgd"), ("moons", "adam"), ("circles", "momentum"),

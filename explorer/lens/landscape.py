@@ -168,26 +168,31 @@ def path_directions(params, snapshots, seed=0):
 
 def project(params, snapshots, d1, d2):
     """Coordinates ``(a, b)`` of each snapshot on the plane through ``params``
-    spanned by orthogonal ``d1, d2``, and the share of its distance from
-    ``params`` that the plane shows.
+    spanned by orthogonal ``d1, d2``, and how much of the path the plane shows.
 
     Returns
     -------
     a, b : ndarray of shape (n_snapshots,)
-    shown : ndarray of shape (n_snapshots,)
-        ``||projection|| / ||theta_t - theta||`` (1 for a point on the plane).
+    shown : float
+        The drawn path's length over its length in weight space (each a sum over
+        consecutive snapshots): 1 if the whole path lies in the plane, small if
+        it mostly wanders out of it.
     """
     theta = {k: np.asarray(v, np.float64) for k, v in params.items()}
     n1, n2 = _dot(d1, d1), _dot(d2, d2)
-    a, b, shown = [], [], []
+    a, b, true_len, prev = [], [], 0.0, None
     for _, snap in snapshots:
         delta = {k: np.asarray(snap[k], np.float64) - theta[k] for k in theta}
-        ai, bi = _dot(delta, d1) / n1, _dot(delta, d2) / n2
-        dist2 = _dot(delta, delta)
-        a.append(ai)
-        b.append(bi)
-        shown.append(np.sqrt((ai * ai * n1 + bi * bi * n2) / dist2) if dist2 > 0 else 1.0)
-    return np.array(a), np.array(b), np.array(shown)
+        a.append(_dot(delta, d1) / n1)
+        b.append(_dot(delta, d2) / n2)
+        if prev is not None:
+            step = {k: delta[k] - prev[k] for k in delta}
+            true_len += np.sqrt(_dot(step, step))
+        prev = delta
+    a, b = np.array(a), np.array(b)
+    # a step (da, db) on the plane is da*d1 + db*d2 in weight space: length sqrt(da² n1 + db² n2)
+    drawn = float(np.sqrt(np.diff(a) ** 2 * n1 + np.diff(b) ** 2 * n2).sum())
+    return a, b, (drawn / true_len if true_len > 0 else 1.0)
 
 
 def path_plane(net, X, y, snapshots, seed=0, res=25, margin=0.3, epoch=None):
@@ -206,7 +211,7 @@ def path_plane(net, X, y, snapshots, seed=0, res=25, margin=0.3, epoch=None):
     dict
         ``a, b`` (res,), ``loss`` (res, res) as :func:`loss_surface`;
         ``path_a, path_b`` (n,) the snapshots' coordinates, ``epochs`` (n,),
-        ``shown`` (n,) how much of each snapshot's distance the plane shows.
+        ``shown`` the share of the path's length the plane shows (:func:`project`).
     """
     if epoch is not None and snapshots[-1][0] != epoch:
         snapshots = [*snapshots, (epoch, net.params)]
