@@ -87,6 +87,10 @@ class ClassifierState(PageState):
         The class a click on the plane adds a point of.
     walk : int or None
         The step of the walk through one batch being shown (None: not walking).
+    fork : dict or None
+        The second run of the instruments' "Two runs" (:mod:`explorer.app.instruments`):
+        ``{"lab": ClassifierLab, "spec": (key, value), "base": the lab and trainer
+        it was forked from, "edits": their hand edits then}``; None when there is none.
     """
     csv: tuple = None
     data_id: tuple = None
@@ -94,6 +98,7 @@ class ClassifierState(PageState):
     selected: tuple = None
     add_class: int = 0
     walk: int = None
+    fork: dict = None
 
 
 STATES = {"classifier": ClassifierState, "autoencoder": PageState, "math": PageState}

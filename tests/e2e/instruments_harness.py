@@ -1,0 +1,115 @@
+"""A small Streamlit app around the instruments, for their AppTests and screenshots.
+
+Run by ``streamlit run tests/e2e/instruments_harness.py`` (or
+``AppTest.from_file``): it builds a lab as the real page would, trains it a few
+epochs, and calls ``instruments.classifier(ps)`` or ``instruments.autoencoder(ps)``
+exactly as a page does. The sidebar holds the learning-rate control (so "Use" of
+the range test has a widget to set) and a switch that pretends a run is on.
+
+Query parameters: ``page`` (classifier | autoencoder), ``epochs`` (trained before
+the first draw; default 40 for the classifier, 20 for the autoencoder), ``tab``
+(a tab to open first), and any of the page's own link parameters (e.g.
+``fork=lr:0.1``, ``data=moons``, ``layers=1``).
+"""
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SCRIPT = os.path.relpath(os.path.abspath(__file__), ROOT)
+HARNESS_KEYS = ("page", "epochs", "tab")
+
+
+@contextlib.contextmanager
+def running_harness(timeout=90):
+    """Yield the base URL of a fresh server running this harness; stop it afterwards."""
+    from tests.e2e.server import free_port
+    port = free_port()
+    log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", SCRIPT, "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                raise RuntimeError(f"the harness did not start:\n{log.read()[-3000:]}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        os.unlink(log.name)
+
+
+def main():
+    if ROOT not in sys.path:
+        sys.path.insert(0, ROOT)
+    import streamlit as st
+    from threadpoolctl import threadpool_limits
+
+    from explorer import labs, load_digits_data
+    from explorer import params as P
+    from explorer.app import controls, instruments
+    from explorer.app.state import page_state
+    threadpool_limits(1)
+    st.set_page_config(page_title="Instruments harness", layout="wide")
+    page = st.query_params.get("page", "classifier")
+    ps = page_state(page)
+    if "harness.setup" not in st.session_state:      # the link, once, as a page reads it
+        query = {k: st.query_params.get(k) for k in st.query_params.keys()
+                 if k not in HARNESS_KEYS}
+        ps.values, _ = P.parse(P.PAGES[page], query)
+        tab = st.query_params.get("tab")
+        if tab:
+            st.session_state[f"w.{page}.inst.tab"] = tab
+        st.session_state["harness.setup"] = True
+    st.sidebar.header("Harness")
+    controls.control(page, "lr")
+    ps.running = st.sidebar.toggle("Pretend a run is on", key="harness.running")
+    epochs = int(st.query_params.get("epochs", 40 if page == "classifier" else 20))
+    if page == "classifier":
+        if ps.lab is None or ps.lab.needs_rebuild(ps.values):
+            ps.lab = labs.ClassifierLab(labs.dataset_for(ps.values), ps.values)
+            ps.forget_charts()
+            ps.lab.trainer.run(epochs)
+        else:
+            ps.lab.apply(ps.values)
+    else:
+        if ps.lab is None or ps.lab.needs_rebuild(ps.values):
+            ps.lab = labs.AutoencoderLab(load_digits_data(), ps.values)
+            ps.forget_charts()
+            ps.lab.trainer.run(epochs)
+        else:
+            ps.lab.apply(ps.values)
+    st.title("🔬 Instruments harness")
+    st.caption(f"{page}: epoch {ps.lab.epoch}")
+    if ps.note:
+        getattr(st, ps.note[0])(ps.note[1])
+    if page == "classifier":
+        tiers = instruments.classifier(ps)
+        st.caption(f"{len(tiers)} live tier(s) offered")
+    else:
+        instruments.autoencoder(ps)
+
+
+if __name__ == "__main__":
+    main()
