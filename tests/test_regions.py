@@ -86,9 +86,12 @@ def test_other_inputs_than_x1_x2_and_empty_boxes_are_refused():
         count_regions(MLP([2, 4, 2]), (1, 1), (1, 2))
 
 
-def test_a_region_cap_stops_early():
-    with pytest.raises(TooManyRegions):
+def test_a_region_cap_and_a_time_cap_stop_early():
+    with pytest.raises(TooManyRegions, match="more than 5"):
         linear_regions(one_layer(*tangents(6)), *BOX, max_regions=5)
+    with pytest.raises(TooManyRegions, match="0 s spent") as stop:
+        linear_regions(random_net(0, [2, 16, 16, 2]), *BOX, max_seconds=0.0)
+    assert stop.value.found >= 1
 
 
 # --- the pieces -------------------------------------------------------------------------

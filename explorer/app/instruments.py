@@ -35,7 +35,8 @@ CLASSIFIER_TABS = ("Loss landscape", "LR finder", "Two runs", "Which points push
 AUTOENCODER_TABS = ("Error per digit", "Worst digits", "Switching code units off")
 LANDSCAPE_RES = 25          # 25 x 25 losses per slice
 REGIONS_RES = 160           # the grid the regions are coloured on (and the estimate counts)
-MAX_EXACT_REGIONS = 10_000  # the exact count stops beyond this (wide, trained networks)
+MAX_EXACT_REGIONS = 20_000  # the exact count stops beyond this many regions,
+MAX_EXACT_SECONDS = 1.5     # or after this long (wide, deep, trained networks)
 PUSH_RES = 70
 FORK_RES = 70
 CATCH_UP_SECONDS = 2.0      # what a paused rerun may spend catching the second run up
@@ -429,9 +430,10 @@ def _regions(ps):
             t0 = time.perf_counter()
             try:
                 exact = regions.linear_regions(lab.net, (xs[0], ys[0]), (xs[-1], ys[-1]),
-                                               max_regions=MAX_EXACT_REGIONS)
-            except regions.TooManyRegions:
-                exact = "too many"
+                                               max_regions=MAX_EXACT_REGIONS,
+                                               max_seconds=MAX_EXACT_SECONDS)
+            except regions.TooManyRegions as stop:
+                exact = stop.found
             seconds = time.perf_counter() - t0
         return xs, ys, probs, labels, n_grid, cls, conf, exact, seconds
 
@@ -446,8 +448,8 @@ def _regions(ps):
     c1, c2 = st.columns(2)
     if isinstance(exact, list):
         c1.metric("Exact count in view", f"{len(exact):,}")
-    elif exact == "too many":
-        c1.metric("Exact count in view", f"> {MAX_EXACT_REGIONS:,}")
+    elif isinstance(exact, int):
+        c1.metric("Exact count in view", f"> {exact:,}")
     else:
         c1.metric("Exact count in view", "—")
     c2.metric(f"A {REGIONS_RES}×{REGIONS_RES} grid sees", f"{n_grid:,}")
@@ -457,9 +459,9 @@ def _regions(ps):
     if not exact_ok:
         st.caption("Exact counting needs the plain inputs x1 and x2: other features bend each "
                    "ReLU's line into a curve. The count is the grid's, a lower bound.")
-    elif exact == "too many":
-        st.caption(f"Counting stopped beyond {MAX_EXACT_REGIONS:,} regions after {seconds:.1f} "
-                   "s; the grid's count is a lower bound.")
+    elif isinstance(exact, int):
+        st.caption(f"Counting stopped after {seconds:.1f} s with more than {exact:,} regions "
+                   "(the most it spends); the grid's count is a lower bound.")
     else:
         missed = len(exact) - n_grid
         st.caption(f"Exact: every ReLU's line clipped polygon by polygon, layer by layer, in "

@@ -23,6 +23,7 @@ share of the box (slivers made by rounding) are dropped.
 
 Pure NumPy.
 """
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,10 +55,11 @@ class Region:
 
 
 class TooManyRegions(RuntimeError):
-    """More regions than the caller allowed (``max_regions``); ``found`` so far."""
+    """More regions than the caller allowed (``max_regions``), or more than could be
+    found in ``max_seconds``: at least ``found`` (pieces after the layer reached)."""
 
-    def __init__(self, found, limit):
-        super().__init__(f"more than {limit} linear regions (stopped at {found})")
+    def __init__(self, found, why):
+        super().__init__(f"stopped at {found} linear regions ({why})")
         self.found = found
 
 
@@ -125,7 +127,7 @@ def check_network(net):
                          f"uses {net.activation}, whose units have no on/off pattern")
 
 
-def linear_regions(net, lo, hi, max_regions=None, tol=TOL):
+def linear_regions(net, lo, hi, max_regions=None, max_seconds=None, tol=TOL):
     """Every linear region of ``net`` inside the box ``[lo, hi]``.
 
     Parameters
@@ -137,6 +139,9 @@ def linear_regions(net, lo, hi, max_regions=None, tol=TOL):
         Corners ``(x1, x2)`` of the box, in the network's input coordinates.
     max_regions : int, optional
         Stop with :class:`TooManyRegions` once more regions than this exist.
+    max_seconds : float, optional
+        Stop with :class:`TooManyRegions` after this long (a wide, deep, trained
+        network can have tens of thousands of regions).
     tol : float
         Relative tolerance of the clipping.
 
@@ -152,6 +157,7 @@ def linear_regions(net, lo, hi, max_regions=None, tol=TOL):
         If the network is not on 2 inputs with ReLU-like units, or the box is empty.
     """
     check_network(net)
+    t0 = time.perf_counter()
     lo, hi = np.asarray(lo, np.float64), np.asarray(hi, np.float64)
     if lo.shape != (2,) or hi.shape != (2,) or not np.all(np.isfinite([lo, hi])) \
             or not np.all(hi > lo):
@@ -181,7 +187,9 @@ def linear_regions(net, lo, hi, max_regions=None, tol=TOL):
             # inside a piece no unit switches
             pats.extend(Q[:, 2:].mean(axis=0) > 0 for Q in pieces)
             if max_regions is not None and len(out) > max_regions:
-                raise TooManyRegions(len(out), max_regions)
+                raise TooManyRegions(len(out), f"more than {max_regions}")
+            if max_seconds is not None and time.perf_counter() - t0 > max_seconds:
+                raise TooManyRegions(len(out), f"{max_seconds:g} s spent")
         polys = out
         patterns = [patterns[i] + (on,) for i, on in zip(parent, pats)]
         if l < last:
