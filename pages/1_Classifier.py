@@ -3,7 +3,7 @@ from functools import partial
 
 import streamlit as st
 
-from explorer.app import classifier, controls, files, inspector, live, teach
+from explorer.app import classifier, controls, files, inspector, instruments, live, teach
 from explorer.app.charts import section
 from explorer.data import allowed_classes
 from explorer.params import FEATURE_KEYS, SPEEDS
@@ -111,9 +111,11 @@ slots["regions"] = section(d2, "Linear regions",
 inside = charts.inside()
 for draw in [charts.history, charts.gradients, *inside]:
     draw()
+instrument_tiers = instruments.classifier(ps)
 if ps.running:
     # the view every frame; the curves on their own slower timers (a Plotly chart costs
     # the browser far more than a frame of the view); the rest when training pauses
     live.live_loop(PAGE, lab.trainer,
-                   [(0, charts.view), (2.0, charts.history), (2.7, charts.gradients)],
+                   [(0, charts.view), (2.0, charts.history), (2.7, charts.gradients)]
+                   + instrument_tiers,
                    max_epochs=int(ps.values["epochs"]), per_frame=SPEEDS[ps.values["speed"]])

@@ -3,7 +3,7 @@ from functools import partial
 
 import streamlit as st
 
-from explorer.app import autoencoder, controls, files, live, teach
+from explorer.app import autoencoder, controls, files, instruments, live, teach
 from explorer.app.charts import section
 from explorer.params import SPEEDS
 
@@ -76,6 +76,7 @@ charts = autoencoder.Charts(ps, slots, walk)
 charts.numbers_and_digits()
 charts.curves()
 charts.inside()
+instruments.autoencoder(ps)
 if ps.running:
     live.live_loop(PAGE, lab.trainer, [(0.15, charts.numbers_and_digits), (1.0, charts.curves),
                                        (3.0, charts.inside)],
