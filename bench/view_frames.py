@@ -9,13 +9,16 @@ and measures in the page:
   boundary's ``data-epoch`` leaves 0);
 - drawn frames a second while training (each draw of the element, counted in the
   page; frames arriving faster than the screen refreshes are merged, not drawn);
-- frames received a second, the longest gap between two draws, and the bytes a
-  frame costs on the websocket.
+- frames received a second, the longest gap between two draws, the bytes a frame
+  costs on the websocket, and the CPU a frame costs the server and the browser (all
+  of Chromium's processes), read from /proc: unlike frames a second, these hardly
+  depend on what else the machine is doing.
 
 Usage: ``python bench/view_frames.py [--runs 5] [--seconds 10] [--query mode=gradient]
 [--json]``.
 """
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -25,10 +28,40 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, ROOT)
 
-from tests.e2e.server import CHROMIUM, chromium_args  # noqa: E402
-from tests.e2e.view_harness import KEY, running_harness  # noqa: E402
+from tests.e2e.server import CHROMIUM, chromium_args
+from tests.e2e.view_harness import KEY, running_harness
 
 VIEW = f"window.__bpxNetworkView.views.get({KEY!r})"
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds():
+    """CPU seconds used so far by this process' descendants: {"server", "browser"} (Linux)."""
+    children, out = {}, {"server": 0.0, "browser": 0.0}
+    try:
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return out
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().decode(errors="replace")
+        except OSError:
+            continue
+        rest = stat[stat.rfind(")") + 2:].split()
+        children.setdefault(int(rest[1]), []).append(
+            (pid, (int(rest[11]) + int(rest[12])) / TICK, cmd))
+    stack = [os.getpid()]
+    while stack:
+        for pid, cpu, cmd in children.get(stack.pop(), []):
+            if "streamlit" in cmd:
+                out["server"] += cpu
+            elif "chrom" in cmd:
+                out["browser"] += cpu
+            stack.append(pid)
+    return out
 
 # in the page: time every draw (the element bumps data-draws on each) and the first
 # drawn epoch after Train
@@ -94,22 +127,25 @@ def one_run(browser, base, query, seconds):
         page.wait_for_function("window.__bench.first !== null", timeout=30_000)
         time.sleep(1.0)                                   # past the first frames
         a = page.evaluate(f"[performance.now(), {VIEW}.stats.frames]")
-        n_a = len(received)
+        n_a, cpu_a = len(received), cpu_seconds()
         time.sleep(seconds)
         b = page.evaluate(f"[performance.now(), {VIEW}.stats.frames]")
-        n_b = len(received)
+        n_b, cpu_b = len(received), cpu_seconds()
         bench = page.evaluate("window.__bench")
         errors = page.locator('[data-testid="stException"]').count()
     finally:
         context.close()
     span = (b[0] - a[0]) / 1000
     draws = [t for t in bench["draws"] if a[0] <= t <= b[0]]
-    gaps = [y - x for x, y in zip(draws, draws[1:])]
+    gaps = [y - x for x, y in itertools.pairwise(draws)]
     frames = b[1] - a[1]
     wire = received[n_a:n_b]
     return {"first_frame_s": bench["first"] / 1000, "draws_per_s": len(draws) / span,
             "frames_per_s": frames / span, "longest_gap_s": max(gaps) / 1000 if gaps else None,
-            "kb_per_frame": sum(wire) / max(frames, 1) / 1024, "errors": errors}
+            "kb_per_frame": sum(wire) / max(frames, 1) / 1024, "errors": errors,
+            "server_cpu_ms": (cpu_b["server"] - cpu_a["server"]) * 1000 / max(frames, 1),
+            "browser_cpu_ms": (cpu_b["browser"] - cpu_a["browser"]) * 1000 / max(frames, 1),
+            "load": os.getloadavg()[0]}
 
 
 def main():
@@ -133,7 +169,9 @@ def main():
                           f"({r['frames_per_s']:.1f} received), first frame "
                           f"{r['first_frame_s']:.2f} s after Train, longest gap "
                           f"{r['longest_gap_s']:.2f} s, {r['kb_per_frame']:.1f} KB/frame "
-                          f"on the wire", flush=True)
+                          f"on the wire; CPU a frame: server {r['server_cpu_ms']:.1f} ms, "
+                          f"browser {r['browser_cpu_ms']:.1f} ms (load {r['load']:.1f})",
+                          flush=True)
         finally:
             browser.close()
     sizes = payload_size()
@@ -141,10 +179,14 @@ def main():
         print(json.dumps({"runs": results, "payload_bytes": sizes}, indent=2))
         return
     med = {k: statistics.median(r[k] for r in results) for k in
-           ("draws_per_s", "frames_per_s", "first_frame_s", "longest_gap_s", "kb_per_frame")}
+           ("draws_per_s", "frames_per_s", "first_frame_s", "longest_gap_s", "kb_per_frame",
+            "server_cpu_ms", "browser_cpu_ms")}
     print(f"\nmedian of {len(results)} runs: {med['draws_per_s']:.1f} drawn frames/s, "
           f"first frame {med['first_frame_s']:.2f} s, longest gap {med['longest_gap_s']:.2f} s, "
           f"{med['kb_per_frame']:.1f} KB/frame on the wire")
+    print(f"CPU a frame: server {med['server_cpu_ms']:.1f} ms, browser {med['browser_cpu_ms']:.1f} "
+          f"ms: {1000 / (med['server_cpu_ms'] + med['browser_cpu_ms']) * (os.cpu_count() or 1):.0f} "
+          "frames a second would fill every core")
     print(f"payload of one frame (JSON): {sizes['weights'] / 1024:.1f} KB (weights mode), "
           f"{sizes['gradient'] / 1024:.1f} KB (gradient mode); budget 60 KB")
     print(f"(machine load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
