@@ -1,10 +1,13 @@
 """Training while the page watches: the Train/Pause/Step/Reset bar and the live loop.
 
 The loop trains in short chunks and redraws between them. Runs in one server
-process share a frame budget (a count of the runs training now, no data), so when
-a whole class trains at once each page slows down a little instead of the server
-falling behind.
+process share one core (Python runs one thread at a time), so they share it on
+purpose: together they use at most ``SERVER_SHARE`` of it, each run an equal part,
+and one run computes at a time (a turn). What is left keeps the server quick for
+everything that is not a live frame: a page opening, a press of Pause. Nothing
+here holds a person's data: the shared object counts runs and hands out turns.
 """
+import contextlib
 import threading
 import time
 
@@ -16,22 +19,31 @@ from ..lens.advice import divergence_advice
 from ..text import md
 from .state import page_state
 
-SERVER_FPS = 25           # live frames per second the whole server draws, shared by all runs
-MIN_FPS = 1.0
-NAP_SECONDS = 0.2
+SERVER_SHARE = 0.7        # of one core: what all live runs of a process use together, at most
+MIN_FPS = 4.0             # a run's frames a second when the server is shared (if its part allows)
+DRAW_SHARE = 0.5          # of a run's part: at most this for drawing frames when it is shared
+CHART_SHARE = 0.15        # of a run's part: for the slower charts (rebuilt less often under load)
+NAP_SECONDS = 0.1         # a sleeping run looks this often whether it must stop (Pause)
+SERVER_FPS = SERVER_SHARE / 0.007     # frames a second the server draws at most (~7 ms a frame)
 
 
 class LiveRuns:
-    """How many runs are training right now in this process (a load meter, no data).
+    """How many runs are training right now in this process, and whose turn it is to
+    compute (a load meter and a turnstile, no data).
 
-    Frames cost the server's one Python core, so a class training at once shares a
-    frame budget: each run gets ``SERVER_FPS / runs`` frames a second (at most
-    ``FPS``), and everyone's page stays responsive.
+    Each run may use ``share()`` of a core: all of it alone, ``SERVER_SHARE`` split
+    equally when runs share the server. It trains
+    and draws only while it holds the turn (:meth:`turn`), so at most one run
+    competes with a page being opened for the interpreter: many runs computing at
+    once would make every thread wait behind all the others at each step
+    (Python's global lock hands the core round in turn), and the first frame, a
+    page load or a Pause would take seconds.
     """
 
     def __init__(self):
         self._lock = threading.Lock()
         self._n = 0
+        self._turn = threading.Lock()
 
     def __enter__(self):
         with self._lock:
@@ -42,8 +54,30 @@ class LiveRuns:
         with self._lock:
             self._n -= 1
 
+    @property
+    def running(self):
+        return self._n
+
+    def share(self):
+        """The part of a core one run may use now: all of it alone, else an equal
+        part of ``SERVER_SHARE``."""
+        return 1.0 if self._n <= 1 else SERVER_SHARE / self._n
+
     def fps(self):
-        return max(MIN_FPS, min(FPS, SERVER_FPS / max(1, self._n)))
+        """Frames a second a run gets now, for a frame that costs about 7 ms to draw."""
+        return max(1.0, min(FPS, SERVER_FPS / max(1, self._n)))
+
+    @contextlib.contextmanager
+    def turn(self, meanwhile=None, nap=NAP_SECONDS):
+        """Hold the turn to compute; ``meanwhile()`` is called between tries (a run
+        waiting for its turn still notices Pause)."""
+        while not self._turn.acquire(timeout=nap):
+            if meanwhile is not None:
+                meanwhile()
+        try:
+            yield
+        finally:
+            self._turn.release()
 
 
 @st.cache_resource
@@ -79,13 +113,14 @@ def train_bar(page):
         ps.lab = None
         ps.forget_charts()
 
-    c1, c2, c3, _ = st.columns([1, 1, 1, 1.5])
-    c1.button("⏸ Pause" if ps.running else "▶ Train", key=f"{page}.btn_train", on_click=toggle,
-              type="primary", width="stretch")
-    c2.button("⏭ Step", key=f"{page}.btn_step", on_click=step, width="stretch",
-              help="Train one epoch, then stop.")
-    c3.button("↺ Reset", key=f"{page}.btn_reset", on_click=reset, width="stretch",
-              help="New initial weights from the seed; the data stays.")
+    # one row of buttons, on a phone too (columns would stack there, one a line)
+    bar = st.container(horizontal=True, wrap=False, gap="small")
+    bar.button("⏸ Pause" if ps.running else "▶ Train", key=f"{page}.btn_train", on_click=toggle,
+               type="primary", width=116)
+    bar.button("⏭ Step", key=f"{page}.btn_step", on_click=step, width=100,
+               help="Train one epoch, then stop.")
+    bar.button("↺ Reset", key=f"{page}.btn_reset", on_click=reset, width=104,
+               help="New initial weights from the seed; the data stays.")
     show_note(ps)
 
 
@@ -104,58 +139,112 @@ def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,
     ----------
     tiers : list of (seconds, draw)
         ``draw(frame)`` is called when at least ``seconds`` have passed since its
-        last call: 0 for what moves every frame (a cheap image and the numbers),
-        longer for charts the browser has to rebuild.
+        last call. The first tier is the frame (0: every frame; what moves: the
+        live view and the numbers); the others are slower charts the browser has
+        to rebuild.
     per_frame : int or None
-        At most this many epochs per frame (the speed control: slow motion lets a
-        class watch the boundary form); None trains as long as the frame allows.
+        The speed control: at most ``per_frame * FPS`` epochs a second (slow
+        motion lets a class watch the boundary form), however many frames the
+        server allows; None trains as fast as this run's part of the server allows.
 
-    Frames are paced to ``FPS`` at most: a frame trains for whatever its drawing
-    leaves of the frame's time, and sleeps through what is left. Runs in one server
-    share ``SERVER_FPS`` frames a second, and the slower charts slow down with
-    them. Pressing Pause (or any control, or leaving the page) makes Streamlit
-    stop this script at its next element and run the page again, so the loop
-    needs no polling of its own; caps on epochs and seconds per press, and
-    divergence, end it from here.
+    Pacing. A run may use ``LiveRuns.share()`` of a core (all of it alone, an equal
+    part of ``SERVER_SHARE`` when runs share the server), measured in CPU time. Of
+    that part, the frame's drawing takes at most ``DRAW_SHARE`` (frames come up to
+    ``FPS`` a second, and ``MIN_FPS`` when shared if the part allows), training the
+    rest, and the slower charts are rebuilt only as often as ``CHART_SHARE`` of it
+    pays for (their own interval at least). A run computes only while it holds the
+    server's turn, and sleeps through the rest of its frame.
+
+    Pressing Pause (or any control, or leaving the page) makes Streamlit stop this
+    script at its next yield point: every element drawn, and every look at the
+    session state, which a sleeping or waiting run takes every ``NAP_SECONDS``
+    (nothing is sent to the browser for it). Caps on epochs and seconds per press,
+    and divergence, end the run from here.
     """
     ps = page_state(page)
     if ps.run_started is None:
         ps.run_started = (time.monotonic(), trainer.epoch)
     t0, e0 = ps.run_started
-    last = [time.monotonic()] * len(tiers)
-    frame, frame_draw = 0, 0.02
-    heartbeat = st.empty()
-    with _live_runs() as runs:
+    runs = _live_runs()
+    now = time.monotonic()
+    last = [now] * len(tiers)                # the page has just drawn every tier
+    cost = [0.005] + [0.03] * (len(tiers) - 1)   # CPU seconds of each tier's draw (smoothed)
+    epoch_cpu = 0.002                        # CPU seconds of one epoch (smoothed)
+    rate = None if per_frame is None else per_frame * FPS
+    credit, t_prev, frame = 1.0, now, 0
+    with runs:
         while ps.running:
             t_frame = time.monotonic()
-            # a frame's share of the server, and at most half of it for drawing: when the
-            # server is busy, frames come less often instead of slowing everyone down
-            period = max(1.0 / runs.fps(), 2.0 * frame_draw)
-            budget = max(0.005, period - frame_draw)
-            left = max(0, max_epochs - (trainer.epoch - e0))
-            trainer.run(epochs=left if per_frame is None else min(left, per_frame),
-                        time_budget=budget)
-            frame += 1
-            slower = FPS / runs.fps()         # 1 alone; more when the server is shared
-            for i, (every, draw) in enumerate(tiers):
-                t_draw = time.monotonic()
-                if every == 0 or t_draw - last[i] >= every * slower:
-                    draw(frame)
-                    last[i] = time.monotonic()
-                    if i == 0:
-                        frame_draw = 0.7 * frame_draw + 0.3 * (last[i] - t_draw)
+            share = runs.share()
+            frame_share = share * (1.0 - CHART_SHARE) if len(tiers) > 1 else share
+            # frames up to FPS; drawing at most DRAW_SHARE of the run's part (when shared,
+            # frames at least MIN_FPS a second while the part pays for them)
+            period = max(1.0 / FPS, cost[0] / (DRAW_SHARE * frame_share))
+            if runs.running > 1:
+                period = max(1.0 / FPS, min(period, 1.0 / MIN_FPS))
+            frame_due = t_frame - last[0] >= tiers[0][0] if tiers else False
+            train_cpu = frame_share * period - (cost[0] if frame_due else 0.0)
+            n = max(1, int(train_cpu / epoch_cpu))
+            if rate is not None:                 # the speed control, in epochs a second
+                credit = min(credit + rate * (t_frame - t_prev), max(1.0, rate * 0.5))
+                n = min(n, int(credit))
+            t_prev = t_frame
+            n = min(n, max(0, max_epochs - (trainer.epoch - e0)))
+            with runs.turn(_yield_to_streamlit):
+                c0 = time.thread_time()
+                done = trainer.run(epochs=n, time_budget=max(0.005, 2.0 * train_cpu)) if n else 0
+                c1 = time.thread_time()
+                frame += 1
+                if frame_due:
+                    tiers[0][1](frame)
+                    last[0] = time.monotonic()
+                c2 = time.thread_time()
+                # at most one slower chart a frame: the most overdue of those due
+                slow = _due_chart(tiers, last, cost, time.monotonic(), share)
+                if slow is not None:
+                    tiers[slow][1](frame)
+                    last[slow] = time.monotonic()
+                    cost[slow] = 0.7 * cost[slow] + 0.3 * (time.thread_time() - c2)
+            if done:
+                epoch_cpu = 0.7 * epoch_cpu + 0.3 * max((c1 - c0) / done, 1e-5)
+                credit -= done
+            if frame_due:
+                cost[0] = 0.7 * cost[0] + 0.3 * (c2 - c1)
             reason = stop_reason(trainer, e0, t0, max_epochs, max_seconds)
             if reason:
                 ps.running = False
                 ps.say(reason[1], reason[0])
                 ps.run_started = None
                 st.rerun()
-            # sleep in short naps so Pause is noticed soon even when frames are rare:
-            # touching an element is where Streamlit can stop the script
-            while (nap := period - (time.monotonic() - t_frame)) > 0:
+            # the frame's CPU (its chart aside, paid for by the charts' interval) at the
+            # run's part of a core; then sleep in short naps, looking whether to stop
+            wake = t_frame + max(period, (c2 - c0) / frame_share)
+            while (nap := wake - time.monotonic()) > 0:
                 time.sleep(min(NAP_SECONDS, nap))
-                if nap > NAP_SECONDS:
-                    heartbeat.empty()
+                _yield_to_streamlit()
+
+
+def _due_chart(tiers, last, cost, now, share):
+    """The slower tier to draw now (the most overdue), or None.
+
+    A chart is due after its own interval, and no sooner than its draws can be paid
+    from ``CHART_SHARE`` of the run's part of a core (shared by the slower charts):
+    under load they back off, the live frame does not.
+    """
+    best, late = None, 0.0
+    n = len(tiers) - 1
+    for i in range(1, len(tiers)):
+        interval = max(tiers[i][0], cost[i] * n / (CHART_SHARE * share))
+        over = (now - last[i]) / interval
+        if over >= 1.0 and over > late:
+            best, late = i, over
+    return best
+
+
+def _yield_to_streamlit():
+    """A point where Streamlit can stop this script (Pause, another control, a closed
+    tab): reading the session state is one, and it sends nothing to the browser."""
+    st.session_state.get("page.current")
 
 
 def stop_reason(trainer, e0, t0, max_epochs, max_seconds):
