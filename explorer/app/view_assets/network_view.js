@@ -98,6 +98,9 @@ class View {
     this.epochTag = el("span", "bpx-tag epoch", this.planeBox);
     this.legend = el("div", "bpx-legend", this.planeBox);
     this.netBox = el("div", "bpx-net", this.root);
+    // two canvases on top of each other: the edges below (redrawn only when they
+    // change), the nodes above (every frame; this one takes the clicks)
+    this.edgeCanvas = el("canvas", "bpx-edges", this.netBox);
     this.net = el("canvas", null, this.netBox);
     this.net.setAttribute("role", "img");
     this.net.setAttribute("aria-label", "network diagram");
@@ -169,7 +172,7 @@ class View {
     this.root.classList.toggle("narrow", narrow);
     this.root.style.height = (narrow ? S + 10 + nh : Math.max(S, nh)) + "px";
     const dpr = window.devicePixelRatio || 1;
-    for (const [c, w, h] of [[this.plane, S, S], [this.net, nw, nh]]) {
+    for (const [c, w, h] of [[this.plane, S, S], [this.net, nw, nh], [this.edgeCanvas, nw, nh]]) {
       c.style.width = w + "px";
       c.style.height = h + "px";
       c.width = Math.round(w * dpr);
@@ -543,12 +546,8 @@ class View {
     const sel = this.selected(), grad = d.mode === "gradient";
     const selUnit = sel && sel.kind === "unit" ? sel : null;
     this.drawEdges(sel, grad, selUnit);
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.imageSmoothingEnabled = false;
-    ctx.drawImage(this.edgesLayer, 0, 0);
     ctx.imageSmoothingEnabled = true;
     ctx.imageSmoothingQuality = "low";
-    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
     // nodes
     g.cols.forEach((col, k) => {
       const hidden = k > 0 && k < g.L;
@@ -623,7 +622,7 @@ class View {
     }
   }
 
-  // Edges go to their own layer, redrawn only when one of them changes its look
+  // Edges go to their own canvas, redrawn only when one of them changes its look
   // (its bucket: sign and one of LEVELS strengths) or the selection does: hundreds
   // of wide curves are what a frame costs most to rasterise.
   drawEdges(sel, grad, selUnit) {
@@ -671,11 +670,9 @@ class View {
     this.stats.edges += 1;
     this.edgesSig = sig;
     this.edgesKey = key;
-    const layer = (this.edgesLayer ||= document.createElement("canvas"));
-    layer.width = this.net.width;
-    layer.height = this.net.height;
-    const ctx = layer.getContext("2d");
+    const ctx = this.edgeCanvas.getContext("2d");
     ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    ctx.clearRect(0, 0, this.geo.w, this.geo.h);
     for (const { l, nin, nout, maxW, buckets } of plan) {
       // one stroke per curve, faint ones first: a path of many overlapping curves
       // is several times slower to rasterise than the same curves one by one
