@@ -147,7 +147,7 @@ def ratio(times, a, b):
 def explorer_epoch(task, X, y, opt, bs, dtype):
     net = MLP(CLF_SIZES if task == "clf" else AE_SIZES,
               output="softmax" if task == "clf" else "relu", seed=0, dtype=dtype)
-    tr = Trainer(net, X, y, optimizer=opt, lr=LR[task, opt], batch_size=bs, momentum=0.9,
+    tr = Trainer(net, X, y, optimizer=opt, lr=LR[task, opt], batch_size=bs,
                  seed=0)
 
     def epoch():
@@ -484,19 +484,23 @@ def _digits_frame(F, net, X):
 def bench_live(quick):
     import explorer.app.figures as F
     from explorer.app import frames, raster
+    from explorer.lens.diagnostics import plane_grid
     Xd = digits()
     lab = _classifier_lab()
     ae = MLP(AE_SIZES, "relu", seed=0, dtype=np.float32)
-    # the points layers, made once per dataset as the page keeps them
-    dots = frames.points_layer(lab)
-    dots_uri = raster.png_data_uri(dots)
+    ds = lab.ds
+    xs, ys, _ = plane_grid(lab.extent, 2)
+    dots_uri = raster.png_data_uri(raster.points_layer(xs, ys, ds.X_train, ds.y_train,
+                                                       ds.X_test, ds.y_test))
     jobs = {}
-    for res in (100, 200):   # paused chart: grid evaluation, figure, serialisation
-        jobs[f"boundary_{res}x{res}"] = (
-            frames.boundary_chart,
-            lambda res=res: frames.boundary_chart(lab, dots_uri, res).to_json())
+    for res in (100, 200):   # a paused boundary chart (the home page's): grid, figure, JSON
+        jobs[f"boundary_{res}x{res}"] = (F.boundary_figure, lambda res=res: F.boundary_figure(
+            *lab.grid(res)[:3], ds.X_train, ds.y_train, dots=dots_uri).to_json())
     jobs["digits_grid"] = (F.digits_grid_figure, lambda: _digits_frame(F, ae, Xd))
-    jobs["boundary_live_image"] = (frames.boundary_frame, lambda: frames.boundary_frame(lab, dots))
+    # a live frame of the Classifier's network view, as the page builds and sends it
+    lab.trainer.run(3)
+    jobs["view_frame"] = (frames.view_payload, lambda: json.dumps(
+        frames.view_payload(lab), separators=(",", ":")))
     out = {}
     for name, (fn, job) in jobs.items():
         try:
@@ -545,7 +549,7 @@ def targets(res):
             f"worst of {len(a['seeds'])} seeds", a["ratio_worst"], "<= 1.25",
             a["ratio_worst"] <= 1.25)
     live = res.get("live") or {}
-    for name, ms, kb in (("boundary_live_image", 15, 120), ("boundary_100x100", 15, 120),
+    for name, ms, kb in (("view_frame", 15, 60), ("boundary_100x100", 15, 120),
                          ("digits_grid", 25, 30)):
         r = live.get(name) or {}
         if "ms" in r:

@@ -10,7 +10,7 @@ import pytest
 
 from explorer.app import figures as F
 from explorer import labs
-from explorer.app import frames, raster
+from explorer.app import raster
 from explorer import params as P
 from explorer.lens.diagnostics import activation_regions
 from explorer.lens.gradcheck import check_gradients
@@ -82,7 +82,8 @@ def test_boundary_figure_and_live_frame(lab):
     live = valid(F.boundary_figure(xs, ys, probs, ds.X_train, ds.y_train, live=True))
     assert not any(t.hovertemplate for t in live.data)
     assert len(fig.to_json()) < 120_000
-    rgb = raster.boundary_rgb(probs, frames.points_layer(lab, True))
+    dots = raster.points_layer(xs, ys, ds.X_train, ds.y_train, ds.X_test, ds.y_test)
+    rgb = raster.boundary_rgb(probs, dots)
     assert rgb.dtype == np.uint8 and rgb.shape[1] == 400
 
 

@@ -60,14 +60,6 @@ def test_grid_confusion_and_snapshots_line_up():
     assert lab.grid(40, epoch=0)[2].shape == probs.shape
 
 
-def test_points_layer_shows_every_point_and_test_points_only_when_asked():
-    from explorer.app import frames
-    lab = clf(n=100)
-    a = frames.points_layer(lab, True)
-    assert a.shape[2] == 4 and a[..., 3].any()
-    assert (frames.points_layer(lab, False)[..., 3] > 0).sum() < (a[..., 3] > 0).sum()
-
-
 def test_dead_layers_are_reported():
     lab = clf()
     lab.net.params["b1"][:] = -1e3

@@ -1,11 +1,11 @@
-"""The app's plumbing: why a run stops, the live frame encoding, live charts."""
+"""The app's plumbing: why a run stops, live charts, uploads."""
 import base64
 import time
 
 import numpy as np
 
 from explorer import MLP, Trainer, limits
-from explorer.app import charts, live, raster
+from explorer.app import charts, live
 
 
 def _trainer():
@@ -30,13 +30,6 @@ def test_a_run_stops_at_its_epoch_cap_its_time_cap_or_divergence():
     kind, text = live.stop_reason(bad, 0, now, 10, 60)
     # the message is the advice: what happened, and only what would help (as plain text)
     assert kind == "error" and "diverged" in text and "learning rate" in text
-
-
-def test_live_frames_are_jpeg_data_uris():
-    rgb = np.zeros((30, 40, 3), np.uint8)
-    uri = raster.jpeg_data_uri(rgb)
-    assert uri.startswith("data:image/jpeg;base64,")
-    assert base64.b64decode(uri.split(",", 1)[1])[:2] == b"\xff\xd8"
 
 
 def test_live_charts_are_static_and_paused_ones_interactive():

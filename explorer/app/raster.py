@@ -197,18 +197,3 @@ def boundary_rgb(probs, dots, discretize=False):
     base = resize_bilinear(probability_image(probs, discretize), *dots.shape[:2])
     a = dots[..., 3:] * np.float32(1 / 255)
     return (base * (1 - a) + dots[..., :3] * a + 0.5).astype(np.uint8)
-
-
-def jpeg_data_uri(rgb, quality=85):
-    """An RGB image (h, w, 3) uint8 as a JPEG data URI, for live frames.
-
-    A data URI travels inside the frame's message: Streamlit's media store would
-    otherwise keep every frame of a long run in memory until the run ends.
-    """
-    import base64
-    import io
-
-    from PIL import Image      # ships with streamlit
-    buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, "JPEG", quality=quality)
-    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")

@@ -161,7 +161,7 @@ class MLP:
         """
         X = np.asarray(X, dtype=self.dtype)
         p, L = self.params, self.n_layers
-        act = ACTIVATIONS[self.activation]
+        act, relu_ = ACTIVATIONS[self.activation], ACTIVATIONS["relu"]
         H, Z, slopes, masks = [X], [], [], []
         h = X
         for l in range(1, L + 1):
@@ -172,10 +172,10 @@ class MLP:
                 slopes.append(None)
                 masks.append(None)
                 break
-            f = act if l < L else ACTIVATIONS["relu"]        # the autoencoder's ReLU output
+            f = act if l < L else relu_        # the autoencoder's output is ReLU
             h = f.f(z)
             slopes.append(f.slope(z, h))
-            masks.append(slopes[-1] if f is ACTIVATIONS["relu"] else z > 0 if f.gated else None)
+            masks.append(slopes[-1] if f is relu_ else z > 0 if f.gated else None)
             if l < L:
                 H.append(h)
         out = softmax(z) if self.output == "softmax" else h
@@ -207,10 +207,11 @@ class MLP:
         """
         p, H, slopes, L = self.params, cache["H"], cache["slopes"], self.n_layers
         grads, deltas = dict.fromkeys(p), [None] * L
+        ones = np.ones(D.shape[0], dtype=D.dtype)      # for col_sum's trick, made once
         for l in range(L, 0, -1):
             deltas[l - 1] = D
             grads[f"W{l}"] = np.dot(D.T, H[l - 1])
-            grads[f"b{l}"] = col_sum(D)
+            grads[f"b{l}"] = np.dot(ones, D)           # col_sum(D): the bias gradient
             if l > 1:
                 # delta_{l-1} = (W_l^T delta_l) ⊙ f'(z_{l-1}), for every row at once
                 # (for ReLU f'(z) is the mask 1(z > 0))
