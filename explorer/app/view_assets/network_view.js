@@ -170,7 +170,8 @@ class View {
       nw = W - S - GAP;
     }
     this.root.classList.toggle("narrow", narrow);
-    this.root.style.height = (narrow ? S + 10 + nh : Math.max(S, nh)) + "px";
+    // the element is as tall as its content: the diagram, or the boundary and its key
+    this.root.style.minHeight = (narrow ? S + 10 + nh : Math.max(S, nh)) + "px";
     const dpr = window.devicePixelRatio || 1;
     for (const [c, w, h] of [[this.plane, S, S], [this.net, nw, nh], [this.edgeCanvas, nw, nh]]) {
       c.style.width = w + "px";
@@ -453,7 +454,13 @@ class View {
   drawBoundaryLine(ctx) {
     const f = this.frame, p = f.d.plane, K = f.K, nx = p.nx, ny = p.ny, pr = f.probs;
     const sx = this.S / nx, sy = this.S / ny, path = new Path2D();
-    const v = new Float32Array(nx * ny);
+    const v = new Float32Array(nx * ny), top = new Uint8Array(nx * ny);
+    for (let i = 0; i < nx * ny; i++) {
+      for (let k = 0; k < K; k++) if (pr[i * K + k] > top[i]) top[i] = pr[i * K + k];
+    }
+    // no line through a stretch where the network favours no class yet (an untrained
+    // network's argmax is noise): a cell needs a corner where one class leads clearly
+    const sure = 255 * (1 / K + 0.15 * (1 - 1 / K));
     for (let k = 0; k < (K === 2 ? 1 : K); k++) {
       for (let i = 0; i < nx * ny; i++) {
         let other = 0;
@@ -462,7 +469,9 @@ class View {
       }
       for (let r = 0; r + 1 < ny; r++) {
         for (let c = 0; c + 1 < nx; c++) {
-          const a = v[r * nx + c], b = v[r * nx + c + 1], d = v[(r + 1) * nx + c], e = v[(r + 1) * nx + c + 1];
+          const i00 = r * nx + c, i10 = (r + 1) * nx + c;
+          if (Math.max(top[i00], top[i00 + 1], top[i10], top[i10 + 1]) < sure) continue;
+          const a = v[i00], b = v[i00 + 1], d = v[i10], e = v[i10 + 1];
           const pts = [];
           const cut = (v0, v1, x0, y0, x1, y1) => {
             if ((v0 > 0) !== (v1 > 0)) {
