@@ -40,7 +40,8 @@ MAX_EXACT_SECONDS = 1.5     # or after this long (wide, deep, trained networks)
 PUSH_RES = 70
 FORK_RES = 70
 CATCH_UP_SECONDS = 2.0      # what a paused rerun may spend catching the second run up
-BOTH_SECONDS = 1.5          # what "Train both" may spend on each run per press
+BOTH_SECONDS = 1.5          # what "Run both" may spend on each run per press
+# (no button or option here says "Train": the page's own Train button is found by that word)
 RANGE_STEPS = 200
 
 
@@ -138,7 +139,7 @@ def _landscape(ps):
     which = c1.segmented_control(
         "Slice", ["random", "path"], default="random", key=_k(page, "land_slice"),
         format_func={"random": "two random directions",
-                     "path": "along the training path"}.get) or "random"
+                     "path": "along the path from the start"}.get) or "random"
     c2.button("🎲 New", key=_k(page, "land_new"),
               on_click=lambda: st.session_state.__setitem__(
                   seed_key, st.session_state.get(seed_key, 0) + 1),
@@ -305,7 +306,7 @@ def _two_runs(ps):
         _catch_up(ps, f, CATCH_UP_SECONDS)
     c1, c2, c3 = st.columns([2, 2, 2], vertical_alignment="bottom")
     n = c1.number_input("Epochs", 1, 2000, 100, step=50, key=_k(page, "both_n"))
-    c2.button("▶ Train both", key=_k(page, "both"), type="primary", on_click=_train_both,
+    c2.button("▶ Run both", key=_k(page, "both"), type="primary", on_click=_train_both,
               args=(ps, n), disabled=ps.running, width="stretch",
               help=f"Train this run and the second one {n} epochs each.")
     c3.button("✕ Close the fork", key=_k(page, "fork_close"), on_click=_close_fork, args=(ps,),
@@ -361,7 +362,7 @@ def _draw_two_runs(ps, f, slots, frame=0):
     elif other.epoch < lab.epoch and not ps.running:
         slots["status"].info(f"The second run is at epoch {other.epoch} of {lab.epoch}: it "
                              "catches up a little more every time the page is redrawn, or press "
-                             "Train both.")
+                             "Run both.")
     else:
         slots["status"].empty()
 
