@@ -32,6 +32,59 @@ def _one_blas_thread():
 
 
 @st.cache_resource
+def _process_settings(switch_interval=0.001):
+    """Settings of the interpreter for a server that many people share (once a process).
+
+    ``gc.freeze()``: everything loaded so far (Streamlit, NumPy, Plotly, this app's
+    modules: about 100,000 objects) lives as long as the process, so the garbage
+    collector stops scanning it. A full collection then takes milliseconds instead
+    of 0.1 to 1 s on a shared machine, and every thread of the process waits that
+    long while one runs. Objects made later (people's sessions) are collected as usual.
+
+    ``sys.setswitchinterval``: a thread that wants the interpreter back (a page
+    being drawn, the server sending frames) waits at most this long for a running
+    live loop to hand it over, instead of 5 ms each time; a page touches it
+    hundreds of times, so a Pause or a page load comes back sooner.
+
+    And Streamlit's config options are read without its lock (see
+    :func:`_config_reads_without_lock`).
+    """
+    import gc
+    import sys
+    gc.collect()
+    gc.freeze()
+    sys.setswitchinterval(switch_interval)
+    _config_reads_without_lock()
+    return True
+
+
+def _config_reads_without_lock():
+    """Streamlit reads a config option (``config.get_option``) for every message a
+    script sends, under one process-wide lock. With many sessions the thread holding
+    it is often preempted, and every other thread, the event loop that sends all the
+    frames among them, queues behind it (in a load test the event loop spent a
+    quarter of its time there). The options are parsed at start-up and not changed
+    while the server runs, so they are read here without the lock (as suggested when
+    the lock was added, streamlit PR #2860); any other case takes Streamlit's own path.
+    Streamlit 1.67 internals: if they are not there, nothing is changed.
+    """
+    from streamlit import config
+    locked = getattr(config, "get_option", None)
+    if locked is None or getattr(locked, "_bx_lock_free", False) \
+            or not hasattr(config, "_config_options"):
+        return
+
+    def get_option(key):
+        options = config._config_options
+        option = options.get(key) if options else None
+        return locked(key) if option is None else option.value
+
+    get_option._bx_lock_free = True
+    get_option.__doc__ = locked.__doc__
+    config.get_option = get_option
+
+
+@st.cache_resource
 def _memory_trimmer(every=10.0):
     """Hand freed memory back to the system every few seconds (Linux, glibc).
 
@@ -89,6 +142,7 @@ def sweep_uploads():
 def setup(title, icon="🧠"):
     """Page config and navigation shared by every page (font sizes are in the theme)."""
     _one_blas_thread()
+    _process_settings()
     _memory_trimmer()
     sweep_uploads()
     st.set_page_config(page_title=f"{title} · Backprop Explorer", page_icon=icon, layout="wide")
