@@ -426,17 +426,18 @@ def _regions(ps):
         xs, ys, probs, _, masks = lab.grid(REGIONS_RES)
         labels, n_grid = activation_regions(masks)
         cls, conf = regions.region_colours(labels, probs)
-        exact, seconds = None, None
+        exact, outlines, seconds = None, None, None
         if exact_ok:
             t0 = time.perf_counter()
             try:
-                exact = regions.linear_regions(lab.net, (xs[0], ys[0]), (xs[-1], ys[-1]),
+                found = regions.linear_regions(lab.net, (xs[0], ys[0]), (xs[-1], ys[-1]),
                                                max_regions=MAX_EXACT_REGIONS,
                                                max_seconds=MAX_EXACT_SECONDS)
+                exact, outlines = len(found), regions.region_outlines(found)
             except regions.TooManyRegions as stop:
-                exact = stop.found
+                exact = f"> {stop.found:,}"
             seconds = time.perf_counter() - t0
-        return xs, ys, probs, labels, n_grid, cls, conf, exact, seconds
+        return xs, ys, probs, labels, n_grid, cls, conf, exact, outlines, seconds
 
     now = _key(lab)
     r, key, _ = _result(ps, "regions", now, build, not ps.running)
@@ -444,27 +445,23 @@ def _regions(ps):
         st.info("Pause training to map the regions.")
         return
     _paused_note(ps, key, now)
-    xs, ys, probs, labels, n_grid, cls, conf, exact, seconds = r
-    outlines = (regions.region_outlines(exact) if edges and isinstance(exact, list) else None)
+    xs, ys, probs, labels, n_grid, cls, conf, exact, outlines, seconds = r
     c1, c2 = st.columns(2)
-    if isinstance(exact, list):
-        c1.metric("Exact count in view", f"{len(exact):,}")
-    elif isinstance(exact, int):
-        c1.metric("Exact count in view", f"> {exact:,}")
-    else:
-        c1.metric("Exact count in view", "—")
+    c1.metric("Exact count in view", "—" if exact is None else
+              exact if isinstance(exact, str) else f"{exact:,}")
     c2.metric(f"A {REGIONS_RES}×{REGIONS_RES} grid sees", f"{n_grid:,}")
     ds = lab.ds
-    plot(st.empty(), IF.regions_class_figure(xs, ys, labels, cls, conf, probs, outlines,
+    plot(st.empty(), IF.regions_class_figure(xs, ys, labels, cls, conf, probs,
+                                             outlines if edges else None,
                                              ds.X_train, ds.y_train, lab.class_names))
     if not exact_ok:
         st.caption("Exact counting needs the plain inputs x1 and x2: other features bend each "
                    "ReLU's line into a curve. The count is the grid's, a lower bound.")
-    elif isinstance(exact, int):
-        st.caption(f"Counting stopped after {seconds:.1f} s with more than {exact:,} regions "
-                   "(the most it spends); the grid's count is a lower bound.")
+    elif isinstance(exact, str):
+        st.caption(f"Counting stopped after {seconds:.1f} s (the most it may spend) with more "
+                   f"than {exact[2:]} regions; the grid's count is a lower bound.")
     else:
-        missed = len(exact) - n_grid
+        missed = exact - n_grid
         st.caption(f"Exact: every ReLU's line clipped polygon by polygon, layer by layer, in "
                    f"{seconds:.2f} s. The grid misses {missed:,} region"
                    f"{'s' if missed != 1 else ''} too small to hold one of its points.")

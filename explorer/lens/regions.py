@@ -249,15 +249,22 @@ def count_regions(net, lo, hi):
     return len(linear_regions(net, lo, hi))
 
 
-def region_outlines(regions):
-    """The edges of ``regions`` as one polyline: ``(x, y)`` lists with None between
-    polygons (one scatter trace draws them all)."""
-    xs, ys = [], []
+def region_outlines(regions, dtype=np.float32):
+    """The edges of ``regions`` as one polyline for a single line trace: ``(x, y)``
+    arrays, each polygon closed and followed by a NaN (a gap in the line).
+
+    Compact on purpose (float32 arrays, not Region objects): a page keeps these
+    for the chart it shows, and a wide network has thousands of regions.
+    """
+    n = sum(len(r.vertices) + 2 for r in regions)
+    out = np.full((n, 2), np.nan, dtype)
+    i = 0
     for r in regions:
-        P = np.vstack([r.vertices, r.vertices[:1]])
-        xs.extend(P[:, 0].tolist() + [None])
-        ys.extend(P[:, 1].tolist() + [None])
-    return xs, ys
+        m = len(r.vertices)
+        out[i:i + m] = r.vertices
+        out[i + m] = r.vertices[0]
+        i += m + 2
+    return out[:, 0], out[:, 1]
 
 
 def region_colours(labels, probs):
