@@ -277,15 +277,25 @@ def test_the_fork_follows_the_page_and_is_rebuilt_with_a_new_network():
     assert ok(at) and ps_of(at).fork["lab"] is not first
 
 
-def test_the_fork_offers_a_live_tier_that_trains_it_in_step():
-    from explorer.app import instruments
-    at = harness("Two runs", epochs=4, fork="lr:0.1")
+def test_during_a_live_run_the_fork_trains_in_step_and_catches_up_at_the_pause():
+    at = harness("Two runs", epochs=4, fork="lr:0.1", live=1000, data="moons")
     ps = ps_of(at)
-    assert any("1 live tier" in c.value for c in at.caption)
-    ps.lab.trainer.run(3)
-    f = instruments._ensure_fork(ps)
-    instruments._catch_up(ps, f, 5.0)
-    assert f["lab"].epoch == ps.lab.epoch == 7
+    assert ok(at) and any("1 live tier" in c.value for c in at.caption)
+    fork = ps.fork["lab"]
+    followed = []
+    train = fork.trainer.run
+    fork.trainer.run = lambda *a, **kw: followed.append(ps.running) or train(*a, **kw)
+    at = at.button(key="harness.live").click().run()     # 1000 epochs live (seconds), then stop
+    assert ok(at)
+    ps = ps_of(at)
+    assert not ps.running and ps.lab.epoch == 1004
+    assert True in followed                      # the live tier trained the fork during the run
+    for _ in range(5):                           # each paused redraw catches up for 2 s at most
+        if fork.epoch == ps.lab.epoch:
+            break
+        at = at.run()
+    assert ps_of(at).fork["lab"] is fork and fork.epoch == 1004
+    assert fork.trainer.lr == 0.1 and ps.lab.trainer.lr == 0.01
 
 
 def test_pushes_take_the_chosen_class_and_chain_through_features():

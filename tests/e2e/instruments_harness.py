@@ -8,8 +8,9 @@ the range test has a widget to set) and a switch that pretends a run is on.
 
 Query parameters: ``page`` (classifier | autoencoder), ``epochs`` (trained before
 the first draw; default 40 for the classifier, 20 for the autoencoder), ``tab``
-(a tab to open first), and any of the page's own link parameters (e.g.
-``fork=lr:0.1``, ``data=moons``, ``layers=1``).
+(a tab to open first), ``live`` (a number of epochs: a "Run live" button trains
+that many in the page's live loop, with the tiers the instruments return), and any
+of the page's own link parameters (e.g. ``fork=lr:0.1``, ``data=moons``).
 """
 import contextlib
 import os
@@ -21,7 +22,7 @@ import urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SCRIPT = os.path.relpath(os.path.abspath(__file__), ROOT)
-HARNESS_KEYS = ("page", "epochs", "tab")
+HARNESS_KEYS = ("page", "epochs", "tab", "live")
 
 
 @contextlib.contextmanager
@@ -68,7 +69,7 @@ def main():
 
     from explorer import labs, load_digits_data
     from explorer import params as P
-    from explorer.app import controls, instruments
+    from explorer.app import controls, instruments, live
     from explorer.app.state import page_state
     threadpool_limits(1)
     st.set_page_config(page_title="Instruments harness", layout="wide")
@@ -84,7 +85,13 @@ def main():
         st.session_state["harness.setup"] = True
     st.sidebar.header("Harness")
     controls.control(page, "lr")
-    ps.running = st.sidebar.toggle("Pretend a run is on", key="harness.running")
+    pretend = st.sidebar.toggle("Pretend a run is on", key="harness.running")
+    live_epochs = int(st.query_params.get("live", 0))
+    if live_epochs:
+        st.sidebar.button("Run live", key="harness.live",
+                          on_click=lambda: setattr(ps, "running", True))
+    else:
+        ps.running = pretend
     epochs = int(st.query_params.get("epochs", 40 if page == "classifier" else 20))
     if page == "classifier":
         if ps.lab is None or ps.lab.needs_rebuild(ps.values):
@@ -108,7 +115,10 @@ def main():
         tiers = instruments.classifier(ps)
         st.caption(f"{len(tiers)} live tier(s) offered")
     else:
+        tiers = []
         instruments.autoencoder(ps)
+    if live_epochs and ps.running:
+        live.live_loop(page, ps.lab.trainer, tiers, max_epochs=live_epochs)
 
 
 if __name__ == "__main__":
