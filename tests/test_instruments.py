@@ -266,7 +266,8 @@ def autoencoder():
 def test_reconstruction_errors_average_to_the_loss(autoencoder):
     net, ds = autoencoder
     e = ablation.reconstruction_errors(net, ds.X_test)
-    assert e.shape == (len(ds.X_test),) and e.mean() == pytest.approx(net.loss(ds.X_test, ds.X_test))
+    assert e.shape == (len(ds.X_test),)
+    assert e.mean() == pytest.approx(net.loss(ds.X_test, ds.X_test))
     by = ablation.errors_by_class(e, ds.y_test)
     assert by[3] == pytest.approx(e[ds.y_test == 3].mean())
     assert np.isnan(ablation.errors_by_class(np.ones(2), np.array([0, 0]), 3)[2])

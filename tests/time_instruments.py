@@ -70,8 +70,8 @@ def classifier_rows(lab):
     rows = [
         ("landscape, random plane", lambda: landscape.random_plane(net, X, y, res=I.LANDSCAPE_RES),
          lambda r: IF.landscape_figure(r["a"], r["b"], r["loss"])),
-        ("landscape, path plane", lambda: landscape.path_plane(net, X, y, t.snapshots,
-                                                               res=I.LANDSCAPE_RES, epoch=lab.epoch),
+        ("landscape, path plane", lambda: landscape.path_plane(
+            net, X, y, t.snapshots, res=I.LANDSCAPE_RES, epoch=lab.epoch),
          lambda r: IF.landscape_figure(r["a"], r["b"], r["loss"], path={
              "a": r["path_a"], "b": r["path_b"], "epochs": r["epochs"]})),
         ("LR range test (200 steps)", lambda: lr_finder.lr_range_test(

@@ -60,7 +60,8 @@ def test_each_instrument_draws_readably_at_1024(browser, harness_url, artifacts,
             const bar = document.querySelector('[data-testid="stTabs"] [role="tablist"]');
             const r = bar.getBoundingClientRect();
             return [...bar.querySelectorAll('[role="tab"]')].every(t => {
-                const b = t.getBoundingClientRect(); return b.left >= r.left - 1 && b.right <= r.right + 1; });
+                const b = t.getBoundingClientRect();
+                return b.left >= r.left - 1 && b.right <= r.right + 1; });
         }""")
         assert fits, "a tab label is cut off at 1024 px"
         sizes = page.evaluate(f"""() => [...document.querySelectorAll('{CHARTS} svg text')]
