@@ -111,7 +111,10 @@ slots["regions"] = section(d2, "Linear regions",
 inside = charts.inside()
 for draw in [charts.history, charts.gradients, *inside]:
     draw()
-instrument_tiers = instruments.classifier(ps)
+instrument_tiers = []
+if st.toggle("🔬 Show the instruments: loss landscape, learning-rate finder, two runs, which "
+             "points push, exact linear regions", key="w.classifier.inst.on"):
+    instrument_tiers = instruments.classifier(ps)
 if ps.running:
     # the view every frame; the curves on their own slower timers (a Plotly chart costs
     # the browser far more than a frame of the view); the rest when training pauses

@@ -76,7 +76,9 @@ charts = autoencoder.Charts(ps, slots, walk)
 charts.numbers_and_digits()
 charts.curves()
 charts.inside()
-instruments.autoencoder(ps)
+if st.toggle("🔬 Show the instruments: error per digit, worst digits, code units switched off",
+             key="w.autoencoder.inst.on"):
+    instruments.autoencoder(ps)
 if ps.running:
     live.live_loop(PAGE, lab.trainer, [(0.15, charts.numbers_and_digits), (1.0, charts.curves),
                                        (3.0, charts.inside)],

@@ -355,3 +355,12 @@ def test_autoencoder_step_that_diverges_says_so():
     at.button(key="autoencoder.btn_step").click().run()
     assert no_errors(at)
     assert "diverged" in at.error[0].value
+
+
+@pytest.mark.parametrize("path,key", [("pages/1_Classifier.py", "w.classifier.inst.on"),
+                                      ("pages/2_Autoencoder.py", "w.autoencoder.inst.on")])
+def test_the_instruments_open_on_each_page_without_error(path, key):
+    at = page(path)
+    assert not any("Instruments" in s.value for s in at.subheader)    # nothing computed yet
+    at.toggle(key=key).set_value(True).run()
+    assert no_errors(at) and any("Instruments" in s.value for s in at.subheader)
