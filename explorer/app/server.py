@@ -46,42 +46,16 @@ def _process_settings(switch_interval=0.001):
     live loop to hand it over, instead of 5 ms each time; a page touches it
     hundreds of times, so a Pause or a page load comes back sooner.
 
-    And Streamlit's config options are read without its lock (see
-    :func:`_config_reads_without_lock`).
+    (Reading Streamlit's config options without its process-wide lock was tried
+    and withdrawn: the replaced ``config.get_option`` broke widget state in a
+    rerun after a live run, a KeyError for a widget's id, in the page tests.)
     """
     import gc
     import sys
     gc.collect()
     gc.freeze()
     sys.setswitchinterval(switch_interval)
-    _config_reads_without_lock()
     return True
-
-
-def _config_reads_without_lock():
-    """Streamlit reads a config option (``config.get_option``) for every message a
-    script sends, under one process-wide lock. With many sessions the thread holding
-    it is often preempted, and every other thread, the event loop that sends all the
-    frames among them, queues behind it (in a load test the event loop spent a
-    quarter of its time there). The options are parsed at start-up and not changed
-    while the server runs, so they are read here without the lock (as suggested when
-    the lock was added, streamlit PR #2860); any other case takes Streamlit's own path.
-    Streamlit 1.67 internals: if they are not there, nothing is changed.
-    """
-    from streamlit import config
-    locked = getattr(config, "get_option", None)
-    if locked is None or getattr(locked, "_bx_lock_free", False) \
-            or not hasattr(config, "_config_options"):
-        return
-
-    def get_option(key):
-        options = config._config_options
-        option = options.get(key) if options else None
-        return locked(key) if option is None else option.value
-
-    get_option._bx_lock_free = True
-    get_option.__doc__ = locked.__doc__
-    config.get_option = get_option
 
 
 @st.cache_resource
