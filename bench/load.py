@@ -685,6 +685,14 @@ def replicas_behind_proxy(n, env, timeout=120):
                 pass
         if len(pids) != n:
             raise RuntimeError(f"found replicas {pids} of serve.py, expected {n}")
+        # the proxy's own health checks mark a replica up a few seconds after serve.py
+        # found it healthy: until then a pinned request goes elsewhere (redispatch)
+        deadline = time.monotonic() + 60
+        for name in pids:
+            while http_get(url + HEALTH_PATH, f"{AFFINITY_COOKIE}={name}")[1] != name:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the proxy does not send {name}'s cookie to {name}")
+                time.sleep(0.5)
         yield Target(url, proxy=True), dict(sorted(pids.items())), others, logs
     finally:
         if serve.poll() is None:
