@@ -12,53 +12,18 @@ the first draw; default 40 for the classifier, 20 for the autoencoder), ``tab``
 that many in the page's live loop, with the tiers the instruments return), and any
 of the page's own link parameters (e.g. ``fork=lr:0.1``, ``data=moons``).
 """
-import contextlib
 import os
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SCRIPT = os.path.relpath(os.path.abspath(__file__), ROOT)
 HARNESS_KEYS = ("page", "epochs", "tab", "live")
 
 
-@contextlib.contextmanager
 def running_harness(timeout=90):
     """Yield the base URL of a fresh server running this harness; stop it afterwards."""
-    from tests.e2e.server import free_port
-    port = free_port()
-    log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", SCRIPT, "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                raise RuntimeError(f"the harness did not start:\n{log.read()[-3000:]}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        os.unlink(log.name)
+    from tests.e2e.server import running_app
+    return running_app(timeout=timeout, script=SCRIPT)
 
 
 def main():

@@ -29,13 +29,14 @@ def free_port():
 
 
 @contextlib.contextmanager
-def running_app(extra_env=None, timeout=60):
-    """Yield the base URL of a freshly started server; stop it afterwards."""
+def running_app(extra_env=None, timeout=60, script="app.py"):
+    """Yield the base URL of a freshly started server of ``script`` (a path from the
+    repository's root: the app, or a test harness); stop it afterwards."""
     port = free_port()
     env = dict(os.environ, **(extra_env or {}))
     log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

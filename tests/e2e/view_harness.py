@@ -15,13 +15,9 @@ Query parameters: ``mode`` (weights|gradient), ``layers`` (e.g. ``16,16`` or
 Imported (by the test and bench/view_frames.py) it only defines
 :func:`running_harness`; the app runs when Streamlit runs the file as a script.
 """
-import contextlib
 import os
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SCRIPT = os.path.relpath(os.path.abspath(__file__), ROOT)
@@ -30,40 +26,10 @@ COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0
           "#000000", "#999999", "#8C510A"]
 
 
-@contextlib.contextmanager
 def running_harness(timeout=60):
     """Yield the base URL of a fresh server running this harness; stop it afterwards."""
-    from tests.e2e.server import free_port
-    port = free_port()
-    log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", SCRIPT, "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                raise RuntimeError(f"the harness did not start:\n{log.read()[-3000:]}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        os.unlink(log.name)
+    from tests.e2e.server import running_app
+    return running_app(timeout=timeout, script=SCRIPT)
 
 
 def main():
