@@ -181,7 +181,10 @@ def haproxy_config(backends, port, *, bind="0.0.0.0", limits=Limits(), resolvers
         f"    cookie {AFFINITY_COOKIE} insert indirect nocache httponly attr SameSite=Lax",
         f"    option httpchk GET {HEALTH_PATH}",
         "    http-check expect status 200",
-        "    default-server inter 2s fall 3 rise 2",
+        # a replica busy with a class can take seconds to answer its health check:
+        # wait 10 s for it and 5 misses in a row before sending its browsers elsewhere
+        "    timeout check 10s",
+        "    default-server inter 2s fall 5 rise 2",
         f"    http-response set-header {REPLICA_HEADER} %[srv_name]",
     ]
     out += _server_lines(backends, resolvers)
