@@ -32,7 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
-from haproxy import HEALTH_PATH, find_haproxy, haproxy_config
+from haproxy import AFFINITY_COOKIE, HEALTH_PATH, REPLICA_HEADER, find_haproxy, haproxy_config
 
 REPLICA_ENV = "BACKPROP_REPLICA"
 _PR_SET_PDEATHSIG = 1
@@ -67,6 +67,21 @@ def healthy(url, timeout=2.0):
     try:
         with urllib.request.urlopen(url, timeout=timeout) as r:
             return r.status == 200
+    except OSError:
+        return False
+
+
+def routed_to(url, name, timeout=2.0):
+    """True if the proxy sends a browser pinned to replica ``name`` to that replica.
+
+    HAProxy marks a replica up only after its own health checks pass, a moment after
+    the replica itself answers: until then a browser pinned to it (or any new one)
+    goes to another, and a class that arrives at once lands on one replica.
+    """
+    req = urllib.request.Request(url, headers={"Cookie": f"{AFFINITY_COOKIE}={name}"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.headers.get(REPLICA_HEADER) == name
     except OSError:
         return False
 
@@ -186,11 +201,12 @@ def run(args):
             time.sleep(0.2)
         local = "127.0.0.1" if args.bind in ("0.0.0.0", "::") else args.bind
         public = f"http://{local}:{port}"
-        while not healthy(public + HEALTH_PATH):
+        while not (healthy(public + HEALTH_PATH)
+                   and all(routed_to(public + HEALTH_PATH, r.name) for r in replicas)):
             if proxy.poll() is not None:
                 raise RuntimeError(f"haproxy exited with {proxy.returncode}:\n" + tail(proxy_log))
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the proxy at {public} is not healthy")
+                raise RuntimeError(f"the proxy at {public} does not route to every replica")
             time.sleep(0.2)
         shown = public if args.bind not in ("0.0.0.0", "::") else \
             f"http://{socket.gethostname()}:{port} (and {public})"
