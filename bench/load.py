@@ -100,7 +100,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
 from deploy.haproxy import AFFINITY_COOKIE, HEALTH_PATH, REPLICA_HEADER  # noqa: E402
-from e2e.server import running_app  # noqa: E402
+from e2e.server import child_pids as _children, cmdline as _cmdline, running_app  # noqa: E402
 
 KINDS = ("moons", "circles", "xor", "blobs", "spirals")
 PAGE_NAME = "Classifier"                 # url path of pages/1_Classifier.py
@@ -123,21 +123,6 @@ TARGETS = {                              # the issue "A whole class at full spee
 
 
 # --- server processes: memory and CPU -------------------------------------------------
-def _children(pid):
-    kids = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            kids.append(int(d))
-    return kids
-
-
 def _tree(pid):
     out, todo = [], [pid]
     while todo:
@@ -145,14 +130,6 @@ def _tree(pid):
         out.append(p)
         todo.extend(_children(p))
     return out
-
-
-def _cmdline(pid):
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
 
 
 def rss_mb(pid):

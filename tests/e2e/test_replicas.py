@@ -19,6 +19,7 @@ import time
 import pytest
 
 from .server import ROOT, free_port
+from .server import child_pids as _children, cmdline as _cmdline
 
 pytestmark = pytest.mark.e2e
 
@@ -37,37 +38,12 @@ def _need_haproxy():
     pytest.skip(message)
 
 
-def _children(pid):
-    """Pids whose parent is ``pid`` (Linux /proc)."""
-    out = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        # the command name is in parentheses and may hold spaces; the ppid follows it
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            out.append(int(entry))
-    return out
-
-
 def _alive(pid):
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
-
-
-def _cmdline(pid):
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
 
 
 class _Output:
