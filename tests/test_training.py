@@ -68,6 +68,40 @@ def test_same_seed_gives_an_identical_run_and_another_seed_does_not():
     assert not np.array_equal(p1["W1"], p3["W1"])
 
 
+@pytest.mark.parametrize("opt", ["sgd", "momentum", "adam"])
+def test_restore_goes_back_to_a_checkpoint_as_if_the_epochs_between_never_ran(opt):
+    """The live loop undoes a chunk whose frame never reached the screen: training on
+    from the checkpoint must be the run that never took that chunk."""
+    X, y = _two_clusters(40)
+
+    def trainer():
+        # small batches (a new order each epoch), few snapshots (thinned on the way)
+        return Trainer(MLP([2, 8, 8, 2], seed=3), X, y, X_test=X[:10], y_test=y[:10],
+                       optimizer=opt, lr=0.05, batch_size=7, seed=5, max_snapshots=4)
+
+    a, b = trainer(), trainer()
+    a.run(6)
+    cp = a.checkpoint()
+    a.run(9)                                    # the chunk that is undone
+    assert a.epoch == 15
+    a.restore(cp)
+    assert a.epoch == 6 and len(a.history["epoch"]) == 7
+    a.run(5)
+    b.run(11)
+    for k in b.net.params:
+        np.testing.assert_array_equal(a.net.params[k], b.net.params[k])
+    timed = {"seconds"}                          # wall clock: differs run to run
+    assert {k: v for k, v in a.history.items() if k not in timed} == \
+        {k: v for k, v in b.history.items() if k not in timed}
+    assert [e for e, _ in a.snapshots] == [e for e, _ in b.snapshots]
+    assert a.snapshot_every == b.snapshot_every and a.steps == b.steps
+    for k in b.last_grads:
+        np.testing.assert_array_equal(a.last_grads[k], b.last_grads[k])
+    # the checkpoint is a copy: training after it did not change it
+    a.restore(cp)
+    assert a.epoch == 6
+
+
 def test_inputs_are_never_modified():
     X, y = _two_clusters(30)
     X0, y0 = X.copy(), y.copy()

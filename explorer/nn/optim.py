@@ -8,6 +8,7 @@ dict, so the update rule is a handful of whole-vector operations per step rather
 than a handful per parameter array: for a small network the cost of a step is the
 number of NumPy calls, not the arithmetic.
 """
+import copy
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -28,11 +29,27 @@ class _Optimizer:
         dtype = np.result_type(*grads.values())
         self._g = np.empty(size, dtype)             # the gradients, flattened
         self._u = np.zeros(size, dtype)             # the update (momentum: the velocity)
-        self._views, i = {}, 0
-        for k, g in grads.items():
-            self._views[k] = self._u[i:i + g.size].reshape(g.shape)
-            i += g.size
+        self._view({k: g.shape for k, g in grads.items()})
         return True
+
+    def _view(self, shapes):
+        """``self._views``: one array per parameter, each a view of ``self._u``."""
+        self._views, i = {}, 0
+        for k, shape in shapes.items():
+            n = math.prod(shape)
+            self._views[k] = self._u[i:i + n].reshape(shape)
+            i += n
+
+    def __deepcopy__(self, memo):
+        """A copy with its own vectors, and views of its own update vector (a plain
+        deep copy would cut the views loose from it)."""
+        new = copy.copy(self)
+        for k, v in vars(self).items():
+            if isinstance(v, np.ndarray):
+                setattr(new, k, v.copy())
+        if self._u is not None:
+            new._view({k: v.shape for k, v in self._views.items()})
+        return new
 
     def _flat(self, grads):
         """All gradients as one vector (a buffer of ours), in dict order."""

@@ -5,6 +5,7 @@ The trainer is advanced a few epochs at a time (the app trains in chunks between
 redraws) and never prints or sleeps: everything it learns goes into
 ``Trainer.history`` and ``Trainer.snapshots``.
 """
+import copy
 import math
 import time
 
@@ -330,6 +331,38 @@ class Trainer:
             # keep epoch 0 and every other one after it; snapshot half as often
             self.snapshots = self.snapshots[::2]
             self.snapshot_every *= 2
+
+    # --- going back --------------------------------------------------------------
+    def checkpoint(self):
+        """Everything :meth:`run` changes, copied: :meth:`restore` puts the trainer
+        back exactly (weights, optimizer moments, batch order, history, snapshots),
+        so training on from there is the run that never left it.
+
+        Cheap for the app's networks (a copy of the weights and the optimizer's
+        vectors): the live loop takes one before each chunk of epochs, to undo a
+        chunk whose picture never reached the screen.
+        """
+        return {
+            "params": {k: v.copy() for k, v in self.net.params.items()},
+            "opt": copy.deepcopy(self.opt),
+            "rng": self.rng.bit_generator.state,
+            "scalars": (self.epoch, self.steps, self.diverged, self.last_grads,
+                        self._last_pass, self.snapshot_every),
+            "history": {k: len(v) for k, v in self.history.items()},
+            "snapshots": list(self.snapshots),
+        }
+
+    def restore(self, cp):
+        """Go back to :meth:`checkpoint` ``cp`` (of this trainer, taken since its data
+        and hyperparameters last changed)."""
+        self.net.params = {k: v.copy() for k, v in cp["params"].items()}
+        self.opt = copy.deepcopy(cp["opt"])
+        self.rng.bit_generator.state = cp["rng"]
+        (self.epoch, self.steps, self.diverged, self.last_grads, self._last_pass,
+         self.snapshot_every) = cp["scalars"]
+        for k, n in cp["history"].items():
+            del self.history[k][n:]
+        self.snapshots = list(cp["snapshots"])
 
     def history_arrays(self):
         """The history as float arrays: scalars (epochs,), per-layer (epochs, layers)."""
