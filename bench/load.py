@@ -75,6 +75,7 @@ import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import contextlib  # noqa: E402
 import hashlib  # noqa: E402
+import html  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
@@ -97,6 +98,7 @@ for _p in (ROOT, os.path.join(ROOT, "tests")):
 
 import websockets  # noqa: E402
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
+from streamlit.components.v2.bidi_component.main import _make_trigger_id  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
 from deploy.haproxy import AFFINITY_COOKIE, HEALTH_PATH, REPLICA_HEADER  # noqa: E402
@@ -107,7 +109,7 @@ PAGE_NAME = "Classifier"                 # url path of pages/1_Classifier.py
 TRAIN_KEY = "classifier.btn_train"
 SEED_KEY = "w.classifier.seed"
 VIEW_COMPONENT = "network_view"          # the view element: ..._network_view
-FRAME_COMPONENT = "network_view_frame"   # a later frame of a run: ..._network_view_frame
+FRAME_HTML = '<div hidden class="bpx-frame">'   # a later frame of a run: st.html text
 NUMBERS = re.compile(r"Epoch (\d+)(?: of \d+)? · loss (\S+) · train (\S+) · test (\S+)")
 TTL = 5                                  # server.disconnectedSessionTTL for this run
 SERVE = os.path.join(ROOT, "deploy", "serve.py")
@@ -289,6 +291,8 @@ class Session:
         self.page_hash = ""
         self.train_id = None
         self.train_label = None
+        self.view_id = None                 # the network view's element id
+        self.tell_drawn = False             # its last frame asked to hear it was drawn
         self.replica = target.pin           # the replica the affinity cookie names
         self.answered_by = []               # (what, replica named by X-Replica)
         self.deltas = 0                     # every delta received
@@ -324,14 +328,22 @@ class Session:
             w.trigger_value = True
         return msg.SerializeToString()
 
-    def _frame(self, bidi, now):
-        name = bidi.component_name
-        if not (name.endswith(VIEW_COMPONENT) or name.endswith(FRAME_COMPONENT)):
-            return
-        if not self._recording or bidi.WhichOneof("data") != "bytes":
+    def _drawn(self):
+        """What the view sends once its first picture is on the screen (it asked for
+        it): the page then runs again and draws its analysis charts."""
+        msg = BackMsg.FromString(self._rerun())
+        w = msg.rerun_script.widget_states.widgets.add()
+        w.id = _make_trigger_id(self.view_id, "events")
+        w.json_trigger_value = json.dumps([{"event": "event", "value": {"type": "drawn"}}])
+        return msg.SerializeToString()
+
+    def _frame(self, raw, now):
+        """A frame of the network view: the view element's bytes, or the text of a
+        later frame of a live run."""
+        if not self._recording:
             return
         try:
-            payload = json.loads(bidi.bytes)
+            payload = json.loads(raw)
             epoch = int(payload["epoch"])
             digest = frame_digest(payload["layers"])
         except (ValueError, KeyError, TypeError) as e:
@@ -375,8 +387,13 @@ class Session:
                 self.kinds_training[etype] = self.kinds_training.get(etype, 0) + 1
             if dtype != "new_element":
                 return
-            if etype == "bidi_component":
-                self._frame(el.bidi_component, now)
+            if etype == "bidi_component" and el.bidi_component.component_name.endswith(
+                    VIEW_COMPONENT) and el.bidi_component.WhichOneof("data") == "bytes":
+                self.view_id = el.bidi_component.id
+                self.tell_drawn = b'"tell_drawn":true' in el.bidi_component.bytes
+                self._frame(el.bidi_component.bytes, now)
+            elif etype == "html" and el.html.body.startswith(FRAME_HTML):
+                self._frame(html.unescape(el.html.body[len(FRAME_HTML):-len("</div>")]), now)
             elif etype == "markdown" and self._recording:
                 got = NUMBERS.search(el.markdown.body)
                 if got:
@@ -459,6 +476,14 @@ class Session:
                     self.errors.append("page did not finish loading within 90 s")
                     return
                 self.t_loaded = time.monotonic()
+                if self.tell_drawn:
+                    # as the browser: the picture is drawn; the page draws the rest
+                    n_finished = self.finished
+                    await ws.send(self._drawn())
+                    if not await self._read_until(ws, time.monotonic() + 90,
+                                                  lambda: self.finished > n_finished):
+                        self.errors.append("the page's analysis did not come within 90 s")
+                        return
                 if self.target.proxy:
                     checker = asyncio.create_task(self._check_affinity_while())
                 self._training = self._recording = True

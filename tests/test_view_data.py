@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from explorer import MLP, make_dataset
+from explorer.app.view import FRAMES
 from explorer.app.view_data import (
     MAX_PAYLOAD_BYTES,
     decode_f16,
@@ -235,21 +236,35 @@ st.text("done")
 """
 
 
-def test_the_view_is_mounted_once_per_run_and_later_frames_ride_a_frame_element():
+def test_the_view_is_mounted_once_per_run_and_later_frames_ride_one_hidden_text_slot():
+    import html
+
     from streamlit.testing.v1 import AppTest
 
     p, _ = build()
-    at = AppTest.from_string(f"PAYLOAD = {json.dumps(json.dumps(p))}\n" + VIEW_SCRIPT)
+    hostile = dict(p, classes=["</div><img src=x onerror=alert(1)>", "a & b"])
+    at = AppTest.from_string(f"PAYLOAD = {json.dumps(json.dumps(hostile))}\n" + VIEW_SCRIPT)
     at.run()
     assert not at.exception
     protos = [n.proto for n in at.main if type(n.proto).__name__ == "BidiComponent"]
-    # the view itself, and one slot holding the last frame (each frame replaced the one before)
-    assert [x.component_name for x in protos] == ["backprop_explorer_network_view",
-                                                  "backprop_explorer_network_view_frame"]
-    view, frame = (json.loads(x.bytes) for x in protos)
+    assert [x.component_name for x in protos] == ["backprop_explorer_network_view"]
+    view = json.loads(protos[0].bytes)
+    # later frames: one text slot in the view's hidden frames container, holding the
+    # last frame (each replaced the one before); no widget per frame
+    blocks = [n for n in at.main if type(n.proto).__name__ == "Block"
+              and n.proto.id.endswith("t.view" + FRAMES)]
+    assert len(blocks) == 1
+    slots = [n.proto.body for n in blocks[0] if type(n.proto).__name__ == "Html"]
+    assert len(slots) == 1
+    body = slots[0]
+    prefix, suffix = '<div hidden class="bpx-frame">', "</div>"
+    assert body.startswith(prefix) and body.endswith(suffix)
+    text = body[len(prefix):-len(suffix)]
+    assert "<" not in text and ">" not in text       # names cannot close the div
+    frame = json.loads(html.unescape(text))
     assert (view["id"], view["epoch"], frame["id"], frame["epoch"]) == ("t.view", 0, "t.view", 3)
+    assert frame["classes"] == hostile["classes"]
     assert frame["seq"] == view["seq"] + 3
-    assert protos[0].id.endswith("t.view") and "bpxframe" in protos[1].id
     at.run()                                   # the next run mounts the same view again
     assert not at.exception
     assert next(n.proto.id for n in at.main if type(n.proto).__name__ == "BidiComponent") \

@@ -24,6 +24,7 @@ MIN_FPS = 4.0             # a run's frames a second when the server is shared (i
 DRAW_SHARE = 0.5          # of a run's part: at most this for drawing frames when it is shared
 CHART_SHARE = 0.15        # of a run's part: for the slower charts (rebuilt less often under load)
 NAP_SECONDS = 0.1         # a sleeping run looks this often whether it must stop (Pause)
+ALONE_FILL = 0.5          # of each frame's period: the most a run alone computes in it
 SERVER_FPS = SERVER_SHARE / 0.007     # frames a second the server draws at most (~7 ms a frame)
 
 
@@ -183,7 +184,11 @@ def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,
             if runs.running > 1:
                 period = max(1.0 / FPS, min(period, 1.0 / MIN_FPS))
             frame_due = t_frame - last[0] >= tiers[0][0] if tiers else False
-            train_cpu = frame_share * period - (cost[0] if frame_due else 0.0)
+            # alone, a frame computes for at most ALONE_FILL of its period: the browser
+            # (often on the same machine) and the thread sending the frames need the
+            # rest, and a frame that fills its period comes late (36 planned, 20 seen)
+            busy = frame_share * period * (ALONE_FILL if runs.running <= 1 else 1.0)
+            train_cpu = busy - (cost[0] if frame_due else 0.0)
             n = max(1, int(train_cpu / epoch_cpu))
             if rate is not None:                 # the speed control, in epochs a second
                 credit = min(credit + rate * (t_frame - t_prev), max(1.0, rate * 0.5))
@@ -191,12 +196,14 @@ def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,
             t_prev = t_frame
             n = min(n, max(0, max_epochs - (trainer.epoch - e0)))
             with runs.turn(_yield_to_streamlit):
+                _yield_to_streamlit()            # paused meanwhile: train nothing more
                 c0 = time.thread_time()
+                before = trainer.checkpoint()
                 done = trainer.run(epochs=n, time_budget=max(0.005, 2.0 * train_cpu)) if n else 0
                 c1 = time.thread_time()
                 frame += 1
                 if frame_due:
-                    tiers[0][1](frame)
+                    _show(tiers[0][1], frame, trainer, before)
                     last[0] = time.monotonic()
                 c2 = time.thread_time()
                 # at most one slower chart a frame: the most overdue of those due
@@ -222,6 +229,19 @@ def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,
             while (nap := wake - time.monotonic()) > 0:
                 time.sleep(min(NAP_SECONDS, nap))
                 _yield_to_streamlit()
+
+
+def _show(draw, frame, trainer, before):
+    """Draw the frame of the epochs just trained; if Streamlit stops the script
+    before the frame leaves (Pause, or any control, was pressed while they trained),
+    undo them: the network stays at the epoch on the screen, which is what Pause
+    promises. (The frame's numbers line goes first and its view last, so once the
+    view has left, nothing of the frame can fail.)"""
+    try:
+        draw(frame)
+    except BaseException:
+        trainer.restore(before)
+        raise
 
 
 def _due_chart(tiers, last, cost, now, share):

@@ -9,11 +9,17 @@ the element and turns its clicks into plain events.
 How a live run stays smooth: Streamlit allows one element per key in a script
 run, and an element mounted under a new key is a new element (the browser throws
 the old one away and builds the new one, which flickers). So the view is mounted
-once per run under its own key, and every further frame of that run travels in a
-tiny invisible element (``network_view_frame.js``, a new key per frame) that hands
-the data to the view already on the page. :func:`network_view` does this by itself.
+once per run under its own key, and every further frame of that run travels as
+text in one hidden ``st.html`` slot (made at the run's second frame, in a keyed
+container the page's CSS hides): the view's script watches the page for these
+and draws each one. Not a component per frame: every component registers two
+widgets, and the widgets of an unfinished script run stay in the session's state
+until a run completes, so a two-minute run left thousands of them there, which
+every slider of the next run walked through (the Pause rerun took 0.2 s more).
+:func:`network_view` does this by itself.
 """
 import functools
+import html
 import json
 import pathlib
 import secrets
@@ -25,6 +31,9 @@ from .view_data import parse_event
 
 ASSETS = pathlib.Path(__file__).with_name("view_assets")
 DEFAULT_HEIGHT = 420          # px: boundary and diagram side by side at 1024x768
+FRAMES = ".bpxframes"         # a view's key + this: the container of its frames (hidden)
+# the frames' containers take no room on the page (hidden before they are drawn)
+FRAMES_CSS = '[class*="bpxframes"] { display: none !important; }'
 
 
 def _asset(name):
@@ -35,12 +44,9 @@ def _asset(name):
 _VIEW = st.components.v2.component(
     "backprop_explorer_network_view",
     css=_asset("network_view.css"), js=_asset("network_view.js"))
-_FRAME = st.components.v2.component(
-    "backprop_explorer_network_view_frame",
-    js=_asset("network_view_frame.js"), isolate_styles=False)
 
 
-def network_view(payload, *, key, height=None, on_event=None):
+def network_view(payload, *, key, height=None, on_event=None, tell_drawn=False):
     """Show ``payload`` in the network view with this ``key``; return the last click.
 
     Call it where the view belongs on the page, directly (not inside an
@@ -65,6 +71,10 @@ def network_view(payload, *, key, height=None, on_event=None):
     height : int, optional
         Height in px of boundary and diagram side by side (420 by default). On a
         screen narrower than 640 px they are stacked and the element is taller.
+    tell_drawn : bool
+        Ask the browser to say when it has drawn this payload: it sends the event
+        ``{"drawn": True}`` once (a page can put off what would slow the first
+        drawing until then).
 
     Returns
     -------
@@ -72,8 +82,8 @@ def network_view(payload, *, key, height=None, on_event=None):
         The click since the last call, once (one-shot): ``{"add_point": (x1, x2)}``
         (data coordinates of the plane), ``{"remove_point": i}`` (row of
         ``X_train``), ``{"select": ("unit", l, i)}``, ``{"select": ("edge", l, i, j)}``
-        or ``{"select": None}`` (clicked beside the diagram's nodes and edges).
-        Clicks are checked against the frame that was on screen: one that names
+        or ``{"select": None}`` (clicked beside the diagram's nodes and edges), and
+        ``{"drawn": True}`` (see ``tell_drawn``). Clicks are checked against the frame that was on screen: one that names
         no point, unit or edge of it is dropped.
     """
     state = st.session_state
@@ -86,19 +96,18 @@ def network_view(payload, *, key, height=None, on_event=None):
     state[f"{key}.__seq"] = seq
     # sent as JSON bytes: Streamlit forwards bytes as they are, while a dict would be
     # searched for dataframes value by value first (several ms a frame)
-    data = json.dumps(dict(payload, id=key, sid=sid, seq=seq, height=int(height or DEFAULT_HEIGHT)),
-                      separators=(",", ":")).encode("utf-8")
+    data = json.dumps(dict(payload, id=key, sid=sid, seq=seq, height=int(height or DEFAULT_HEIGHT),
+                           tell_drawn=bool(tell_drawn)), separators=(",", ":")).encode("utf-8")
     try:
         _VIEW(key=key, data=data, on_event_change=functools.partial(_keep_event, key, on_event))
         state[f"{key}.__frames"] = None        # first mount of this run: no frame slot yet
     except StreamlitDuplicateElementKey:
-        # already mounted in this run: send the frame through a new invisible element,
-        # in one slot made for this run at the first such frame
+        # already mounted in this run: the frame goes as text into this run's hidden
+        # slot (each replaces the one before); JSON is ASCII, escaped, so it stays text
         slot = state.get(f"{key}.__frames")
         if slot is None:
-            slot = state[f"{key}.__frames"] = st.empty()
-        with slot:
-            _FRAME(key=f"{key}.bpxframe{seq}", data=data)
+            slot = state[f"{key}.__frames"] = st.container(key=f"{key}{FRAMES}").empty()
+        slot.html(f'<div hidden class="bpx-frame">{html.escape(data.decode("ascii"), quote=False)}</div>')
     return state.pop(f"{key}.__event", None)
 
 
@@ -121,4 +130,4 @@ def _keep_event(key, on_event):
         state[f"{key}.__event"] = event
 
 
-__all__ = ["DEFAULT_HEIGHT", "network_view"]
+__all__ = ["DEFAULT_HEIGHT", "FRAMES_CSS", "network_view"]

@@ -6,11 +6,42 @@
 //
 // One View per key lives for the whole page: its canvases are kept, and a new
 // frame only redraws them. Frames arrive through this element (when Python mounts
-// it) or through the tiny "frame" element (network_view_frame.js) that Python
-// mounts for every further frame of a live run; both hand them to the View via
-// window.__bpxNetworkView. Names from the payload only ever go into textContent.
+// it, once per script run) or, for every further frame of a live run, as the text
+// of a hidden <div class="bpx-frame"> that Python puts in an st.html slot: one
+// watcher of the page hands each to its View (window.__bpxNetworkView). Names
+// from the payload only ever go into textContent.
 
 const BUS = (window.__bpxNetworkView ||= { views: new Map(), pending: new Map() });
+
+function deliver(data) {
+  if (!data || !data.id) return;
+  const view = BUS.views.get(data.id);
+  if (view) view.update(data);
+  else BUS.pending.set(data.id, data);      // the view picks it up when it starts
+}
+
+// the live frames: the newest <div class="bpx-frame"> added in each batch of changes
+// (per view); a frame's slot is replaced by the next, so each is seen once
+if (!BUS.watcher) {
+  BUS.watcher = new MutationObserver((records) => {
+    const found = [];
+    for (const r of records) {
+      for (const n of r.addedNodes) {
+        if (n.nodeType !== 1) continue;
+        if (n.classList.contains("bpx-frame")) found.push(n);
+        else found.push(...n.getElementsByClassName("bpx-frame"));
+      }
+    }
+    const latest = new Map();                 // newest first: older ones of a view are skipped
+    for (let i = found.length - 1; i >= 0; i--) {
+      let data = null;
+      try { data = JSON.parse(found[i].textContent); } catch (e) { continue; }
+      if (data && data.id && !latest.has(data.id)) latest.set(data.id, data);
+    }
+    for (const data of latest.values()) deliver(data);
+  });
+  BUS.watcher.observe(document.body, { childList: true, subtree: true });
+}
 if (typeof window.__bpxDraws !== "number") window.__bpxDraws = 0;
 
 const POS = [230, 159, 0];            // positive weight (Okabe-Ito orange)
@@ -385,6 +416,12 @@ class View {
     window.__bpxDraws += 1;
     this.stats.draws += 1;
     this.stats.ms += performance.now() - t0;
+    // the page waits for this frame to be on the screen (once per frame that asks):
+    // told after the browser has painted it
+    if (d.tell_drawn && this.toldDrawn !== d.sid + ":" + d.seq) {
+      this.toldDrawn = d.sid + ":" + d.seq;
+      requestAnimationFrame(() => setTimeout(() => this.send({ type: "drawn" }), 0));
+    }
   }
 
   drawPlane() {
