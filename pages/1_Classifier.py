@@ -80,7 +80,11 @@ st.caption("Each circle on the right is a unit, drawn as its map over the plane 
            "✕ marks a dead unit.")
 play = classifier.playback(ps)
 charts = classifier.Charts(ps, slots, play)
-charts.view()
+# the first run of a visit draws the first screen alone: the analysis's five charts
+# (and Plotly's 4.7 MB script) held the first picture up by 1.5 s. The view says when
+# its picture is on the screen, and that starts the run that draws the rest
+first_look = not ps.analysis
+charts.view(tell_drawn=first_look)
 if walking:
     ps.running = False
     inspector.walk_panel(lab, ps.walk or 0, lambda k: setattr(ps, "walk", k))
@@ -109,8 +113,9 @@ slots["regions"] = section(d2, "Linear regions",
     "linear map, so the boundary is made of straight pieces.")
 
 inside = charts.inside()
-for draw in [charts.history, charts.gradients, *inside]:
+for draw in [] if first_look else [charts.history, charts.gradients, *inside]:
     draw()
+ps.analysis = True
 instrument_tiers = []
 if st.toggle("🔬 Show the instruments: loss landscape, learning-rate finder, two runs, which "
              "points push, exact linear regions", key="w.classifier.inst.on"):

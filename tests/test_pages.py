@@ -1,6 +1,7 @@
 """One AppTest per page: the pages render, train, take every control, round-trip a
 link, and refuse bad input with a message while keeping what was there."""
 import io
+import json
 import re
 import zipfile
 from pathlib import Path
@@ -90,8 +91,22 @@ def test_classifier_train_runs_to_the_epoch_cap_then_pauses_with_a_note():
     assert at.button(key="classifier.btn_train").label.endswith("Train")
 
 
-def test_training_changes_the_charts():
+def test_the_first_screen_comes_first_and_the_analysis_follows():
     at = page("pages/1_Classifier.py")
+    # the first run of a visit: the network view (asking to hear when it is drawn),
+    # no chart below it yet
+    view = json.loads(next(e.proto.bytes for e in at.main if type(e.proto).__name__ ==
+                           "BidiComponent"))
+    assert view["tell_drawn"] is True and not at.get("plotly_chart")
+    at.run()                   # what the view's "drawn" (or any control) starts
+    view = json.loads(next(e.proto.bytes for e in at.main if type(e.proto).__name__ ==
+                           "BidiComponent"))
+    assert view["tell_drawn"] is False and len(at.get("plotly_chart")) >= 5
+    assert no_errors(at)
+
+
+def test_training_changes_the_charts():
+    at = page("pages/1_Classifier.py").run()       # the analysis is drawn from the 2nd run
     before = [c.proto.spec for c in at.get("plotly_chart")]
     at.button(key="classifier.btn_step").click().run()
     after = [c.proto.spec for c in at.get("plotly_chart")]

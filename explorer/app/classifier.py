@@ -74,16 +74,19 @@ class Charts:
         return self.lab.epoch, self.lab.edits, self.play, tuple(sorted(self.v.items()))
 
     # --- the first screen: the network view and the numbers ----------------------
-    def view(self, frame=0):
-        """Every frame: the network view (boundary and diagram) and the numbers."""
+    def view(self, frame=0, tell_drawn=False):
+        """Every frame: the numbers (on every third) and the network view (boundary and
+        diagram), in this order: the view is the last thing a frame sends.
+        ``tell_drawn``: the browser says when this picture is on the screen."""
         v = self.v
+        if frame % 3 == 0:
+            self.numbers()
         payload = frames.view_payload(
             self.lab, v["edges"], self.ps.selected, self.play,
             min(v["res"], frames.LIVE_RES) if frame else v["res"], v["show_test"], v["discrete"])
         with self.slots["view"]:
-            network_view(payload, key="classifier.view", on_event=partial(on_click, self.ps))
-        if frame % 3 == 0:
-            self.numbers()
+            network_view(payload, key="classifier.view", on_event=partial(on_click, self.ps),
+                         tell_drawn=tell_drawn)
 
     def numbers(self):
         """Epoch, loss and accuracies (of the playback epoch when one is chosen), one line."""
@@ -161,5 +164,7 @@ def on_click(ps, event):
             ps.lab.remove_point(event["remove_point"])
         elif "select" in event:
             ps.selected = event["select"]
+        # {"drawn": True}: the first picture is on the screen; the run it starts
+        # draws the analysis (see the page)
     except ValueError as e:
         ps.say(f"That point was not changed: {md(str(e))}", "warning")

@@ -91,6 +91,10 @@ class ClassifierState(PageState):
         The second run of the instruments' "Two runs" (:mod:`explorer.app.instruments`):
         ``{"lab": ClassifierLab, "spec": (key, value), "base": the lab and trainer
         it was forked from, "edits": their hand edits then}``; None when there is none.
+    analysis : bool
+        The analysis charts are drawn: from the page's second run on. The first run
+        of a visit draws the first screen alone, and the network view starts the
+        second once its picture is on the screen (or any control does).
     """
     csv: tuple = None
     data_id: tuple = None
@@ -99,6 +103,7 @@ class ClassifierState(PageState):
     add_class: int = 0
     walk: int = None
     fork: dict = None
+    analysis: bool = False
 
 
 STATES = {"classifier": ClassifierState, "autoencoder": PageState, "math": PageState}

@@ -361,7 +361,8 @@ def parse_event(raw, payload):
     The browser sends ``{"type": "add_point", "x1": .., "x2": ..}``,
     ``{"type": "remove_point", "index": i}`` or ``{"type": "select", "what": "unit",
     "layer": l, "index": i}`` / ``{"type": "select", "what": "edge", "layer": l,
-    "i": i, "j": j}`` / ``{"type": "select", "what": None}``. Anything else, or an
+    "i": i, "j": j}`` / ``{"type": "select", "what": None}``, or ``{"type": "drawn"}``
+    (a frame that asked for it is on the screen). Anything else, or an
     index that is not in ``payload`` (the frame on screen now), gives None: the
     message comes from a browser and is checked like any input.
 
@@ -369,11 +370,13 @@ def parse_event(raw, payload):
     -------
     ``{"add_point": (x1, x2)}``, ``{"remove_point": i}``,
     ``{"select": ("unit", l, i)}``, ``{"select": ("edge", l, i, j)}``,
-    ``{"select": None}`` or None.
+    ``{"select": None}``, ``{"drawn": True}`` or None.
     """
     if not isinstance(raw, dict):
         return None
     kind = raw.get("type")
+    if kind == "drawn":
+        return {"drawn": True}
     try:
         if kind == "add_point":
             x1, x2 = float(raw["x1"]), float(raw["x2"])
