@@ -69,11 +69,11 @@ controls.sync_url(PAGE)
 files.save_and_load(ps)
 live.train_bar(PAGE)
 slots = {"metrics": st.empty(), "view": st.container()}
-bar = st.columns([3, 2, 2], vertical_alignment="center")
+bar = st.columns([3, 2, 3], vertical_alignment="center")
 control("edges", container=bar[0], label="Edges show")
 ps.add_class = bar[1].selectbox("A click adds", range(lab.ds.n_classes), key="w.classifier.add",
                                 format_func=lambda k: lab.class_names[k])
-walking = bar[2].toggle("🔍 Walk through one batch", key="w.classifier.walk",
+walking = bar[2].toggle("🔍 Walk one batch", key="w.classifier.walk",
                         help="Pauses training and steps through backprop on 8 samples.")
 st.caption("Each circle on the right is a unit, drawn as its map over the plane (grey where it "
            "is off); each line a weight, orange positive, blue negative, or the gradient on it. "

@@ -567,6 +567,8 @@ def matrix_figure(A, title=None, xlabel=None, ylabel=None, height=None, fmt=".3g
     bar = dict(thickness=14, len=0.9, tickfont=dict(size=13))
     if binary:
         bar.update(tickvals=[0, 1], ticktext=["off", "on"])
+    elif A.shape[0] <= 4:          # a short bar: its two ends only, or the labels collide
+        bar.update(tickvals=[-m, m], ticktext=[format(-m, ".2g"), format(m, ".2g")])
     trace = dict(type="heatmap", z=A, zmin=0 if binary else -m, zmax=1 if binary else m,
                  showscale=True, colorscale=scale, colorbar=bar,
                  hovertemplate="row %{y}, column %{x}: %{z:" + fmt + "}<extra></extra>")

@@ -45,7 +45,7 @@ def selection_panel(lab, selected):
                        if r["dead"] else ""))
         c1, c2 = st.columns(2)
         c1.plotly_chart(F.matrix_figure(np.vstack([r["weights"], r["grad_weights"]]),
-                                        title="incoming weights (top) and dL/dW (bottom)"),
+                                        title="weights in (top), dL/dw"),
                         key="inspect.unit.w")
         c2.plotly_chart(F.matrix_figure(np.column_stack([r["z"], r["delta"]]),
                                         title="z and delta = dL/dz per sample", ylabel="sample"),
@@ -72,12 +72,13 @@ def walk_panel(lab, step, on_move):
     steps = walkthrough(current_batch(lab), lr=lab.trainer.lr)
     step = min(max(step, 0), len(steps) - 1)
     s = steps[step]
-    c1, c2, c3 = st.columns([1, 1, 5], vertical_alignment="center")
-    c1.button("◀ Back", key="walk.back", on_click=on_move, args=(step - 1,),
-              disabled=step == 0, width="stretch")
-    c2.button("Next ▶", key="walk.next", on_click=on_move, args=(step + 1,),
-              disabled=step == len(steps) - 1, width="stretch")
-    c3.markdown(f"**Step {step + 1} of {len(steps)} · {s.stage}:** {s.title}")
+    # the buttons keep their width (in columns they were cut to "◀ B…" at 1024 px)
+    row = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    row.button("◀ Back", key="walk.back", on_click=on_move, args=(step - 1,),
+               disabled=step == 0, width=100)
+    row.button("Next ▶", key="walk.next", on_click=on_move, args=(step + 1,),
+               disabled=step == len(steps) - 1, width=100)
+    row.markdown(f"**Step {step + 1} of {len(steps)} · {s.stage}:** {s.title}")
     a, b = st.columns([5, 6], vertical_alignment="center")
     a.latex(s.tex)
     value = np.asarray(s.value, float)

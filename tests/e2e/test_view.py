@@ -125,10 +125,10 @@ def test_drawn_epoch_grows_while_training(open_view, artifacts):
     assert not page.errors, page.errors
 
 
-def empty_spot(page):
+def empty_spot(page, view_js=VIEW_JS):
     """A spot on the plane (canvas px) far from every point, and its data coordinates."""
     return page.evaluate(f"""() => {{
-        const v = {VIEW_JS}, f = v.frame, pts = [];
+        const v = {view_js}, f = v.frame, pts = [];
         for (const set of [f.train, f.test]) if (set)
             for (let i = 0; i < set.n; i++) pts.push(v.toPx(set.xy[2 * i], set.xy[2 * i + 1]));
         let best = null;

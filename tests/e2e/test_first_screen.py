@@ -1,0 +1,107 @@
+"""The Classifier's first screen in a real browser, as a class sees it on a projector
+(1024x768) and on a phone (390x844): boundary, diagram, Train and the numbers in the
+first viewport; a click on the plane adds a point and training goes on with it; a
+click on a unit opens its panel; the walk through one batch steps forward and back.
+Screenshots land in tests/e2e/artifacts/ (and docs/ with UPDATE_DOCS=1)."""
+import re
+
+import pytest
+
+from .test_browser import assert_clean, keep, wait_idle
+from .test_view import canvas_point, empty_spot
+
+pytestmark = pytest.mark.e2e
+
+BOUNDARY = '[aria-label="decision boundary"]'
+DIAGRAM = '[aria-label="network diagram"]'
+VIEW_JS = "window.__bpxNetworkView.views.get('classifier.view')"
+
+
+def open_classifier(page, app_url, width=1024, height=768, query=""):
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(f"{app_url}/Classifier{query}")
+    page.wait_for_selector(BOUNDARY + "[data-epoch]")
+    # the analysis follows the first picture, in the page's second run
+    page.wait_for_selector('[data-testid="stPlotlyChart"]')
+    wait_idle(page)
+    return page
+
+
+def inside(page, selector, width, height):
+    box = page.locator(selector).first.bounding_box()
+    assert box is not None, selector
+    return (box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= width
+            and box["y"] + box["height"] <= height), (selector, box)
+
+
+def test_the_first_screen_of_a_projector_holds_the_view_the_bar_and_the_numbers(
+        page, app_url, artifacts):
+    open_classifier(page, app_url)
+    for sel in (BOUNDARY, DIAGRAM, "button:has-text('Train')", "button:has-text('Step')",
+                "button:has-text('Reset')", "h4:has-text('Epoch 0')"):
+        ok, why = inside(page, sel, 1024, 768)
+        assert ok, why
+    assert_clean(page)
+    page.screenshot(path=str(artifacts / "first-screen-1024.png"))
+    keep(artifacts / "first-screen-1024.png", "classifier-first-screen.png")
+
+
+def test_a_click_on_the_plane_adds_a_point_and_training_goes_on_with_it(page, app_url):
+    open_classifier(page, app_url)
+    n0 = page.evaluate(f"{VIEW_JS}.frame.d.train.n")
+    spot = empty_spot(page, VIEW_JS)                     # far from every point
+    page.mouse.click(*canvas_point(page, BOUNDARY, spot["x"], spot["y"]))
+    page.wait_for_function(f"{VIEW_JS}.frame.d.train.n === {n0 + 1}")
+    wait_idle(page)
+    page.locator("button", has_text="Step").first.click()
+    page.wait_for_function(f"{VIEW_JS}.frame.d.epoch === 1")
+    assert page.evaluate(f"{VIEW_JS}.frame.d.train.n") == n0 + 1
+    assert_clean(page)
+
+
+def test_a_click_on_a_unit_opens_its_panel(page, app_url, artifacts):
+    open_classifier(page, app_url)
+    # the first unit of hidden layer 1, where the diagram draws it
+    x, y = page.evaluate(f"(() => {{ const n = {VIEW_JS}.geo.cols[1].nodes[0]; "
+                         "return [n.cx, n.cy]; })()")
+    page.mouse.click(*canvas_point(page, DIAGRAM, x, y))
+    page.get_by_text(re.compile(r"Unit 1 of hidden layer 1")).wait_for()
+    wait_idle(page)
+    assert page.locator(".stLatex, .katex").count() >= 1      # b and dL/db written out
+    page.get_by_text(re.compile(r"Unit 1 of hidden layer 1")).scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "unit-panel-1024.png"))
+    keep(artifacts / "unit-panel-1024.png", "classifier-unit-panel.png")
+    assert_clean(page)
+
+
+def test_the_walk_through_one_batch_steps_forward_and_back(page, app_url, artifacts):
+    open_classifier(page, app_url)
+    page.locator("label", has_text="Walk one batch").click()
+    step = page.get_by_text(re.compile(r"Step 1 of \d+"))
+    step.wait_for()
+    total = int(re.search(r"Step 1 of (\d+)", step.inner_text()).group(1))
+    assert total >= 6
+    for k in (2, 3):
+        page.locator("button", has_text="Next").click()
+        page.get_by_text(re.compile(rf"Step {k} of {total}")).wait_for()
+    page.locator("button", has_text="Back").click()
+    page.get_by_text(re.compile(rf"Step 2 of {total}")).wait_for()
+    wait_idle(page)
+    page.get_by_text(re.compile(rf"Step 2 of {total}")).scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "walk-1024.png"))
+    keep(artifacts / "walk-1024.png", "classifier-walk.png")
+    assert_clean(page)
+
+
+def test_on_a_phone_the_boundary_and_train_are_on_the_first_screen(page, app_url, artifacts):
+    open_classifier(page, app_url, 390, 844)
+    for sel in (BOUNDARY, "button:has-text('Train')"):
+        ok, why = inside(page, sel, 390, 844)
+        assert ok, why
+    # the diagram follows just below, and is drawn
+    assert page.locator(DIAGRAM).bounding_box()["width"] > 200
+    page.locator("button", has_text="Train").click()
+    page.wait_for_function(f"{VIEW_JS}.frame.d.epoch > 5")
+    page.screenshot(path=str(artifacts / "first-screen-phone.png"))
+    keep(artifacts / "first-screen-phone.png", "classifier-phone.png")
+    assert_clean(page)
