@@ -10,7 +10,6 @@ import streamlit as st
 from threadpoolctl import threadpool_limits
 
 from ..data import load_digits_data, make_dataset
-from .view import FRAMES_CSS
 
 NAV = [("app.py", "Home", "🧠"), ("pages/1_Classifier.py", "Classifier", "🎯"),
        ("pages/2_Autoencoder.py", "Autoencoder", "🔢"),
@@ -20,9 +19,8 @@ PAGE_PATHS = {"classifier": "pages/1_Classifier.py", "autoencoder": "pages/2_Aut
 
 
 # less empty space above the title: a projector at 1024x768 has no height to spare
-PAGE_CSS = f"""<style>
-[data-testid="stMainBlockContainer"] {{ padding-top: 2.2rem; padding-bottom: 2rem; }}
-{FRAMES_CSS}
+PAGE_CSS = """<style>
+[data-testid="stMainBlockContainer"] { padding-top: 2.2rem; padding-bottom: 2rem; }
 </style>"""
 
 

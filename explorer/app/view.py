@@ -11,7 +11,7 @@ run, and an element mounted under a new key is a new element (the browser throws
 the old one away and builds the new one, which flickers). So the view is mounted
 once per run under its own key, and every further frame of that run travels as
 text in one hidden ``st.html`` slot (made at the run's second frame, in a keyed
-container the page's CSS hides): the view's script watches the page for these
+container hidden by a style sent just before it): the view's script watches the page for these
 and draws each one. Not a component per frame: every component registers two
 widgets, and the widgets of an unfinished script run stay in the session's state
 until a run completes, so a two-minute run left thousands of them there, which
@@ -32,7 +32,6 @@ from .view_data import parse_event
 ASSETS = pathlib.Path(__file__).with_name("view_assets")
 DEFAULT_HEIGHT = 420          # px: boundary and diagram side by side at 1024x768
 FRAMES = ".bpxframes"         # a view's key + this: the container of its frames (hidden)
-# the frames' containers take no room on the page (hidden before they are drawn)
 FRAMES_CSS = '[class*="bpxframes"] { display: none !important; }'
 
 
@@ -83,8 +82,9 @@ def network_view(payload, *, key, height=None, on_event=None, tell_drawn=False):
         (data coordinates of the plane), ``{"remove_point": i}`` (row of
         ``X_train``), ``{"select": ("unit", l, i)}``, ``{"select": ("edge", l, i, j)}``
         or ``{"select": None}`` (clicked beside the diagram's nodes and edges), and
-        ``{"drawn": True}`` (see ``tell_drawn``). Clicks are checked against the frame that was on screen: one that names
-        no point, unit or edge of it is dropped.
+        ``{"drawn": True}`` (see ``tell_drawn``). Clicks are checked against the
+        frame that was on screen: one that names no point, unit or edge of it is
+        dropped.
     """
     state = st.session_state
     # frames are numbered per session (the browser drops one that arrives late)
@@ -106,6 +106,9 @@ def network_view(payload, *, key, height=None, on_event=None, tell_drawn=False):
         # slot (each replaces the one before); JSON is ASCII, escaped, so it stays text
         slot = state.get(f"{key}.__frames")
         if slot is None:
+            # style only: Streamlit puts it where it takes no room; the container it
+            # hides comes after it, so it never shows
+            st.html(f"<style>{FRAMES_CSS}</style>")
             slot = state[f"{key}.__frames"] = st.container(key=f"{key}{FRAMES}").empty()
         slot.html(_Html(f'<div hidden class="bpx-frame">'
                         f'{html.escape(data.decode("ascii"), quote=False)}</div>'))
@@ -145,4 +148,4 @@ def _keep_event(key, on_event):
         state[f"{key}.__event"] = event
 
 
-__all__ = ["DEFAULT_HEIGHT", "FRAMES_CSS", "network_view"]
+__all__ = ["DEFAULT_HEIGHT", "network_view"]
