@@ -125,7 +125,7 @@ def _extent(axis, name):
     if axis.size < 2 or not np.all(np.isfinite(axis)) or axis[-1] <= axis[0]:
         raise ValueError(f"{name} must be an increasing grid of at least 2 finite values")
     step = (axis[-1] - axis[0]) / (axis.size - 1)
-    if not np.allclose(np.diff(axis), step, rtol=1e-3, atol=0):
+    if np.abs(np.diff(axis) - step).max() > 1e-3 * step:   # allclose, at a tenth of its cost
         raise ValueError(f"{name} must be evenly spaced (as np.linspace gives)")
     return [float(axis[0] - step / 2), float(axis[-1] + step / 2)]
 
