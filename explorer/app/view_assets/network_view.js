@@ -416,6 +416,8 @@ class View {
     window.__bpxDraws += 1;
     this.stats.draws += 1;
     this.stats.ms += performance.now() - t0;
+    // the page's first picture, for measuring page load in the page itself
+    if (!BUS.firstDraw) BUS.firstDraw = performance.mark("bpx-first-draw");
     // the page waits for this frame to be on the screen (once per frame that asks):
     // told after the browser has painted it
     if (d.tell_drawn && this.toldDrawn !== d.sid + ":" + d.seq) {
