@@ -153,8 +153,9 @@ def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,
     that part, the frame's drawing takes at most ``DRAW_SHARE`` (frames come up to
     ``FPS`` a second, and ``MIN_FPS`` when shared if the part allows), training the
     rest, and the slower charts are rebuilt only as often as ``CHART_SHARE`` of it
-    pays for (their own interval at least). A run computes only while it holds the
-    server's turn, and sleeps through the rest of its frame.
+    pays for (their own interval at least). When shared, CPU a frame leaves unused
+    is kept for the next. A run computes only while it holds the server's turn, and
+    sleeps through the rest of its frame.
 
     Pressing Pause (or any control, or leaving the page) makes Streamlit stop this
     script at its next yield point: every element drawn, and every look at the
@@ -173,22 +174,27 @@ def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,
     epoch_cpu = 0.002                        # CPU seconds of one epoch (smoothed)
     rate = None if per_frame is None else per_frame * FPS
     credit, t_prev, frame = 1.0, now, 0
+    bank = 0.0                               # CPU seconds of the run's part left unused
     with runs:
         while ps.running:
             t_frame = time.monotonic()
             share = runs.share()
+            shared = runs.running > 1
             frame_share = share * (1.0 - CHART_SHARE) if len(tiers) > 1 else share
             # frames up to FPS; drawing at most DRAW_SHARE of the run's part (when shared,
             # frames at least MIN_FPS a second while the part pays for them)
             period = max(1.0 / FPS, cost[0] / (DRAW_SHARE * frame_share))
-            if runs.running > 1:
+            if shared:
                 period = max(1.0 / FPS, min(period, 1.0 / MIN_FPS))
             frame_due = t_frame - last[0] >= tiers[0][0] if tiers else False
-            # alone, a frame computes for at most ALONE_FILL of its period: the browser
-            # (often on the same machine) and the thread sending the frames need the
-            # rest, and a frame that fills its period comes late (36 planned, 20 seen)
-            busy = frame_share * period * (ALONE_FILL if runs.running <= 1 else 1.0)
-            train_cpu = busy - (cost[0] if frame_due else 0.0)
+            # the CPU this frame may use: its part of the period and (shared) what the
+            # frames before left unused, so that a part paying for 1.6 epochs a frame
+            # trains 1, 2, 2, 1, ... and not 1 a frame with the rest lost. Alone, a frame
+            # computes for at most ALONE_FILL of it: the browser (often on the same
+            # machine) and the thread sending the frames need the rest, and a frame that
+            # fills its period comes late (36 planned, 20 seen)
+            budget = frame_share * period + bank
+            train_cpu = budget * (1.0 if shared else ALONE_FILL) - (cost[0] if frame_due else 0.0)
             n = max(1, int(train_cpu / epoch_cpu))
             if rate is not None:                 # the speed control, in epochs a second
                 credit = min(credit + rate * (t_frame - t_prev), max(1.0, rate * 0.5))
@@ -224,8 +230,12 @@ def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,
                 ps.run_started = None
                 st.rerun()
             # the frame's CPU (its chart aside, paid for by the charts' interval) at the
-            # run's part of a core; then sleep in short naps, looking whether to stop
-            wake = t_frame + max(period, (c2 - c0) / frame_share)
+            # run's part of a core: more than the budget puts the next frame off, less is
+            # kept (shared; at most a period's worth); then sleep in short naps, looking
+            # whether to stop
+            left = budget - (c2 - c0)
+            bank = min(max(left, 0.0), frame_share * period) if shared else 0.0
+            wake = t_frame + period + max(0.0, -left) / frame_share
             while (nap := wake - time.monotonic()) > 0:
                 time.sleep(min(NAP_SECONDS, nap))
                 _yield_to_streamlit()
