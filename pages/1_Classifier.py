@@ -17,6 +17,7 @@ st.caption("Press **Train**: the spirals take a few seconds to separate. Left, t
            "class gets; right, the network, its units' maps and its weights.")
 controls.show_url_notes(PAGE)
 teach.lesson_picker(PAGE)
+live.train_bar(PAGE)                # first: a press is answered before the sidebar
 
 
 # --- sidebar: every control --------------------------------------------------
@@ -67,7 +68,7 @@ control("res", step=10, help="Points per side of the grid the boundary is drawn 
 lab = classifier.experiment(ps)
 controls.sync_url(PAGE)
 files.save_and_load(ps)
-live.train_bar(PAGE)
+live.show_note(ps)                  # a file's or a run's last word
 slots = {"metrics": st.empty(), "view": st.container()}
 bar = st.columns([3, 2, 3], vertical_alignment="center")
 control("edges", container=bar[0], label="Edges show")

@@ -18,6 +18,7 @@ st.caption("A 64 → H → 64 ReLU network learns to redraw 8x8 digits from a co
 controls.show_url_notes(PAGE)
 teach.lesson_picker(PAGE)
 teach.lesson_card(PAGE)
+live.train_bar(PAGE)                # first: a press is answered before the sidebar
 
 
 sb = st.sidebar
@@ -41,7 +42,7 @@ control("speed", help="Epochs per second while training; slow motion lets a clas
 lab = autoencoder.experiment(ps)
 controls.sync_url(PAGE)
 files.save_and_load(ps)
-live.train_bar(PAGE)
+live.show_note(ps)                  # a file's or a run's last word
 
 slots = {"metrics": st.empty(), "warning": st.empty()}
 slots["digits"] = section(st, None,

@@ -87,11 +87,15 @@ def _live_runs():
 
 
 def train_bar(page):
-    """Train/Pause, Step and Reset, and the last word about a run or a file.
+    """Train/Pause, Step and Reset (the last word about a run or a file is
+    :func:`show_note`'s).
 
     The callbacks act on the page's experiment before the page runs again: Step
     trains one epoch, Reset drops the experiment so the page builds a fresh one
-    from the seed (and clears a failure the page may have hit).
+    from the seed (and clears a failure the page may have hit). Nothing here needs
+    the experiment while drawing, so a page draws the bar before its sidebar: the
+    answer to a press (Pause above all) then comes before the sidebar's 40 widgets
+    are drawn again, not after.
     """
     ps = page_state(page)
 
@@ -122,7 +126,6 @@ def train_bar(page):
                help="Train one epoch, then stop.")
     bar.button("↺ Reset", key=f"{page}.btn_reset", on_click=reset, width=104,
                help="New initial weights from the seed; the data stays.")
-    show_note(ps)
 
 
 def show_note(ps, container=st):
