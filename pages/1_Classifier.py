@@ -11,81 +11,98 @@ from explorer.params import FEATURE_KEYS, SPEEDS
 PAGE = "classifier"
 ps = controls.open_page(PAGE, "Classifier", "🎯")
 control = partial(controls.control, PAGE)
+# the first run of a visit draws the first screen alone: title, buttons, numbers and the
+# network view. The controls (40 widgets) and the analysis (five charts and Plotly's
+# 4.7 MB script) held the first picture up by 0.7 s and 1.5 s. The view says when its
+# picture is on the screen, and that starts the run that draws the rest (so does any
+# press)
+first_look = not ps.analysis
 
 st.title("🎯 Classifier")
 st.caption("Press **Train**: the spirals take a few seconds to separate. Left, the plane each "
            "class gets; right, the network, its units' maps and its weights.")
-controls.show_url_notes(PAGE)
-teach.lesson_picker(PAGE)
+controls.show_url_notes(PAGE, keep=first_look)   # the next run follows at once
+if not first_look:
+    teach.lesson_picker(PAGE)
 live.train_bar(PAGE)                # first: a press is answered before the sidebar
 
 
 # --- sidebar: every control --------------------------------------------------
-sb = st.sidebar
-sb.header("Data")
-if control("data") != "csv":
-    lo, hi = allowed_classes(ps.values["data"])
-    if hi > lo:
-        control("classes", min_value=lo, max_value=hi)
-    control("n", step=10)
-    control("noise", step=0.01)
-else:
-    files.points_csv(ps)
-control("test", step=0.05)
-c1, c2 = sb.columns([2, 1], vertical_alignment="bottom")
-control("seed", container=c1)
-controls.seed_button(PAGE, c2)
+def sidebar():
+    sb = st.sidebar
+    sb.header("Data")
+    if control("data") != "csv":
+        lo, hi = allowed_classes(ps.values["data"])
+        if hi > lo:
+            control("classes", min_value=lo, max_value=hi)
+        control("n", step=10)
+        control("noise", step=0.01)
+    else:
+        files.points_csv(ps)
+    control("test", step=0.05)
+    c1, c2 = sb.columns([2, 1], vertical_alignment="bottom")
+    control("seed", container=c1)
+    controls.seed_button(PAGE, c2)
 
-sb.header("Network")
-sb.caption("Input features")
-cols = sb.columns(4)
-for i, key in enumerate(FEATURE_KEYS):
-    control(key, container=cols[i % 4])
-for i in range(1, control("layers") + 1):
-    control(f"h{i}")
-control("act", help="What each hidden unit does to its input z. Leaky ReLU cannot die; "
-        "tanh and sigmoid saturate.")
-control("init")
+    sb.header("Network")
+    sb.caption("Input features")
+    cols = sb.columns(4)
+    for i, key in enumerate(FEATURE_KEYS):
+        control(key, container=cols[i % 4])
+    for i in range(1, control("layers") + 1):
+        control(f"h{i}")
+    control("act", help="What each hidden unit does to its input z. Leaky ReLU cannot die; "
+            "tanh and sigmoid saturate.")
+    control("init")
 
-sb.header("Training")
-control("opt")
-control("lr", help="Try 3 or 10 to see training diverge.")
-control("bs", help="Samples per gradient step; larger than the training set means full batch.")
-control("l1", step=0.001, format="%.3f", help="Pulls every weight towards 0 by the same "
-        "step: small weights become exactly 0.")
-control("l2", step=0.001, format="%.3f", help="Shrinks every weight in proportion: big "
-        "weights most.")
-control("clip", step=0.5, help="Rescale the gradient when its norm is larger. 0 = off.")
-control("epochs", step=10, help="How many epochs one press of Train runs at most.")
-control("speed", help="Epochs per second while training; slow motion lets a class watch it happen.")
+    sb.header("Training")
+    control("opt")
+    control("lr", help="Try 3 or 10 to see training diverge.")
+    control("bs", help="Samples per gradient step; larger than the training set means full "
+            "batch.")
+    control("l1", step=0.001, format="%.3f", help="Pulls every weight towards 0 by the same "
+            "step: small weights become exactly 0.")
+    control("l2", step=0.001, format="%.3f", help="Shrinks every weight in proportion: big "
+            "weights most.")
+    control("clip", step=0.5, help="Rescale the gradient when its norm is larger. 0 = off.")
+    control("epochs", step=10, help="How many epochs one press of Train runs at most.")
+    control("speed", help="Epochs per second while training; slow motion lets a class watch "
+            "it happen.")
 
-sb.header("View")
-control("show_test")
-control("discrete", help="Colour each point of the plane by its most likely class only.")
-control("res", step=10, help="Points per side of the grid the boundary is drawn on.")
+    sb.header("View")
+    control("show_test")
+    control("discrete", help="Colour each point of the plane by its most likely class only.")
+    control("res", step=10, help="Points per side of the grid the boundary is drawn on.")
+
+
+if not first_look:
+    sidebar()
 
 # --- the first screen: the bar, the numbers, the network view -----------------
 lab = classifier.experiment(ps)
 controls.sync_url(PAGE)
-files.save_and_load(ps)
+if not first_look:
+    files.save_and_load(ps)
 live.show_note(ps)                  # a file's or a run's last word
 slots = {"metrics": st.empty(), "view": st.container()}
-bar = st.columns([3, 2, 3], vertical_alignment="center")
-control("edges", container=bar[0], label="Edges show")
-ps.add_class = bar[1].selectbox("A click adds", range(lab.ds.n_classes), key="w.classifier.add",
-                                format_func=lambda k: lab.class_names[k])
-walking = bar[2].toggle("🔍 Walk one batch", key="w.classifier.walk",
-                        help="Pauses training and steps through backprop on 8 samples.")
+walking = False
+if not first_look:
+    bar = st.columns([3, 2, 3], vertical_alignment="center")
+    control("edges", container=bar[0], label="Edges show")
+    ps.add_class = bar[1].selectbox("A click adds", range(lab.ds.n_classes),
+                                    key="w.classifier.add",
+                                    format_func=lambda k: lab.class_names[k])
+    walking = bar[2].toggle("🔍 Walk one batch", key="w.classifier.walk",
+                            help="Pauses training and steps through backprop on 8 samples.")
 st.caption("Each circle on the right is a unit, drawn as its map over the plane (grey where it "
            "is off); each line a weight, orange positive, blue negative, or the gradient on it. "
            "✕ marks a dead unit.")
 play = classifier.playback(ps)
 charts = classifier.Charts(ps, slots, play)
-# the first run of a visit draws the first screen alone: the analysis's five charts
-# (and Plotly's 4.7 MB script) held the first picture up by 1.5 s. The view says when
-# its picture is on the screen, and that starts the run that draws the rest
-first_look = not ps.analysis
 charts.view(tell_drawn=first_look)
+if first_look:
+    ps.analysis = True
+    st.stop()
 if walking:
     ps.running = False
     inspector.walk_panel(lab, ps.walk or 0, lambda k: setattr(ps, "walk", k))
@@ -114,9 +131,8 @@ slots["regions"] = section(d2, "Linear regions",
     "linear map, so the boundary is made of straight pieces.")
 
 inside = charts.inside()
-for draw in [] if first_look else [charts.history, charts.gradients, *inside]:
+for draw in [charts.history, charts.gradients, *inside]:
     draw()
-ps.analysis = True
 instrument_tiers = []
 if st.toggle("🔬 Show the instruments: loss landscape, learning-rate finder, two runs, which "
              "points push, exact linear regions", key="w.classifier.inst.on"):

@@ -7,7 +7,7 @@ from explorer import params as P
 from explorer.app.server import PAGE_PATHS
 from explorer.lessons import LESSONS, lesson_with_values, lessons_for
 
-from .test_pages import ROOT, TIMEOUT, no_errors
+from .test_pages import ROOT, TIMEOUT, no_errors, page
 
 
 def test_there_are_8_to_12_lessons_each_with_its_texts_and_a_page():
@@ -27,11 +27,7 @@ def test_the_lesson_shows_what_it_promises(lesson):
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[lesson.key for lesson in LESSONS])
 def test_a_lesson_link_opens_its_page_with_no_note_and_shows_the_lesson(lesson):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.switch_page(PAGE_PATHS[lesson.page])
-    for k, v in lesson.query.items():
-        at.query_params[k] = v
-    at.run()
+    at = page(PAGE_PATHS[lesson.page], **lesson.query)
     assert no_errors(at)
     link_notes = [w.value for w in at.warning if w.icon == "🔗"]
     assert not link_notes, link_notes
@@ -50,8 +46,7 @@ def test_each_page_finds_its_lessons_by_their_settings():
 
 
 def test_picking_a_lesson_on_its_page_applies_it_and_its_follow_up_changes_one_setting():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.switch_page(PAGE_PATHS["classifier"]).run()
+    at = page(PAGE_PATHS["classifier"])
     at.selectbox(key="w.classifier.lesson").set_value("dead_relu").run()
     ps = at.session_state["page.classifier"]
     assert no_errors(at) and ps.lesson == "dead_relu"

@@ -52,13 +52,16 @@ def enter_page(page):
             st.session_state.pop(widget_key(page, key), None)
 
 
-def show_url_notes(page):
-    """Say once what had to change in the link (its text shown as plain text)."""
+def show_url_notes(page, keep=False):
+    """Say what had to change in the link (its text shown as plain text), until the
+    next run; with ``keep``, until the one after (a page whose first run is followed
+    at once by another: the note stays on the screen)."""
     ps = page_state(page)
     if ps.url_notes:
         st.warning("Some settings in this link were changed to fit what the explorer "
                    "accepts:\n\n" + "\n".join(f"- {md(n)}" for n in ps.url_notes), icon="🔗")
-        ps.url_notes = []
+        if not keep:
+            ps.url_notes = []
 
 
 def sync_url(page):

@@ -92,9 +92,10 @@ class ClassifierState(PageState):
         ``{"lab": ClassifierLab, "spec": (key, value), "base": the lab and trainer
         it was forked from, "edits": their hand edits then}``; None when there is none.
     analysis : bool
-        The analysis charts are drawn: from the page's second run on. The first run
-        of a visit draws the first screen alone, and the network view starts the
-        second once its picture is on the screen (or any control does).
+        The whole page is drawn (the controls, the analysis charts): from the page's
+        second run on. The first run of a visit draws the first screen alone (title,
+        buttons, numbers, network view), and the network view starts the second once
+        its picture is on the screen (or any press does).
     """
     csv: tuple = None
     data_id: tuple = None
