@@ -330,7 +330,7 @@ class Session:
 
     def _drawn(self):
         """What the view sends once its first picture is on the screen (it asked for
-        it): the page then runs again and draws its analysis charts."""
+        it): the page then runs again and draws the rest (controls, analysis charts)."""
         msg = BackMsg.FromString(self._rerun())
         w = msg.rerun_script.widget_states.widgets.add()
         w.id = _make_trigger_id(self.view_id, "events")
@@ -482,7 +482,7 @@ class Session:
                     await ws.send(self._drawn())
                     if not await self._read_until(ws, time.monotonic() + 90,
                                                   lambda: self.finished > n_finished):
-                        self.errors.append("the page's analysis did not come within 90 s")
+                        self.errors.append("the rest of the page did not come within 90 s")
                         return
                 if self.target.proxy:
                     checker = asyncio.create_task(self._check_affinity_while())

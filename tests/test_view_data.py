@@ -236,10 +236,16 @@ st.text("done")
 """
 
 
-def test_the_view_is_mounted_once_per_run_and_later_frames_ride_one_hidden_text_slot():
+@pytest.mark.parametrize("register", [True, False], ids=["key register", "refusal"])
+def test_the_view_is_mounted_once_per_run_and_later_frames_ride_one_hidden_text_slot(
+        register, monkeypatch):
     import html
 
     from streamlit.testing.v1 import AppTest
+
+    import explorer.app.view as view
+    if not register:              # a Streamlit without the run's register of keys
+        monkeypatch.setattr(view, "_mounted_this_run", lambda key: False)
 
     p, _ = build()
     hostile = dict(p, classes=["</div><img src=x onerror=alert(1)>", "a & b"])

@@ -95,26 +95,29 @@ def network_view(payload, *, key, height=None, on_event=None, tell_drawn=False):
                                "train": {"n": int(payload["train"]["n"])}}
     seq = state.get(f"{key}.__seq", 0) + 1
     state[f"{key}.__seq"] = seq
-    # sent as JSON bytes: Streamlit forwards bytes as they are, while a dict would be
-    # searched for dataframes value by value first (several ms a frame)
-    data = json.dumps(dict(payload, id=key, sid=sid, seq=seq, height=int(height or DEFAULT_HEIGHT),
-                           tell_drawn=bool(tell_drawn)), separators=(",", ":")).encode("utf-8")
-    try:
-        if _mounted_this_run(key):
-            raise StreamlitDuplicateElementKey(key)
-        _VIEW(key=key, data=data, on_event_change=functools.partial(_keep_event, key, on_event))
-        state[f"{key}.__frames"] = None        # first mount of this run: no frame slot yet
-    except StreamlitDuplicateElementKey:
+    # JSON, ASCII only (json.dumps escapes the rest): the view gets it as bytes, which
+    # Streamlit forwards as they are (a dict would be searched for dataframes value by
+    # value first, several ms a frame); a later frame as text
+    text = json.dumps(dict(payload, id=key, sid=sid, seq=seq, height=int(height or DEFAULT_HEIGHT),
+                           tell_drawn=bool(tell_drawn)), separators=(",", ":"))
+    mounted = _mounted_this_run(key)
+    if not mounted:
+        try:
+            _VIEW(key=key, data=text.encode("ascii"),
+                  on_event_change=functools.partial(_keep_event, key, on_event))
+            state[f"{key}.__frames"] = None    # first mount of this run: no frame slot yet
+        except StreamlitDuplicateElementKey:   # a Streamlit without the register of keys
+            mounted = True
+    if mounted:
         # already mounted in this run: the frame goes as text into this run's hidden
-        # slot (each replaces the one before); JSON is ASCII, escaped, so it stays text
+        # slot (each replaces the one before); escaped, so it stays text
         slot = state.get(f"{key}.__frames")
         if slot is None:
             # style only: Streamlit puts it where it takes no room; the container it
             # hides comes after it, so it never shows
             st.html(f"<style>{FRAMES_CSS}</style>")
             slot = state[f"{key}.__frames"] = st.container(key=f"{key}{FRAMES}").empty()
-        slot.html(_Html(f'<div hidden class="bpx-frame">'
-                        f'{html.escape(data.decode("ascii"), quote=False)}</div>'))
+        slot.html(_Html(f'<div hidden class="bpx-frame">{html.escape(text, quote=False)}</div>'))
     return state.pop(f"{key}.__event", None)
 
 
@@ -124,7 +127,7 @@ def _mounted_this_run(key):
     Asked first, so that a live frame does not build (and hash) a whole component
     message only for Streamlit to refuse it as a duplicate: 0.3 ms of a 2.5 ms
     frame. Read from the run's register of keys; where a Streamlit version has no
-    such register, False, and the refusal answers as before."""
+    such register, False, and Streamlit's refusal answers instead."""
     keys = getattr(getattr(get_script_run_ctx(), "shared", None), "widget_user_keys_this_run", None)
     try:
         return keys is not None and key in keys
