@@ -111,24 +111,26 @@ else:
 teach.lesson_card(PAGE)
 
 # --- the analysis ----------------------------------------------------------------
+# curves over epochs get the page's width (two panels in half of it were 85 px wide at
+# 1024 px); the two square charts share a row
 slots["warning"] = st.empty()
-left, right = st.columns([11, 9])
-slots["history"] = section(left, "Loss and accuracy",
+slots["history"] = section(st, "Loss and accuracy",
     "Solid: training set. Dashed: test set, never trained on.")
-slots["confusion"] = section(right, "Confusion matrix (test set)",
-    "Rows: true class. Columns: what the network says.")
 slots["gradients"] = section(st, "Gradients inside the network",
-    "Backprop sends dL/dW to every layer. Norms that shrink towards the input mean "
-    "vanishing gradients; an update ratio ‖ΔW‖/‖W‖ far above the green band (about "
-    "1e-3) means the steps are too big, far below it that learning has stalled.")
+    "Backprop sends dL/dW to every layer (dotted: dL/db of the biases). Norms that shrink "
+    "towards the input mean vanishing gradients; an update ratio ‖ΔW‖/‖W‖ far above the "
+    "green band (about 1e-3) means the steps are too big, far below it that learning has "
+    "stalled.")
 d1, d2 = st.columns([1, 1])
-slots["dead"] = section(d1, "Dead ReLU units",
-    "A unit that is off for every training point passes no gradient back (its mask is 0 "
-    "everywhere), so the loss no longer moves its weights. It comes back only if "
-    "something else moves it: the layers below, or momentum and weight decay.")
+slots["confusion"] = section(d1, "Confusion matrix (test set)",
+    "Rows: true class. Columns: what the network says.")
 slots["regions"] = section(d2, "Linear regions",
     "Each colour is one on/off pattern of all the ReLUs: inside it the network is one "
     "linear map, so the boundary is made of straight pieces.")
+slots["dead"] = section(st, "Dead ReLU units",
+    "A unit that is off for every training point passes no gradient back (its mask is 0 "
+    "everywhere), so the loss no longer moves its weights. It comes back only if "
+    "something else moves it: the layers below, or momentum and weight decay.")
 
 inside = charts.inside()
 for draw in [charts.history, charts.gradients, *inside]:

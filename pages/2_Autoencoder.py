@@ -48,11 +48,12 @@ slots = {"metrics": st.empty(), "warning": st.empty()}
 slots["digits"] = section(st, None,
     "Test digits the network never trained on, what comes back through the code, and the "
     "squared error of each pixel (black where there is none).")
-left, right = st.columns([1, 1])
-slots["history"] = section(left, "Loss",
+# the curves each get the page's width: two panels side by side in half of it were
+# 110 px wide at 1024 px
+slots["history"] = section(st, "Loss",
     "Squared error summed over the 64 pixels, averaged over images (log scale). Solid: "
     "training images; dashed: test images; dotted: PCA with as many components.")
-slots["gradients"] = section(right, "Gradients per layer",
+slots["gradients"] = section(st, "Gradients per layer",
     "Layer 1 is the encoder (64 → H), layer 2 the decoder (H → 64). Dotted: biases.")
 st.subheader("Inside the code")
 c1, c2 = st.columns([3, 2])

@@ -102,11 +102,45 @@ def test_curves_figures_have_one_line_per_layer(lab):
     assert ref.data[-1].name == "PCA" and list(ref.data[-1].y) == [0.5, 0.5]
 
 
-def test_masks_regions_and_confusion(lab):
+def test_a_units_map_is_grey_where_it_is_off_and_darker_where_it_is_stronger(lab):
     xs, ys, _, acts, masks = lab.grid(30)
-    fig = valid(F.unit_masks_figure(masks, acts, lab.net.params))
-    assert len(fig.data[0].x) == 32                       # one hover target per unit
-    assert "weights in" in fig.data[0].hovertext[0] and "bias" in fig.data[0].hovertext[0]
+    a, on = acts[0][..., 0], masks[0][..., 0]
+    assert on.any() and not on.all()
+    fig = valid(F.unit_map_figure(xs, ys, a, on, lab.ds.X_train, lab.ds.y_train))
+    img = decode_png(fig.layout.images[0].source)[::-1]        # row 0 at the bottom again
+    assert (img[~on] == 222).all()
+    strong, weak = np.unravel_index(np.argmax(np.where(on, a, -1)), a.shape), \
+        np.unravel_index(np.argmin(np.where(on, a, np.inf)), a.shape)
+    assert img[strong].sum() < img[weak].sum()
+    assert sum(len(d.x) for d in fig.data[1:]) == len(lab.ds.X_train)   # every training point
+    assert fig.layout.yaxis.scaleanchor == "x"                  # the plane is not stretched
+
+
+def test_log_axes_are_labelled_at_full_size():
+    ticks = F.log_ticks([0.021, 0.068])            # less than a decade: 1, 2, 5 steps
+    assert ticks["tickvals"] == [0.02, 0.05, 0.1]
+    assert ticks["ticktext"] == ["0.02", "0.05", "0.1"]
+    wide = F.log_ticks([1e-6, 1e9, np.inf, -1])    # 16 decades: powers of ten, at most 8
+    assert len(wide["tickvals"]) <= 8 and wide["tickvals"][0] <= 1e-6 and \
+        wide["tickvals"][-1] >= 1e8 and all(t.startswith(("1", "10")) for t in wide["ticktext"])
+    assert F.log_ticks([0.0, -3.0, np.nan]) is None
+    fig = valid(F.history_figure(np.arange(3), [0.06, 0.04, 0.03], log=True))
+    assert list(fig.layout.yaxis.ticktext) == ["0.02", "0.05", "0.1"]
+
+
+def test_a_weight_and_its_gradient_side_by_side_each_get_their_own_colour_scale():
+    A = np.array([[0.5, -0.004], [-0.25, 0.002], [0.1, -0.0]])
+    fig = valid(F.matrix_figure(A, col_names=["w", "dL/dw"], row_names=["x₁", "x₂", "x₃"],
+                                per_column=True))
+    z = np.asarray(fig.data[0].z, float)
+    assert np.allclose(np.abs(z).max(axis=0), 1) and not fig.data[0].showscale
+    assert list(np.asarray(fig.data[0].text)[:, 1]) == ["-0.004", "0.002", "0"]   # never "-0"
+    assert list(fig.layout.xaxis.ticktext) == ["w", "dL/dw"]
+    assert list(fig.layout.yaxis.ticktext) == ["x₁", "x₂", "x₃"]
+
+
+def test_regions_and_confusion(lab):
+    xs, ys, _, acts, masks = lab.grid(30)
     labels, n = activation_regions(masks)
     reg = valid(F.regions_figure(xs, ys, labels, n, lab.ds.X_train, lab.ds.y_train))
     assert f"{n} linear regions" in reg.layout.title.text

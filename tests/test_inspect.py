@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from explorer import MLP
-from explorer.lens.inspect import batch_pass, edge_report, unit_report, walkthrough
+from explorer.lens.inspect import (batch_pass, edge_report, unit_activity, unit_report,
+                                   walkthrough)
 
 
 def _numeric(net, X, y, name, index, eps=1e-6):
@@ -49,6 +50,26 @@ def test_a_unit_report_has_its_weights_its_delta_and_knows_when_it_is_dead():
     assert out["h"] is None and not out["dead"]
     with pytest.raises(ValueError):
         unit_report(bp, 3, 0)
+
+
+def test_a_units_activity_on_all_the_data_says_dead_only_when_it_is_off_everywhere():
+    rng = np.random.default_rng(3)
+    net = MLP([2, 4, 3], seed=2)
+    X = rng.standard_normal((200, 2))
+    net.params["b1"][1] = -50.0                       # never fires
+    net.params["W1"][2] = [1.0, 0.0]                  # fires where x1 > 0: about half
+    net.params["b1"][2] = 0.0
+    assert unit_activity(net, X, 1, 1) == {"dead": True, "on": 0.0}
+    half = unit_activity(net, X, 1, 2)
+    assert not half["dead"] and half["on"] == np.mean(X[:, 0] > 0)
+    # off for a whole batch is not dead: the panel says which of the two it is
+    batch = X[X[:, 0] < 0][:8]
+    assert unit_report(batch_pass(net, batch, np.zeros(8, int)), 1, 2)["dead"]
+    tanh = MLP([2, 4, 3], seed=2, activation="tanh")
+    assert unit_activity(tanh, X, 1, 0) == {"dead": False, "on": None}
+    for layer, unit in [(2, 0), (0, 0), (1, 4)]:      # the output layer, the inputs, no unit
+        with pytest.raises(ValueError):
+            unit_activity(net, X, layer, unit)
 
 
 def test_the_walkthrough_goes_forward_then_loss_then_backward_then_update():

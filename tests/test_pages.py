@@ -135,6 +135,31 @@ def test_training_changes_the_charts():
     assert sum(a != b for a, b in zip(before, after)) >= 4
 
 
+def _panel(at, selected):
+    at.session_state["page.classifier"].selected = selected
+    at.run()
+    assert no_errors(at)
+    return " ".join(shown(m.value) for m in at.markdown), len(at.get("plotly_chart"))
+
+
+def test_a_clicked_unit_gets_its_map_its_weights_and_its_batch_and_says_if_it_is_dead():
+    at = page(CLASSIFIER_PAGE)
+    _, charts = _panel(at, None)
+    text, with_unit = _panel(at, ("unit", 1, 0))
+    assert "Unit 1 of hidden layer 1" in text and "of the training points" in text
+    assert "dead" not in text
+    assert with_unit == charts + 3           # its map, its weights and dL/dw, its z and delta
+    text, _ = _panel(at, ("unit", 3, 2))
+    assert "Output unit 3" in text and "class 2" in text
+    # a unit off for every training point is dead, as the diagram's cross says
+    lab = clf_lab(at)
+    lab.net.params["b1"][3] = -1e3
+    text, _ = _panel(at, ("unit", 1, 3))
+    assert "dead: off for every training point" in text
+    text, _ = _panel(at, ("edge", 2, 1, 4))
+    assert "The weight from unit 5 of hidden layer 1 to unit 2 of hidden layer 2" in text
+
+
 def test_playback_slider_redraws_an_earlier_epoch():
     at = page("pages/1_Classifier.py", epochs=6)
     at.button(key="classifier.btn_train").click().run()

@@ -1,5 +1,4 @@
 """The app's plumbing: why a run stops, live charts, uploads."""
-import base64
 import time
 
 import numpy as np

@@ -332,7 +332,7 @@ def test_hostile_class_names_and_titles_show_as_text_in_every_chart(trained):
         (F.image_strip_figure(X8, captions=HOSTILE_NAMES[:6], title=title),
          HOSTILE_NAMES[:6] + [title]),
         (F.regions_figure(xs, ys, np.zeros((30, 30), int), 1, title=title), [title]),
-        (F.unit_masks_figure(masks, acts, net.params, title=title), [title]),
+        (F.unit_map_figure(xs, ys, acts[0][..., 0], masks[0][..., 0], title=title), [title]),
         (F.gradient_figure(e, rng.random((6, 3)), title=title), [title]),
         (F.dead_units_figure(e, rng.random((6, 2)), title=title), [title]),
         (F.code_firing_figure(rng.random((10, 8)), np.arange(8) < 2, title=title), [title]),
@@ -361,12 +361,11 @@ def test_charts_of_a_network_that_blew_up_still_draw(trained):
     bad = probs.copy()
     bad[:5] = np.nan
     F.boundary_figure(xs, ys, bad, ds.X_train, ds.y_train)
-    params = {k: v.copy() for k, v in net.params.items()}
-    params["W1"][0, 0] = np.inf
-    broken = [a.copy() for a in acts]
-    broken[0][..., 0] = np.inf
-    broken[1][:3] = np.nan
-    F.unit_masks_figure(masks, broken, params)
+    broken = acts[0][..., 0].copy()
+    broken[0] = np.inf
+    broken[1] = np.nan
+    F.unit_map_figure(xs, ys, broken, masks[0][..., 0])
+    F.unit_map_figure(xs, ys, np.full_like(broken, np.nan))
     X8 = np.random.default_rng(0).random((4, 64))
     Xhat = X8.copy()
     Xhat[0, :3] = [np.nan, np.inf, -np.inf]

@@ -26,7 +26,12 @@ from .raster import (DIVERGING, ERROR_MAP, CLASS_COLORS, colormap, hex_to_rgb, p
                      points_layer, probability_image, tile)
 
 LAYER_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9"]
-FONT = dict(size=15)
+INK = "#222222"            # text on a chart: dark on light, readable at the back of a room
+FONT = dict(size=15, color=INK)
+# Streamlit's chart theme draws tick labels, legend entries and colour bars at 12.75 px
+# in a light grey (#808495 on white); every figure here sets them itself
+TICK = dict(size=15, color=INK)
+AXIS_TITLE = dict(size=16, color=INK)
 MARGIN = dict(l=60, r=20, t=40, b=50)
 NAME_CHARS = 40            # class names are cut to this many characters in a chart
 _HUGE = float(np.finfo(np.float32).max)
@@ -80,18 +85,31 @@ def figure(data, layout, title=None, height=None):
     """Assemble a Figure from plain dicts in one go.
 
     ``title`` and axis titles given as strings are plain text: they are escaped
-    here. Building from dicts and skipping plotly's per-property validation makes a
-    live frame several times cheaper; the tests validate every figure instead.
+    here. Every axis, the legend and every colour bar get dark text of at least
+    15 px unless the layout says otherwise (the page's chart theme would draw tick
+    labels and legends at 12.75 px in grey). Building from dicts and skipping
+    plotly's per-property validation makes a live frame several times cheaper; the
+    tests validate every figure instead.
     """
-    base = dict(font=FONT, margin=MARGIN, height=height,
+    base = dict(font=FONT, margin=MARGIN, height=height, hoverlabel=dict(font=dict(size=15)),
                 legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     if title:
-        base["title"] = dict(text=html(title), font=dict(size=18))
+        base["title"] = dict(text=html(title), font=dict(size=18, color=INK))
         base["margin"] = dict(MARGIN, t=90)
     base.update(layout)
-    for k, v in base.items():      # plotly.js 3 wants axis titles as {"text": ...}
-        if k.startswith(("xaxis", "yaxis")) and isinstance(v.get("title"), str):
-            v["title"] = dict(text=html(v["title"]))
+    base.setdefault("xaxis", {})
+    base.setdefault("yaxis", {})
+    for k, v in base.items():
+        if k.startswith(("xaxis", "yaxis")):
+            if isinstance(v.get("title"), str):    # plotly.js 3 wants {"text": ...}
+                v["title"] = dict(text=html(v["title"]))
+            if isinstance(v.get("title"), dict):
+                v["title"].setdefault("font", AXIS_TITLE)
+            v.setdefault("tickfont", TICK)
+    base["legend"].setdefault("font", TICK)
+    for trace in data:
+        if "colorbar" in trace:
+            trace["colorbar"].setdefault("tickfont", TICK)
     return go.Figure(data=data, layout=base, _validate=False)
 
 
@@ -101,12 +119,58 @@ def _panels(n, gap=0.12):
     return [[i * (w + gap), i * (w + gap) + w] for i in range(n)]
 
 
+def _headings(layout, names, doms, title, height):
+    """Name side-by-side panels above each one, left-aligned, with the legend above
+    the names. A vertical axis title between two panels fell on the curves of the
+    panel to its left at 1024 px; a name above its panel cannot."""
+    top = 46 if title else 0                   # room for the figure's title
+    layout["annotations"] = layout.get("annotations", []) + [
+        dict(text=html(name), xref="paper", x=d[0], xanchor="left", yref="paper", y=1,
+             yanchor="bottom", yshift=4, showarrow=False, font=AXIS_TITLE)
+        for name, d in zip(names, doms)]
+    layout["legend"] = dict(orientation="h", x=0, xanchor="left", yref="container",
+                            y=1 - top / height, yanchor="top")
+    layout["margin"] = dict(MARGIN, t=top + 66)
+
+
 def _epoch_marks(mark, axes=("",)):
     """Vertical dotted lines at epoch ``mark`` on each panel (playback position)."""
     if mark is None:
         return []
     return [dict(type="line", xref=f"x{a}", yref=f"y{a} domain", x0=mark, x1=mark, y0=0, y1=1,
                  line=dict(color="#333", width=2, dash="dot")) for a in axes]
+
+
+def log_ticks(values, most=8):
+    """Tick values and labels for a log axis over ``values``: 1, 2 and 5 times a power
+    of ten, or (when those would be more than ``most``) powers of ten, at most ``most``.
+
+    Over less than about a decade and a half Plotly labels a log axis with small
+    "2" and "5" between the decades (at 3/4 of the font, 11 px: unreadable at the
+    back of a room); these are labelled at full size. ``None`` when ``values``
+    holds no positive finite number (Plotly then picks its own).
+    """
+    v = np.asarray(values, float).ravel()
+    v = v[np.isfinite(v) & (v > 0)]
+    if not v.size:
+        return None
+    lo, hi = np.log10(v.min()), np.log10(v.max())
+    powers = range(int(np.floor(lo)) - 1, int(np.ceil(hi)) + 2)
+    marks = [(m, e) for e in powers for m in (1, 2, 5)]
+    logs = [np.log10(m) + e for m, e in marks]
+    # the ones in range and the nearest outside it on each side
+    first = max([i for i, t in enumerate(logs) if t <= lo] or [0])
+    last = min([i for i, t in enumerate(logs) if t >= hi] or [len(marks) - 1])
+    marks = marks[first:last + 1]
+    if len(marks) <= most:
+        text = [f"{m * 10.0 ** e:.10g}" if -3 <= e < 4 else
+                (f"{m}·" if m > 1 else "") + f"10<sup>{e}</sup>" for m, e in marks]
+    else:                        # powers of ten, every other one (or fewer) if need be
+        es = list(range(int(np.floor(lo)), int(np.ceil(hi)) + 1))
+        es = es[::-(-len(es) // most)]
+        marks = [(1, e) for e in es]
+        text = [{0: "1", 1: "10"}.get(e, f"10<sup>{e}</sup>") for e in es]
+    return dict(tickmode="array", tickvals=[m * 10.0 ** e for m, e in marks], ticktext=text)
 
 
 def _epoch_range(epochs):
@@ -236,10 +300,14 @@ def history_figure(epochs, train_loss, test_loss=None, train_acc=None, test_acc=
     data += _blowup(blowup, "loss")
     log = log or bool(blowup)
     x_end = max(epochs[-1] if len(epochs) else 0, *(blowup["epoch"] if blowup else [0]))
+    loss_axis = dict(title="loss")
+    if log:
+        shown = [train_loss, [] if test_loss is None else test_loss,
+                 [] if reference is None else [reference], blowup["loss"] if blowup else []]
+        loss_axis.update(type="log", exponentformat="power",
+                         **(log_ticks(np.concatenate([np.ravel(a) for a in shown])) or {}))
     layout = dict(xaxis=dict(domain=doms[0], title="epoch", range=_epoch_range([0, x_end])),
-                  yaxis=dict(title="loss", **({"type": "log", "exponentformat": "power"}
-                                              if log else {})),
-                  uirevision="history")
+                  yaxis=loss_axis, uirevision="history")
     if reference is not None:
         data.append(dict(type="scatter", x=[epochs[0], max(epochs[-1], 1)], y=[reference] * 2,
                          mode="lines", name=html(reference_name or "reference"),
@@ -250,7 +318,9 @@ def history_figure(epochs, train_loss, test_loss=None, train_acc=None, test_acc=
             data.append(line(test_acc, "test", "dash", "2", False))
         layout.update(xaxis2=dict(domain=doms[1], title="epoch", anchor="y2",
                                   range=_epoch_range(epochs)),
-                      yaxis2=dict(range=[0, 1.02], tickformat=".0%", anchor="x2", title="accuracy"))
+                      yaxis2=dict(range=[0, 1.02], tickformat=".0%", anchor="x2"))
+        del layout["yaxis"]["title"]
+        _headings(layout, ["loss", "accuracy"], doms, title, height)
     layout["shapes"] = _epoch_marks(mark, ("", "2") if with_acc else ("",))
     return figure(data, layout, title, height)
 
@@ -303,12 +373,13 @@ def gradient_figure(epochs, grad_W, grad_b=None, update_ratio=None, title=None, 
     if update_ratio is not None:
         layout.update(xaxis2=dict(domain=doms[1], title="epoch", anchor="y2",
                                   range=_epoch_range(epochs)),
-                      yaxis2=dict(type="log", exponentformat="power", anchor="x2", dtick=1,
-                                  title="update / weight  ‖ΔW‖/‖W‖"),
+                      yaxis2=dict(type="log", exponentformat="power", anchor="x2", dtick=1),
                       # around 1e-3 is the usual healthy pace; far above, steps are too big
                       shapes=[dict(type="rect", xref="x2 domain", yref="y2", x0=0, x1=1,
                                    y0=1e-4, y1=1e-2, fillcolor="#009E73", opacity=0.10,
                                    line=dict(width=0), layer="below")])
+        del layout["yaxis"]["title"]
+        _headings(layout, ["gradient ‖dL/dW‖", "update ratio ‖ΔW‖/‖W‖"], doms, title, height)
     layout["shapes"] = layout.get("shapes", []) + _epoch_marks(mark, ("", "2")[:n])
     return figure(data, layout, title, height)
 
@@ -331,67 +402,17 @@ def confusion_figure(cm, class_names=None, title=None, height=320):
     cm = np.asarray(cm)
     K = cm.shape[0]
     names = class_names_for(class_names, K, default="{}")
+    # a column's name on two lines at its last space ("class<br>0"): narrow columns then
+    # keep them level instead of turned on end (names are escaped, so no "<" of their own)
+    columns = ["<br>".join(n.rsplit(" ", 1)) for n in names]
     share = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
-    data = [dict(type="heatmap", z=share, x=names, y=names, text=cm.astype(str),
+    data = [dict(type="heatmap", z=share, x=columns, y=names, text=cm.astype(str),
                  texttemplate="%{text}", textfont=dict(size=16), zmin=0, zmax=1, showscale=False,
                  colorscale=[[0, "#FFFFFF"], [1, "#0072B2"]],
                  hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>")]
     layout = dict(yaxis=dict(autorange="reversed", title="true class", type="category"),
                   xaxis=dict(title="predicted class", type="category"))
     return figure(data, layout, title, height)
-
-
-def unit_masks_figure(masks, acts, params, max_cols=8, title=None, tile_px=56):
-    """One small map per hidden unit: where on the plane it is on, and how strongly.
-
-    Parameters
-    ----------
-    masks, acts : list of ndarray, each (res_y, res_x, H_l)
-        ReLU masks and activations of every hidden layer on the plane grid.
-    params : dict
-        The network's parameters; hovering a unit shows its incoming weights and bias.
-
-    Off regions are light grey; on regions are shaded by activation (viridis,
-    scaled per unit). Every unit is one cell of a single tiled image, each layer
-    starting on a new row; an invisible marker per cell carries the hover text.
-    """
-    res_y, res_x = masks[0].shape[:2]
-    gap = max(1, res_x // 12)
-    cols = min(max_cols, max(m.shape[-1] for m in masks))
-    cells, hover, xs, ys, ticks = [], [], [], [], []
-    row = 0
-    for l, (m, a) in enumerate(zip(masks, acts), start=1):
-        H = m.shape[-1]
-        a = _finite(a)
-        W, b = params[f"W{l}"], params[f"b{l}"]
-        n_rows = math.ceil(H / cols)
-        ticks.append((-row - n_rows / 2, f"layer {l}"))
-        peak = np.maximum(a.max(axis=(0, 1)), 1e-12)
-        for j in range(H):
-            on = m[..., j]
-            rgb = colormap(a[..., j], lo=0.0, hi=float(peak[j]))
-            rgb[~on] = 225
-            r, c = divmod(j, cols)
-            cells.append((row + r, c, rgb[::-1]))
-            w = ", ".join(f"{v:+.2f}" for v in W[j][:12]) + (" …" if W.shape[1] > 12 else "")
-            hover.append(f"<b>layer {l}, unit {j + 1}</b><br>on over {on.mean():.0%} of the view"
-                         f"<br>weights in: [{w}]<br>bias: {b[j]:+.3f}"
-                         + ("<br><b>off everywhere in view</b>" if not on.any() else ""))
-            xs.append(c + 0.5)
-            ys.append(-(row + r) - 0.5)
-        row += n_rows
-    ch, cw = res_y + gap, res_x + gap
-    img = np.full((row * ch, cols * cw, 3), 255, np.uint8)
-    for r, c, rgb in cells:
-        img[r * ch:r * ch + res_y, c * cw:c * cw + res_x] = rgb
-    data = [dict(type="scatter", x=xs, y=ys, mode="markers", hovertext=hover, hoverinfo="text",
-                 marker=dict(size=tile_px * 0.8, symbol="square", opacity=0), showlegend=False)]
-    layout = _image_axes(cols, -row)
-    layout["yaxis"].update(visible=True, showgrid=False, zeroline=False, showline=False,
-                           tickvals=[t for t, _ in ticks], ticktext=[n for _, n in ticks])
-    layout.update(images=[image_item(png_data_uri(img), 0, cols, -row, 0)],
-                  hoverdistance=tile_px, showlegend=False)
-    return figure(data, layout, title, height=max(220, int(row * tile_px + 60)))
 
 
 def regions_figure(xs, ys, labels, n_regions, X=None, y=None, title=None, height=420):
@@ -486,7 +507,7 @@ def code_firing_figure(firing, dead, title=None, height=360):
                          mode="markers", marker=dict(symbol="x", color="#D55E00", size=16,
                                                      line=dict(width=2, color="white")),
                          name="dead unit", hovertemplate="unit %{x} is dead<extra></extra>"))
-    layout = dict(xaxis=dict(title="hidden unit", dtick=max(1, H // 16)),
+    layout = dict(xaxis=dict(title="hidden unit", dtick=-(-H // 8)),   # at most 8 labels
                   yaxis=dict(title="digit", type="category"))
     return figure(data, layout, title, height)
 
@@ -549,10 +570,15 @@ def image_strip_figure(images, captions=None, k=6, title=None, height=170):
 
 # --- math page -----------------------------------------------------------------
 def matrix_figure(A, title=None, xlabel=None, ylabel=None, height=None, fmt=".3g",
-                  binary=False):
+                  binary=False, col_names=None, row_names=None, per_column=False):
     """A small matrix as a blue/white/orange heatmap, values in cells when it is small.
 
-    ``binary`` draws a 0/1 matrix (a ReLU mask): white off, green on."""
+    ``binary`` draws a 0/1 matrix (a ReLU mask): white off, green on.
+    ``col_names`` / ``row_names`` (plain text) label every column / row instead of
+    numbers. ``per_column`` colours each column on its own scale (a weight and its
+    gradient side by side differ a hundredfold): the numbers in the cells are then
+    the only scale, and there is no colour bar.
+    """
     A = np.asarray(A, float)
     if A.ndim == 1:
         A = A[:, None]
@@ -562,30 +588,86 @@ def matrix_figure(A, title=None, xlabel=None, ylabel=None, height=None, fmt=".3g
     small = A.size <= 80 and A.shape[1] <= 8          # room for the numbers in the cells
     scale = [[0, "#FFFFFF"], [1, "#009E73"]] if binary else \
         [[0, "#0072B2"], [0.5, "#FFFFFF"], [1, "#D55E00"]]
+    z = A
+    if per_column:
+        peak = np.nanmax(np.abs(np.where(np.isfinite(A), A, np.nan)), axis=0)
+        z, m = A / np.where(np.isfinite(peak) & (peak > 0), peak, 1.0), 1.0
     # every matrix keeps a colour bar of the same width, so the columns of Z, its mask
     # and its delta line up one under the other on the math page
-    bar = dict(thickness=14, len=0.9, tickfont=dict(size=13))
+    bar = dict(thickness=14, len=0.9)
     if binary:
         bar.update(tickvals=[0, 1], ticktext=["off", "on"])
     elif A.shape[0] <= 4:          # a short bar: its two ends only, or the labels collide
         bar.update(tickvals=[-m, m], ticktext=[format(-m, ".2g"), format(m, ".2g")])
-    trace = dict(type="heatmap", z=A, zmin=0 if binary else -m, zmax=1 if binary else m,
-                 showscale=True, colorscale=scale, colorbar=bar,
-                 hovertemplate="row %{y}, column %{x}: %{z:" + fmt + "}<extra></extra>")
+    value = "%{customdata:" if per_column else "%{z:"        # the value, not its colour
+    trace = dict(type="heatmap", z=z, zmin=0 if binary else -m, zmax=1 if binary else m,
+                 showscale=not per_column, colorscale=scale, colorbar=bar,
+                 hovertemplate="row %{y}, column %{x}: " + value + fmt + "}<extra></extra>")
+    if per_column:
+        trace["customdata"] = A
     if small:
-        trace.update(text=[[format(v, fmt) for v in row] for row in A], texttemplate="%{text}",
-                     textfont=dict(size=13))
+        # + 0.0: a delta cut by a ReLU mask is -0.0, which would show as "-0"
+        trace.update(text=[[format(v + 0.0, fmt) for v in row] for row in A], texttemplate="%{text}",
+                     textfont=dict(size=15))
     rows, cols = A.shape
-    # at most about 8 tick labels a side, numbered from 1, so they never collide
-    xstep, ystep = -(-cols // 8), -(-rows // 8)
+
+    def ticks(n, names):
+        if names is not None:
+            return dict(tickvals=list(range(n)), ticktext=[html(t) for t in names])
+        step = -(-n // 8)      # at most about 8 numbers a side, from 1, so they never collide
+        return dict(tickvals=list(range(0, n, step)), ticktext=[str(i + 1) for i in range(0, n, step)])
+
     layout = dict(yaxis=dict(autorange="reversed", title=ylabel, showgrid=False,
-                             tickvals=list(range(0, rows, ystep)),
-                             ticktext=[str(i + 1) for i in range(0, rows, ystep)]),
-                  xaxis=dict(title=xlabel, showgrid=False, side="top",
-                             tickvals=list(range(0, cols, xstep)),
-                             ticktext=[str(j + 1) for j in range(0, cols, xstep)]),
+                             **ticks(rows, row_names)),
+                  xaxis=dict(title=xlabel, showgrid=False, side="top", **ticks(cols, col_names)),
                   margin=dict(MARGIN, l=70, r=10, t=100 if title else 50))
-    return figure([trace], layout, title, height or max(190, int(120 + 26 * min(A.shape[0], 24))))
+    # 24 px a row for up to 24 rows: room for a 15 px row label each
+    return figure([trace], layout, title,
+                  height or (100 if title else 50) + 50 + max(48, 24 * min(rows, 24)))
+
+
+def unit_map_figure(xs, ys, act, on=None, X=None, y=None, lo=None, hi=None, title=None,
+                    height=320):
+    """One unit's map over the plane, large: grey where it is off, green by how strongly
+    it is on (the colours of its node in the network view), the training points on top.
+
+    Parameters
+    ----------
+    xs, ys : ndarray
+        The grid's coordinates along x1 and x2.
+    act : ndarray of shape (len(ys), len(xs))
+        The unit's activation (or, for an output unit, its class probability).
+    on : ndarray of bool, same shape, optional
+        Where the unit is on (its ReLU mask); None: on everywhere, shaded by level.
+    X, y : ndarray, optional
+        Training points (n, 2) and their classes, drawn small over the map.
+    lo, hi : float, optional
+        The activation drawn palest and darkest: by default 0 and the largest where
+        the unit is on (with ``on``), else the map's own least and largest.
+    """
+    a = _finite(act)
+    on = np.ones(a.shape, bool) if on is None else np.asarray(on, bool)
+    if lo is None:
+        lo = 0.0 if not on.all() else float(a.min())
+    if hi is None:
+        hi = float(a[on].max()) if on.any() else lo + 1.0
+    level = np.clip((a - lo) / (hi - lo if hi > lo else 1.0), 0, 1) ** 0.8
+    # the view's palette: off (222, 222, 222); on from (150, 214, 186) to (0, 94, 66)
+    weak, strong = np.array([150, 214, 186]), np.array([0, 94, 66])
+    rgb = (weak + (strong - weak) * level[..., None]).astype(np.uint8)
+    rgb[~on] = 222
+    data = [dict(type="scatter", x=[float(xs[0])], y=[float(ys[0])], mode="markers",
+                 marker=dict(opacity=0), hoverinfo="skip", showlegend=False)]
+    if X is not None and len(X):
+        X, y = np.asarray(X, float), np.asarray(y)
+        data += [dict(type="scatter", x=X[y == k, 0], y=X[y == k, 1], mode="markers",
+                      marker=dict(color=CLASS_COLORS[k % len(CLASS_COLORS)], size=6, opacity=0.7,
+                                  line=dict(color="white", width=0.5)),
+                      showlegend=False, hoverinfo="skip") for k in np.unique(y).astype(int)]
+    layout = _plane_axes(xs, ys)
+    layout["images"] = [image_item(png_data_uri(rgb[::-1]), xs[0], xs[-1], ys[0], ys[-1])]
+    layout["margin"] = dict(MARGIN, t=50 if title else 10, r=10)
+    return figure(data, layout, title, height)
 
 
 def gradcheck_figure(rows, title=None, height=300):

@@ -4,10 +4,13 @@ import numpy as np
 import streamlit as st
 
 from ..lens.diagnostics import sample_batch
-from ..lens.inspect import batch_pass, edge_report, unit_report, walkthrough
+from ..data.features import FEATURES
+from ..lens.inspect import batch_pass, edge_report, unit_activity, unit_report, walkthrough
+from ..text import md
 from . import figures as F
 
 BATCH = 8          # samples in the batch the panel and the walk use
+MAP_RES = 80       # grid points a side of a clicked unit's map
 
 
 def current_batch(lab):
@@ -38,20 +41,7 @@ def selection_panel(lab, selected):
         st.caption(f"Input {idx[1] + 1} is a feature of the data: it has no weights of its own.")
         return
     if kind == "unit":
-        l, i = idx
-        r = unit_report(bp, l, i)
-        st.markdown(f"**Unit {i + 1} of {_layer_name(bp.net, l)}**"
-                    + (" — ☠️ dead: off for every sample, so it passes no gradient back"
-                       if r["dead"] else ""))
-        c1, c2 = st.columns(2)
-        c1.plotly_chart(F.matrix_figure(np.vstack([r["weights"], r["grad_weights"]]),
-                                        title="weights in (top), dL/dw"),
-                        key="inspect.unit.w")
-        c2.plotly_chart(F.matrix_figure(np.column_stack([r["z"], r["delta"]]),
-                                        title="z and delta = dL/dz per sample", ylabel="sample"),
-                        key="inspect.unit.z")
-        st.latex(rf"b = {_num(r['bias'])},\quad \frac{{\partial L}}{{\partial b}} = "
-                 rf"\sum_i \delta_i = {_num(r['grad_bias'])}")
+        unit_panel(lab, bp, *idx)
         return
     l, i, j = idx
     e = edge_report(bp, l, i, j)
@@ -67,6 +57,57 @@ def selection_panel(lab, selected):
                "arriving at the unit times the activation that fed the edge.")
 
 
+def unit_panel(lab, bp, l, i):
+    """Unit ``i`` of layer ``l``: its map over the plane, large; whether it is alive;
+    its incoming weights with their gradients; its z and delta on the batch; its bias."""
+    r = unit_report(bp, l, i)
+    net, t = lab.net, lab.trainer
+    xs, ys, probs, acts, masks = lab.grid(MAP_RES)
+    n = len(r["z"])
+    if l < net.n_layers:
+        a = unit_activity(net, t.X, l, i)
+        if a["dead"]:
+            status = ("☠️ dead: off for every training point, so no gradient reaches its "
+                      "weights and it cannot learn")
+        else:
+            status = "" if a["on"] is None else f"on for {a['on']:.0%} of the training points"
+            if r["dead"]:
+                status += (f"{'; ' if status else ''}off for all {n} samples of this batch, "
+                           "so this batch's dL/dw is 0 for each of its weights")
+        st.markdown(f"**Unit {i + 1} of hidden layer {l}**" + (f" · {status}" if status else ""))
+        mask = masks[l - 1]
+        picture = F.unit_map_figure(xs, ys, acts[l - 1][..., i],
+                                    None if mask is None else mask[..., i],
+                                    lab.ds.X_train, lab.ds.y_train,
+                                    title="Its map: grey where it is off")
+    else:
+        st.markdown(f"**Output unit {i + 1}** · class {md(lab.class_names[i])}: softmax turns "
+                    "the outputs' z into the probabilities of the classes")
+        picture = F.unit_map_figure(xs, ys, probs[..., i], None, lab.ds.X_train,
+                                    lab.ds.y_train, lo=0.0, hi=1.0,
+                                    title="The probability it gives its class")
+    sources = ([FEATURES[f].label for f in lab.features] if l == 1
+               else [f"unit {j + 1}" for j in range(net.sizes[l - 1])])
+    left, right = st.columns(2)
+    left.plotly_chart(picture, key="inspect.unit.map")
+    left.plotly_chart(F.matrix_figure(np.column_stack([r["z"], r["delta"]]),
+                                      title="z and δ = dL/dz", ylabel="sample",
+                                      col_names=["z", "δ"], per_column=True),
+                      key="inspect.unit.z")
+    right.plotly_chart(F.matrix_figure(np.column_stack([r["weights"], r["grad_weights"]]),
+                                       title="Weights in, dL/dw", col_names=["w", "dL/dw"],
+                                       row_names=sources, per_column=True,
+                                       ylabel="from the inputs" if l == 1
+                                       else f"from hidden layer {l - 1}"),
+                       key="inspect.unit.w")
+    # two lines: on one, the sum was cut at the column's edge at 1024 px
+    right.latex(rf"\begin{{aligned}} b &= {_num(r['bias'])} \\ \partial L / \partial b &= "
+                rf"\textstyle\sum_i \delta_i = {_num(r['grad_bias'])} \end{{aligned}}")
+    right.caption(f"On a batch of {n} training samples: dL/dw of each weight is the sum over "
+                  "the samples of δ times the activation that fed it. Each column is coloured "
+                  "on its own scale; the numbers are the values.")
+
+
 def walk_panel(lab, step, on_move):
     """Step ``step`` of backprop on the batch, with back and forward buttons."""
     steps = walkthrough(current_batch(lab), lr=lab.trainer.lr)
@@ -79,10 +120,11 @@ def walk_panel(lab, step, on_move):
     row.button("Next ▶", key="walk.next", on_click=on_move, args=(step + 1,),
                disabled=step == len(steps) - 1, width=100)
     row.markdown(f"**Step {step + 1} of {len(steps)} · {s.stage}:** {s.title}")
-    a, b = st.columns([5, 6], vertical_alignment="center")
-    a.latex(s.tex)
+    # the formula, then its value across the page's width (beside the formula, a 16-column
+    # matrix had 12 px a column at 1024 px)
+    st.latex(s.tex)
     value = np.asarray(s.value, float)
     rows = value.ndim > 1 and value.shape[0] == BATCH
-    b.plotly_chart(F.matrix_figure(value if value.ndim > 1 else value[None, :],
-                                   title=f"{s.name} ({'×'.join(map(str, value.shape))})",
-                                   ylabel="sample" if rows else None), key="walk.value")
+    st.plotly_chart(F.matrix_figure(value if value.ndim > 1 else value[None, :],
+                                    title=f"{s.name} ({'×'.join(map(str, value.shape))})",
+                                    ylabel="sample" if rows else None), key="walk.value")

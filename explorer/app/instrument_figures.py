@@ -11,26 +11,10 @@ import numpy as np
 
 from ..text import html
 from . import raster
-from .figures import _finite, class_names_for, figure, image_item, _panels
+from .figures import INK, _finite, class_names_for, figure, image_item, _panels
 from .raster import CLASS_COLORS, hex_to_rgb, png_data_uri, tile
 
-TICK = dict(size=15)        # Streamlit's chart theme draws ticks at 12 px: too small at the back
 RUN_COLORS = ("#0072B2", "#D55E00")         # this run, the fork (Okabe-Ito blue, vermilion)
-INK = "#222222"
-
-
-def _figure(data, layout, title=None, height=None):
-    """:func:`explorer.app.figures.figure` with every tick label, legend entry and
-    colour bar at 14-15 px (the app's chart theme would draw them at 12)."""
-    for k, v in layout.items():
-        if k.startswith(("xaxis", "yaxis")):
-            v.setdefault("tickfont", TICK)
-    layout.setdefault("legend", dict(orientation="h", yanchor="bottom", y=1.02, x=0))
-    layout["legend"].setdefault("font", dict(size=15))
-    for trace in data:
-        if "colorbar" in trace:
-            trace["colorbar"].setdefault("tickfont", TICK)
-    return figure(data, layout, title, height)
 
 
 def _log_ticks(lo, hi, n=5):
@@ -97,7 +81,7 @@ def landscape_figure(a, b, loss, path=None, axes=("direction 1", "direction 2"),
                   yaxis=dict(title=axes[1], range=[float(b[0]), float(b[-1])], zeroline=False,
                              scaleanchor="x", scaleratio=1, constrain="domain"),
                   hovermode="closest", plot_bgcolor="white")
-    return _figure(data, layout, title, height)
+    return figure(data, layout, title, height)
 
 
 # --- learning-rate range test ---------------------------------------------------------------
@@ -137,7 +121,7 @@ def lr_finder_figure(lrs, losses, smoothed, suggestion=None, current=None, title
                                                            top + 0.05 * (top - low) + 1e-9]),
                   shapes=shapes, annotations=notes,
                   legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
-    return _figure(data, layout, title, height)
+    return figure(data, layout, title, height)
 
 
 # --- two runs ---------------------------------------------------------------------------------
@@ -169,7 +153,7 @@ def two_runs_curves_figure(runs, title=None, height=340):
                              + "</extra>"))
     layout = dict(xaxis=dict(title="epoch", range=[0, max(last, 10)]),
                   yaxis=dict(title="loss (solid: training, dashed: test)", rangemode="tozero"))
-    return _figure(data, layout, title, height)
+    return figure(data, layout, title, height)
 
 
 def two_boundaries_figure(xs, ys, probs_list, names, X, y, class_names=None, title=None,
@@ -209,7 +193,7 @@ def two_boundaries_figure(xs, ys, probs_list, names, X, y, class_names=None, tit
     layout.update(images=images, annotations=notes, showlegend=True,
                   legend=dict(orientation="h", yanchor="top", y=-0.02, x=0),
                   margin=dict(l=10, r=10, t=40, b=50))
-    return _figure(data, layout, title, height)
+    return figure(data, layout, title, height)
 
 
 # --- which points push --------------------------------------------------------------------------
@@ -266,7 +250,7 @@ def pushes_figure(xs, ys, field, probs, X, y, pull, loss, class_names=None, fiel
                              zeroline=False, title="x2", scaleanchor="x", scaleratio=1,
                              constrain="domain"),
                   hovermode="closest")
-    return _figure(data, layout, title, height)
+    return figure(data, layout, title, height)
 
 
 def _boundary_lines(xs, ys, probs, color=INK, width=3):
@@ -361,7 +345,7 @@ def regions_class_figure(xs, ys, labels, cls, conf, probs, outlines=None, X=None
                              constrain="domain"),
                   images=[image_item(png_data_uri(img), xs[0], xs[-1], ys[0], ys[-1])],
                   hovermode="closest")
-    return _figure(data, layout, title, height)
+    return figure(data, layout, title, height)
 
 
 # --- autoencoder ----------------------------------------------------------------------------------
@@ -385,7 +369,7 @@ def errors_by_digit_figure(by_digit, overall, title=None, height=330):
     top = float(max(e.max() if len(e) else 1.0, overall)) * 1.08
     layout = dict(xaxis=dict(title="digit", type="category"),
                   yaxis=dict(title="mean squared error", range=[0, top]))
-    return _figure(data, layout, title, height)
+    return figure(data, layout, title, height)
 
 
 def _gray(images, k):
@@ -410,7 +394,7 @@ def worst_digits_figure(X, Xhat, labels, errors, k=6, title=None, height=None):
                   plot_bgcolor="white", annotations=notes,
                   images=[image_item(png_data_uri(img), 0, n, -2, 0)],
                   margin=dict(l=70, r=10, t=34, b=34))
-    return _figure([], layout, title, height or int(80 + 2 * 460 / n))
+    return figure([], layout, title, height or int(80 + 2 * 460 / n))
 
 
 def ablation_figure(base, off, dead=None, by_effect=False, title=None, height=340):
@@ -437,4 +421,4 @@ def ablation_figure(base, off, dead=None, by_effect=False, title=None, height=34
                              type="category", tickvals=units[::step], ticktext=units[::step]),
                   yaxis=dict(title="error added", rangemode="tozero"),
                   bargap=0.15)
-    return _figure(data, layout, title, height)
+    return figure(data, layout, title, height)

@@ -87,6 +87,26 @@ def unit_report(bp, layer, unit):
     }
 
 
+def unit_activity(net, X, layer, unit):
+    """How hidden unit ``unit`` of layer ``layer`` (1-based) behaves on all of ``X``.
+
+    Returns
+    -------
+    dict
+        ``dead``: it passes no gradient back for any sample of ``X`` (its slope
+        ``f'(z)`` is 0 for each; the network view's cross, and
+        :func:`explorer.lens.diagnostics.dead_units`); ``on``: the share of ``X``
+        where it is on (its mask is 1), or None for an activation with no off
+        (tanh, sigmoid, linear).
+    """
+    if not 1 <= layer < net.n_layers or not 0 <= unit < net.sizes[layer]:
+        raise ValueError(f"no hidden unit {unit} in layer {layer} of a {net.sizes} network")
+    _, cache = net.forward(X)
+    mask = cache["masks"][layer - 1]
+    return {"dead": not np.any(cache["slopes"][layer - 1][:, unit]),
+            "on": None if mask is None else float(np.mean(mask[:, unit]))}
+
+
 def edge_report(bp, layer, unit, source):
     """The weight from unit ``source`` of layer ``layer - 1`` (or input ``source``) into
     unit ``unit`` of layer ``layer``, and its gradient written out.

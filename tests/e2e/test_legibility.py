@@ -1,0 +1,75 @@
+"""Every chart of every page read on a projector (1024x768): no axis title on a curve,
+no tick labels on top of each other, no legend over data, nothing cut off at a
+chart's edge, no text under 14 px (tests/e2e/legibility.py says how it is measured).
+Charts are checked as a class sees them: after training, with a unit's panel open,
+at every step of the walk through one batch."""
+import re
+import time
+
+import pytest
+
+from .legibility import chart_problems
+from .test_browser import assert_clean, epoch, wait_idle
+from .test_first_screen import DIAGRAM, VIEW_JS, open_classifier
+from .test_view import canvas_point
+
+pytestmark = pytest.mark.e2e
+
+
+def drawn(page, charts):
+    """Wait until ``charts`` Plotly charts have drawn (they draw after the script ends)."""
+    page.wait_for_function("n => document.querySelectorAll('.js-plotly-plot .main-svg')"
+                           ".length >= n", arg=charts)
+    page.wait_for_timeout(500)
+
+
+def train_to_the_end(page, epochs):
+    page.locator("button", has_text="Train").click()
+    deadline = time.monotonic() + 60
+    while epoch(page) < epochs and time.monotonic() < deadline:
+        page.wait_for_timeout(300)
+    wait_idle(page)
+    assert epoch(page) == epochs
+
+
+def test_the_classifiers_charts_and_a_units_panel_read_at_1024(page, app_url):
+    open_classifier(page, app_url, query="?epochs=80")
+    train_to_the_end(page, 80)
+    drawn(page, 5)
+    assert chart_problems(page) == []
+    x, y = page.evaluate(f"(() => {{ const n = {VIEW_JS}.geo.cols[2].nodes[0]; "
+                         "return [n.cx, n.cy]; })()")
+    page.mouse.click(*canvas_point(page, DIAGRAM, x, y))
+    page.get_by_text(re.compile(r"Unit 1 of hidden layer 2")).wait_for()
+    wait_idle(page)
+    drawn(page, 7)                                       # + its weights and its batch
+    assert chart_problems(page) == []
+    assert_clean(page)
+
+
+def test_every_step_of_the_walk_reads_at_1024(page, app_url):
+    open_classifier(page, app_url)
+    page.locator("label", has_text="Walk one batch").click()
+    step = page.get_by_text(re.compile(r"Step 1 of \d+"))
+    step.wait_for()
+    total = int(re.search(r"Step 1 of (\d+)", step.inner_text()).group(1))
+    for k in range(1, total + 1):
+        if k > 1:
+            page.locator("button", has_text="Next").click()
+            page.get_by_text(re.compile(rf"Step {k} of {total}")).wait_for()
+        wait_idle(page)
+        drawn(page, 6)
+        assert chart_problems(page) == [], f"step {k}"
+    assert_clean(page)
+
+
+@pytest.mark.parametrize("path,epochs", [("Autoencoder?epochs=20", 20), ("Backprop_math", 0)])
+def test_the_other_pages_charts_read_at_1024(page, app_url, path, epochs):
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.goto(f"{app_url}/{path}")
+    wait_idle(page)
+    if epochs:
+        train_to_the_end(page, epochs)
+    drawn(page, 5)
+    assert chart_problems(page) == []
+    assert_clean(page)
