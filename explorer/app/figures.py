@@ -620,7 +620,10 @@ def matrix_figure(A, title=None, xlabel=None, ylabel=None, height=None, fmt=".3g
     layout = dict(yaxis=dict(autorange="reversed", title=ylabel, showgrid=False,
                              **ticks(rows, row_names)),
                   xaxis=dict(title=xlabel, showgrid=False, side="top", **ticks(cols, col_names)),
-                  margin=dict(MARGIN, l=70, r=10, t=100 if title else 50))
+                  # the colour bar and its labels fit in the right margin, so every
+                  # matrix of as many columns has its columns at the same places
+                  margin=dict(MARGIN, l=70, r=10 if per_column else 80,
+                              t=100 if title else 50))
     # 24 px a row for up to 24 rows: room for a 15 px row label each
     return figure([trace], layout, title,
                   height or (100 if title else 50) + 50 + max(48, 24 * min(rows, 24)))

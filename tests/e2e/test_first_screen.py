@@ -68,7 +68,9 @@ def test_a_click_on_a_unit_opens_its_panel(page, app_url, artifacts):
     page.get_by_text(re.compile(r"Unit 1 of hidden layer 1")).wait_for()
     wait_idle(page)
     assert page.locator(".stLatex, .katex").count() >= 1      # b and dL/db written out
-    page.get_by_text(re.compile(r"Unit 1 of hidden layer 1")).scroll_into_view_if_needed()
+    page.get_by_text(re.compile(r"Unit 1 of hidden layer 1")).evaluate(
+        "e => e.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)
     page.screenshot(path=str(artifacts / "unit-panel-1024.png"))
     keep(artifacts / "unit-panel-1024.png", "classifier-unit-panel.png")
     assert_clean(page)
@@ -87,7 +89,10 @@ def test_the_walk_through_one_batch_steps_forward_and_back(page, app_url, artifa
     page.locator("button", has_text="Back").click()
     page.get_by_text(re.compile(rf"Step 2 of {total}")).wait_for()
     wait_idle(page)
-    page.get_by_text(re.compile(rf"Step 2 of {total}")).scroll_into_view_if_needed()
+    # the step at the top of the window: its formula and its matrix under it in view
+    page.get_by_text(re.compile(rf"Step 2 of {total}")).evaluate(
+        "e => e.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)
     page.screenshot(path=str(artifacts / "walk-1024.png"))
     keep(artifacts / "walk-1024.png", "classifier-walk.png")
     assert_clean(page)

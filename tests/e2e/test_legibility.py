@@ -72,4 +72,18 @@ def test_the_other_pages_charts_read_at_1024(page, app_url, path, epochs):
         train_to_the_end(page, epochs)
     drawn(page, 5)
     assert chart_problems(page) == []
+    if path == "Backprop_math":
+        # a layer's Z and its mask, one under the other (the open tab): columns line up
+        areas = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')]
+            .map(p => [p.querySelector('.g-gtitle')?.textContent || '',
+                       p.querySelector('.draglayer .nsewdrag')?.getBoundingClientRect()])
+            .filter(([t, r]) => r && r.width > 0 && /×\\d+\\)$/.test(t))
+            .map(([t, r]) => [t.match(/×(\\d+)\\)$/)[1], r.left, r.right])""")
+        by_columns = {}
+        for columns, left, right in areas:
+            by_columns.setdefault(columns, []).append((left, right))
+        assert max(len(v) for v in by_columns.values()) >= 4, areas       # Z1, mask1, Z2, ...
+        for places in by_columns.values():
+            lefts, rights = zip(*places)
+            assert max(lefts) - min(lefts) <= 1 and max(rights) - min(rights) <= 1, areas
     assert_clean(page)
