@@ -49,10 +49,9 @@ with right:
                "each colour is the class it predicts there.")
 
 st.subheader("The pages")
-for path, title, icon, text in PAGES:
-    c1, c2 = st.columns([2, 7], vertical_alignment="center")
-    c1.page_link(path, label=title, icon=icon)
-    c2.caption(text)
+for path, title, icon, text in PAGES:     # the link above its line: never cut short
+    st.page_link(path, label=title, icon=icon)
+    st.caption(text)
 st.info("**For teachers:** every control is in the page's address. Set up an "
         "experiment, copy the link, and the whole class opens the same data, network "
         "and seed.", icon="🔗")

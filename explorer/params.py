@@ -121,7 +121,7 @@ CLASSIFIER = dict([
        names=SPEED_NAMES),
     _p("show_test", "bool", True, label="show test points"),
     _p("edges", "choice", "weights", choices=("weights", "gradient"), label="edges show",
-       names=("weights (orange +, blue −)", "gradient |dL/dw| of the last step")),
+       names=("weights", "gradient |dL/dw|")),
     _p("discrete", "bool", False, label="discretize"),
     _p("res", "int", 100, 20, limits.MAX_GRID, label="grid resolution"),
 ])

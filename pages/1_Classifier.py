@@ -19,8 +19,9 @@ control = partial(controls.control, PAGE)
 first_look = not ps.analysis
 
 st.title("🎯 Classifier")
-st.caption("Press **Train**: the spirals take a few seconds to separate. Left, the plane each "
-           "class gets; right, the network, its units' maps and its weights.")
+st.caption("Press **Train**: the spirals take 10 to 20 seconds to separate. The plane shows "
+           "the class the network gives each point; beside it (below it on a phone), the "
+           "network: its units' maps and its weights.")
 controls.show_url_notes(PAGE, keep=first_look)   # the next run follows at once
 if not first_look:
     teach.lesson_picker(PAGE)
@@ -94,9 +95,9 @@ if not first_look:
                                     format_func=lambda k: lab.class_names[k])
     walking = bar[2].toggle("🔍 Walk one batch", key="w.classifier.walk",
                             help="Pauses training and steps through backprop on 8 samples.")
-st.caption("Each circle on the right is a unit, drawn as its map over the plane (grey where it "
-           "is off); each line a weight, orange positive, blue negative, or the gradient on it. "
-           "✕ marks a dead unit.")
+st.caption("Each square in the network is a unit, drawn as its map over the plane (grey where "
+           "it is off); each line a weight, orange positive, blue negative, or the gradient on "
+           "it. ✕ marks a dead unit.")
 play = classifier.playback(ps)
 charts = classifier.Charts(ps, slots, play)
 charts.view(tell_drawn=first_look)

@@ -13,7 +13,7 @@ control = partial(controls.control, PAGE)
 
 st.title("🔢 Autoencoder")
 st.caption("A 64 → H → 64 ReLU network learns to redraw 8x8 digits from a code of H numbers. "
-           "Press **Train** and watch the middle row sharpen; the dotted line on the loss is "
+           "Press **Train** and watch the rows marked *rebuilt* sharpen; the dotted line on the loss is "
            "PCA with as many components, the best a *linear* code can do.")
 controls.show_url_notes(PAGE)
 teach.lesson_picker(PAGE)
@@ -60,7 +60,7 @@ c1, c2 = st.columns([3, 2])
 slots["firing_caption"], slots["firing"] = c1.empty(), c1.empty()
 slots["dead_pixels"] = section(c2, None,
     "Output pixels whose ReLU is off for every image get no gradient again: dead output "
-    "pixels (red), over the mean digit. Border pixels that are always 0 are the usual victims.")
+    "pixels (orange), over the mean digit. Border pixels that are always 0 are the usual victims.")
 c3, c4 = st.columns([1, 1])
 slots["encoder"] = section(c3, None, "Encoder filters: each row of W1 as an 8x8 image "
                                      "(orange +, blue −).")

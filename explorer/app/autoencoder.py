@@ -32,8 +32,9 @@ class Charts:
             m1.metric("Epoch", lab.epoch)
             m2.metric("Train loss", f"{h['train_loss'][-1]:.2f}")
             m3.metric("Test loss", f"{h['test_loss'][-1]:.2f}")
-            m4.metric(f"PCA, {self.v['hidden']} components", f"{lab.pca_error():.2f}",
-                      help="Test error of the best linear code of the same size.")
+            m4.metric("PCA test loss", f"{lab.pca_error():.2f}",
+                      help=f"Test error of the best linear code of the same size: PCA with "
+                           f"{self.v['hidden']} components.")
         X, Xhat, labels = lab.grid_digits()
         plot(self.slots["digits"], F.digits_grid_figure(X, Xhat, labels), frame)
 

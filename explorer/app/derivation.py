@@ -33,18 +33,19 @@ def current_network(kind, n, seed):
     return lab.net.astype(np.float64), X, y, origin
 
 
-def show(eq, value, name, n_samples, note=None, binary=False):
-    """One line of the derivation: LaTeX on the left, its live value on the right."""
-    a, b = st.columns([2, 3], vertical_alignment="center")
-    a.latex(eq)
+def show(eq, value, name, n_samples, note=None, binary=False, probability=False):
+    """One line of the derivation: its LaTeX, then its live value across the page (beside
+    each other, the formulas of the backward pass were cut and a 16-column matrix had
+    10 px a column at 1024 px)."""
+    st.latex(eq)
     if note:
-        a.caption(note)
+        st.caption(note)
     value = np.asarray(value, float)
     shape = "×".join(map(str, value.shape))
     rows = value.ndim > 1 and value.shape[0] == n_samples
-    b.plotly_chart(F.matrix_figure(value if value.ndim > 1 else value[None, :],
-                                   title=f"{name}  ({shape})", ylabel="sample" if rows else None,
-                                   binary=binary), key=f"m.{name}")
+    st.plotly_chart(F.matrix_figure(value if value.ndim > 1 else value[None, :],
+                                    title=f"{name}  ({shape})", ylabel="sample" if rows else None,
+                                    binary=binary, probability=probability), key=f"m.{name}")
 
 
 def _slope_tex(net, l):
@@ -72,8 +73,8 @@ def forward(net, X, cache, out, loss):
             show(rf"f'(z_{l}) = {_slope_tex(net, l)}", slope, f"slope{l}", n,
                  "How much of the gradient each unit passes back, per sample.")
     if net.output == "softmax":
-        show(r"p = \mathrm{softmax}(f),\quad f = z_{%d}" % L, out, "P", n,
-             "Computed stably: the row maximum is subtracted before exp.")
+        show(r"p = \mathrm{softmax}(z_{%d})" % L, out, "P", n,
+             "Computed stably: the row maximum is subtracted before exp.", probability=True)
         st.latex(r"L = \frac{1}{n}\sum_i \Big[-f_{y_i} + \log \sum_j e^{f_j}\Big] = %.5f" % loss)
     else:
         show(r"\hat x = \max(0, z_{%d})" % L, out, "Xhat", n)
@@ -114,9 +115,9 @@ def gradient_check(net, X, y):
                 "on or off: there a finite difference can legitimately disagree.")
     rows = check_gradients(net, X, y)
     st.plotly_chart(F.gradcheck_figure(rows, title="Backprop against finite differences"))
+    # six short columns: with eight, the last ones were cut off at 1024 px
     st.dataframe(pd.DataFrame([{
-        "array": r["name"], "shape": str(r["shape"]), "entries checked": r["checked"],
-        "‖analytic‖": f"{r['analytic_norm']:.6g}", "‖numeric‖": f"{r['numeric_norm']:.6g}",
+        "array": r["name"], "shape": "×".join(map(str, r["shape"])), "checked": r["checked"],
         "relative error": f"{r['rel_error']:.2e}", "kinks": r["near_kink"],
         "result": "✅ pass" if r["passed"] else "❌ FAIL"} for r in rows]),
         hide_index=True, width="stretch")
@@ -145,7 +146,7 @@ def mistake(key):
     c.plotly_chart(F.gradcheck_figure(checks["slip"], title="Gradient check with the slip"),
                    key="mistake.check")
     d.plotly_chart(F.compare_runs_figure(np.arange(len(curves["correct"])), curves["correct"],
-                                         curves["slip"], m.title, title="Training loss",
+                                         curves["slip"], m.title,
                                          blowup=stops["slip"] and stops["slip"]["trail"]),
                    key="mistake.runs")
     if stops["slip"]:

@@ -570,10 +570,12 @@ def image_strip_figure(images, captions=None, k=6, title=None, height=170):
 
 # --- math page -----------------------------------------------------------------
 def matrix_figure(A, title=None, xlabel=None, ylabel=None, height=None, fmt=".3g",
-                  binary=False, col_names=None, row_names=None, per_column=False):
+                  binary=False, col_names=None, row_names=None, per_column=False,
+                  probability=False):
     """A small matrix as a blue/white/orange heatmap, values in cells when it is small.
 
     ``binary`` draws a 0/1 matrix (a ReLU mask): white off, green on.
+    ``probability`` draws values in [0, 1] from white (0) to orange (1).
     ``col_names`` / ``row_names`` (plain text) label every column / row instead of
     numbers. ``per_column`` colours each column on its own scale (a weight and its
     gradient side by side differ a hundredfold): the numbers in the cells are then
@@ -587,7 +589,9 @@ def matrix_figure(A, title=None, xlabel=None, ylabel=None, height=None, fmt=".3g
     m = m if m > 0 else 1.0
     small = A.size <= 80 and A.shape[1] <= 8          # room for the numbers in the cells
     scale = [[0, "#FFFFFF"], [1, "#009E73"]] if binary else \
+        [[0, "#FFFFFF"], [1, "#D55E00"]] if probability else \
         [[0, "#0072B2"], [0.5, "#FFFFFF"], [1, "#D55E00"]]
+    unit = binary or probability               # on [0, 1], not symmetric around 0
     z = A
     if per_column:
         peak = np.nanmax(np.abs(np.where(np.isfinite(A), A, np.nan)), axis=0)
@@ -597,10 +601,12 @@ def matrix_figure(A, title=None, xlabel=None, ylabel=None, height=None, fmt=".3g
     bar = dict(thickness=14, len=0.9)
     if binary:
         bar.update(tickvals=[0, 1], ticktext=["off", "on"])
+    elif probability:
+        bar.update(tickvals=[0, 1], ticktext=["0", "1"])
     elif A.shape[0] <= 4:          # a short bar: its two ends only, or the labels collide
         bar.update(tickvals=[-m, m], ticktext=[format(-m, ".2g"), format(m, ".2g")])
     value = "%{customdata:" if per_column else "%{z:"        # the value, not its colour
-    trace = dict(type="heatmap", z=z, zmin=0 if binary else -m, zmax=1 if binary else m,
+    trace = dict(type="heatmap", z=z, zmin=0 if unit else -m, zmax=1 if unit else m,
                  showscale=not per_column, colorscale=scale, colorbar=bar,
                  hovertemplate="row %{y}, column %{x}: " + value + fmt + "}<extra></extra>")
     if per_column:
@@ -680,9 +686,11 @@ def gradcheck_figure(rows, title=None, height=300):
     data = [dict(type="bar", x=names, y=rel,
                  marker=dict(color=["#009E73" if r["passed"] else "#D55E00" for r in rows]),
                  text=["pass" if r["passed"] else "FAIL" for r in rows], textposition="outside",
+                 # full size even over a narrow bar (Plotly shrank it to 9 px)
+                 textfont=dict(size=15, color=INK), constraintext="none", cliponaxis=False,
                  hovertemplate="%{x}: relative error %{y:.2e}<extra></extra>")]
     layout = dict(yaxis=dict(type="log", exponentformat="power", title="relative error",
-                             range=[-16, 2.5], dtick=2),
+                             range=[-16, 2.5], dtick=4),
                   shapes=[dict(type="line", xref="paper", x0=0, x1=1, y0=1e-6, y1=1e-6,
                                line=dict(color="#555", dash="dash"), layer="above")],
                   annotations=[dict(xref="paper", x=0, y=-6, yref="y", text="pass below 1e-6",

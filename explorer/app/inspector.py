@@ -5,6 +5,7 @@ import streamlit as st
 
 from ..lens.diagnostics import sample_batch
 from ..data.features import FEATURES
+from ..nn.optim import OPTIMIZERS
 from ..lens.inspect import batch_pass, edge_report, unit_activity, unit_report, walkthrough
 from ..text import md
 from . import figures as F
@@ -46,13 +47,17 @@ def selection_panel(lab, selected):
     l, i, j = idx
     e = edge_report(bp, l, i, j)
     src = f"x_{{{j + 1}}}" if l == 1 else f"h_{{{l - 1},{j + 1}}}"
-    terms = " + ".join(f"({_num(d)})({_num(a)})" for d, a in zip(e["delta"][:4], e["a"][:4]))
-    more = " + \\dots" if len(e["delta"]) > 4 else ""
-    st.markdown(f"**The weight from unit {j + 1} of "
-                f"{'the inputs' if l == 1 else _layer_name(bp.net, l - 1)} to unit {i + 1} of "
-                f"{_layer_name(bp.net, l)}**: w = {_num(e['weight'])}")
-    st.latex(rf"\frac{{\partial L}}{{\partial w}} = \sum_i \delta_{{{l},{i + 1}}}(i)\,"
-             rf"{src}(i) = {terms}{more} = {_num(e['grad'])}")
+    source = (f"input {FEATURES[lab.features[j]].label}" if l == 1
+              else f"unit {j + 1} of {_layer_name(bp.net, l - 1)}")
+    st.markdown(f"**The weight from {source} to unit {i + 1} of {_layer_name(bp.net, l)}**: "
+                f"w = {_num(e['weight'])}")
+    # every term written out, two to a line (on one line the sum ran off the page at
+    # 1024 px and its value was never seen)
+    pairs = [f"({_num(d)})({_num(a)})" for d, a in zip(e["delta"], e["a"])]
+    lines = r" \\ &\quad + ".join(" + ".join(pairs[k:k + 2]) for k in range(0, len(pairs), 2))
+    st.latex(rf"\begin{{aligned}} \frac{{\partial L}}{{\partial w}} &= \sum_i "
+             rf"\delta_{{{l},{i + 1}}}(i)\,{src}(i) \\ &= {lines} \\ &= {_num(e['grad'])} "
+             r"\end{aligned}")
     st.caption(f"On a batch of {len(e['delta'])} training samples: each term is the delta "
                "arriving at the unit times the activation that fed the edge.")
 
@@ -81,8 +86,8 @@ def unit_panel(lab, bp, l, i):
                                     lab.ds.X_train, lab.ds.y_train,
                                     title="Its map: grey where it is off")
     else:
-        st.markdown(f"**Output unit {i + 1}** · class {md(lab.class_names[i])}: softmax turns "
-                    "the outputs' z into the probabilities of the classes")
+        st.markdown(f"**Output unit {i + 1}** · {md(lab.class_names[i])}: softmax turns "
+                    "the output units' z into the probabilities of the classes")
         picture = F.unit_map_figure(xs, ys, probs[..., i], None, lab.ds.X_train,
                                     lab.ds.y_train, lo=0.0, hi=1.0,
                                     title="The probability it gives its class")
@@ -120,6 +125,10 @@ def walk_panel(lab, step, on_move):
     row.button("Next ▶", key="walk.next", on_click=on_move, args=(step + 1,),
                disabled=step == len(steps) - 1, width=100)
     row.markdown(f"**Step {step + 1} of {len(steps)} · {s.stage}:** {s.title}")
+    opt = lab.values["opt"]
+    if s.stage == "update" and opt != "sgd":
+        st.caption(f"Training itself uses {OPTIMIZERS[opt].label}, whose step also carries "
+                   "earlier gradients along: the walk shows the plain step, the idea they share.")
     # the formula, then its value across the page's width (beside the formula, a 16-column
     # matrix had 12 px a column at 1024 px)
     st.latex(s.tex)

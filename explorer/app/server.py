@@ -21,6 +21,9 @@ PAGE_PATHS = {"classifier": "pages/1_Classifier.py", "autoencoder": "pages/2_Aut
 # less empty space above the title: a projector at 1024x768 has no height to spare
 PAGE_CSS = """<style>
 [data-testid="stMainBlockContainer"] { padding-top: 2.2rem; padding-bottom: 2rem; }
+/* on a touch screen Plotly's toolbar never hides, and it covered the charts' legends
+   on a phone; pinch and double tap still zoom and reset */
+@media (hover: none) { .js-plotly-plot .modebar-container { display: none; } }
 </style>"""
 
 

@@ -166,7 +166,8 @@ def walkthrough(bp, lr=None):
     steps = []
     for l in range(1, L + 1):
         src = "x" if l == 1 else f"h_{l - 1}"
-        steps.append(Step("forward", l, f"Layer {l} sums its inputs: z = W h + b",
+        plain = "x" if l == 1 else f"h{l - 1}"
+        steps.append(Step("forward", l, f"Layer {l} sums its inputs: z{l} = W{l} {plain} + b{l}",
                           rf"z_{l} = W_{l}\, {src} + b_{l}", c["Z"][l - 1], f"Z{l}"))
         if l < L:
             steps.append(Step("forward", l, f"Layer {l}'s {act.label} makes its activations",
@@ -198,8 +199,8 @@ def walkthrough(bp, lr=None):
     if lr is not None:
         for l in range(1, L + 1):
             W = net.params[f"W{l}"]
-            steps.append(Step("update", l, f"Layer {l}'s weights take a step against their "
-                              f"gradient (learning rate {lr:g}, plain SGD)",
+            steps.append(Step("update", l, f"Layer {l}'s weights take a plain SGD step against "
+                              f"their gradient (learning rate {lr:g})",
                               rf"W_{l} \leftarrow W_{l} - {lr:g}\, \partial L/\partial W_{l}",
                               W - lr * bp.grads[f"W{l}"], f"W{l}"))
     return steps

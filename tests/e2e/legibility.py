@@ -5,6 +5,8 @@
 a reader could not read: a title or legend over a plot, two tick labels on top of
 each other, text cut off at the chart's edge or smaller than 14 px. Plotly draws
 SVG, so these are the real boxes, after Plotly's own layout at this window size.
+:func:`formulas_cut` lists the formulas (KaTeX) wider than the page gives them:
+the browser scrolls them sideways, and the end, often the value, is out of sight.
 """
 
 # Boxes are the rendered ones (getBoundingClientRect), in CSS px. Within a plot
@@ -53,7 +55,9 @@ _JS = r"""
       const axis = t.parentNode.getAttribute('class');
       (ticks[axis] = ticks[axis] || []).push(t);
     });
-    const texts = [...titles, ...annotations, ...Object.values(ticks).flat()];
+    // numbers in heatmap cells and on bars: read too, so the same size rule holds
+    const labels = [...plot.querySelectorAll('.heatmap-label text, text.bartext')].filter(shown);
+    const texts = [...titles, ...annotations, ...Object.values(ticks).flat(), ...labels];
     if (legend) texts.push(...[...plot.querySelectorAll('.legendtext')].filter(shown));
     for (const t of texts) {
       const r = t.getBoundingClientRect();
@@ -88,3 +92,12 @@ def chart_problems(page, min_px=14):
     sentences, empty if none. Charts must be drawn (and scrolled into being, if
     the page draws them lazily) before the call."""
     return page.evaluate(_JS, min_px)
+
+
+def formulas_cut(page):
+    """The formulas now on ``page`` that do not fit their box (their start, cut)."""
+    # a formula wider than its box scrolls inside it (KaTeX's own overhang of a
+    # subscript is a px or two)
+    return page.evaluate("""() => [...document.querySelectorAll('.katex-display')]
+        .filter(k => k.clientWidth > 0 && k.scrollWidth > k.clientWidth + 4)
+        .map(k => k.querySelector('.katex-html').textContent.slice(0, 60))""")

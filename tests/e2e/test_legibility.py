@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from .legibility import chart_problems
+from .legibility import chart_problems, formulas_cut
 from .test_browser import assert_clean, epoch, wait_idle
 from .test_first_screen import DIAGRAM, VIEW_JS, open_classifier
 from .test_view import canvas_point
@@ -42,8 +42,23 @@ def test_the_classifiers_charts_and_a_units_panel_read_at_1024(page, app_url):
     page.mouse.click(*canvas_point(page, DIAGRAM, x, y))
     page.get_by_text(re.compile(r"Unit 1 of hidden layer 2")).wait_for()
     wait_idle(page)
-    drawn(page, 7)                                       # + its weights and its batch
-    assert chart_problems(page) == []
+    drawn(page, 8)                                  # + its map, its weights, its batch
+    assert chart_problems(page) == [] and formulas_cut(page) == []
+    # an output unit, then an edge of the last layer: its dL/dw written out, all of it
+    x, y = page.evaluate(f"(() => {{ const n = {VIEW_JS}.geo.cols[3].nodes[1]; "
+                         "return [n.cx, n.cy]; })()")
+    page.mouse.click(*canvas_point(page, DIAGRAM, x, y))
+    page.get_by_text(re.compile(r"Output unit 2")).wait_for()
+    wait_idle(page)
+    drawn(page, 8)
+    assert chart_problems(page) == [] and formulas_cut(page) == []
+    # an edge, W1[0, 0] (clicked half-way along it): its dL/dw written out, to the end
+    x0, y0, x1, y1 = page.evaluate(f"{VIEW_JS}.edgeEnds(1, 0, 0)")
+    page.mouse.click(*canvas_point(page, DIAGRAM, (x0 + x1) / 2, (y0 + y1) / 2))
+    page.get_by_text(re.compile(r"The weight from input")).wait_for()
+    wait_idle(page)
+    assert page.locator(".katex-display").count() >= 1
+    assert formulas_cut(page) == []
     assert_clean(page)
 
 
@@ -59,7 +74,7 @@ def test_every_step_of_the_walk_reads_at_1024(page, app_url):
             page.get_by_text(re.compile(rf"Step {k} of {total}")).wait_for()
         wait_idle(page)
         drawn(page, 6)
-        assert chart_problems(page) == [], f"step {k}"
+        assert chart_problems(page) == [] and formulas_cut(page) == [], f"step {k}"
     assert_clean(page)
 
 
@@ -71,8 +86,15 @@ def test_the_other_pages_charts_read_at_1024(page, app_url, path, epochs):
     if epochs:
         train_to_the_end(page, epochs)
     drawn(page, 5)
-    assert chart_problems(page) == []
+    assert chart_problems(page) == [] and formulas_cut(page) == []
+    for tab in page.get_by_role("tab").all()[1:]:     # the math page's other tabs
+        tab.click()
+        wait_idle(page)
+        page.wait_for_timeout(800)
+        assert chart_problems(page) == [] and formulas_cut(page) == [], tab.inner_text()
     if path == "Backprop_math":
+        page.get_by_role("tab").first.click()
+        page.wait_for_timeout(800)
         # a layer's Z and its mask, one under the other (the open tab): columns line up
         areas = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')]
             .map(p => [p.querySelector('.g-gtitle')?.textContent || '',
