@@ -30,12 +30,24 @@ def _num(x):
     return f"{x:.3g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.2e}"
 
 
+def panel_key(selected):
+    """The key of the panel of a clicked unit or edge: the network view finds the
+    panel by it (class ``st-key-`` + key) and brings it into sight once drawn, so a
+    click on the projector shows something."""
+    return "bpx-panel-" + "-".join(map(str, selected))
+
+
 def selection_panel(lab, selected):
     """What the clicked unit or edge does on the batch, with its numbers."""
     if not selected:
         st.caption("Click a unit or an edge of the diagram to see its numbers; click the plane "
                    "to add a point of the chosen class, or a point to remove it.")
         return
+    with st.container(key=panel_key(selected)):
+        _selection(lab, selected)
+
+
+def _selection(lab, selected):
     bp = current_batch(lab)
     kind, *idx = selected
     if kind == "unit" and idx[0] == 0:

@@ -44,7 +44,9 @@ def test_the_classifiers_charts_and_a_units_panel_read_at_1024(page, app_url):
     wait_idle(page)
     drawn(page, 8)                                  # + its map, its weights, its batch
     assert chart_problems(page) == [] and formulas_cut(page) == []
-    # an output unit, then an edge of the last layer: its dL/dw written out, all of it
+    # an output unit, then an edge of the first layer: its dL/dw written out, all of it
+    # (the view scrolled to the panel: back to the diagram first)
+    page.locator(DIAGRAM).first.scroll_into_view_if_needed()
     x, y = page.evaluate(f"(() => {{ const n = {VIEW_JS}.geo.cols[3].nodes[1]; "
                          "return [n.cx, n.cy]; })()")
     page.mouse.click(*canvas_point(page, DIAGRAM, x, y))
@@ -52,7 +54,8 @@ def test_the_classifiers_charts_and_a_units_panel_read_at_1024(page, app_url):
     wait_idle(page)
     drawn(page, 8)
     assert chart_problems(page) == [] and formulas_cut(page) == []
-    # an edge, W1[0, 0] (clicked half-way along it): its dL/dw written out, to the end
+    # an edge, W1[0, 0] (clicked half-way along it)
+    page.locator(DIAGRAM).first.scroll_into_view_if_needed()
     x0, y0, x1, y1 = page.evaluate(f"{VIEW_JS}.edgeEnds(1, 0, 0)")
     page.mouse.click(*canvas_point(page, DIAGRAM, (x0 + x1) / 2, (y0 + y1) / 2))
     page.get_by_text(re.compile(r"The weight from input")).wait_for()

@@ -868,6 +868,27 @@ class View {
     if (!sel) this.send({ type: "select", what: null });
     else if (sel.kind === "unit") this.send({ type: "select", what: "unit", layer: sel.layer, index: sel.index });
     else this.send({ type: "select", what: "edge", layer: sel.layer, i: sel.i, j: sel.j });
+    if (sel) this.reveal(sel.kind === "unit" ? `unit-${sel.layer}-${sel.index}`
+                                             : `edge-${sel.layer}-${sel.i}-${sel.j}`);
+  }
+
+  // The clicked unit's or edge's numbers are drawn under the view, below the first
+  // screen: once the page has drawn them (its panel's key names the selection, see
+  // explorer/app/inspector.py: panel_key), scroll them into sight. Another click
+  // in the meantime takes over; after 5 s nothing happens.
+  reveal(name) {
+    const token = (this.revealing = {});
+    const until = performance.now() + 5000;
+    const look = () => {
+      if (this.revealing !== token || performance.now() > until) return;
+      const panel = document.querySelector(`.st-key-bpx-panel-${name}`);
+      if (panel && panel.getBoundingClientRect().height > 0) {
+        panel.scrollIntoView({ behavior: "smooth", block: "start" });
+        return;
+      }
+      setTimeout(look, 100);
+    };
+    look();
   }
 }
 
