@@ -243,6 +243,11 @@ def test_the_reported_csvs_are_refused_or_finite():
     near = b"x1,x2,label\n" + b"".join(b"%de199,%d,%d\n" % (i, i % 3, i % 2)
                                        for i in range(1, 21))
     assert _accepts_finite(near)
+    # found by the test above: a column of zeros and one subnormal number, whose
+    # spread rounded to 0 when scaled back (the network would have divided by it)
+    subnormal = b"x1,x2,label\n" + b"".join(b"0.0,%r,%s\n" % (i / 7, b"ab"[i % 2:i % 2 + 1])
+                                           for i in range(35)) + b"5e-324,0.0,a\n"
+    assert _accepts_finite(subnormal)
     unterminated = b"x1,x2,label\n" + b"".join(b"%d,%d,a\n" % (i, i) for i in range(20)) \
         + b'1,1,"b\n' + b"".join(b"%d,%d,b\n" % (i, i) for i in range(20))
     assert not _accepts_finite(unterminated)

@@ -130,7 +130,14 @@ def _standardise(X: np.ndarray, train_idx: np.ndarray
     if flat.any():
         sd_all = U.std(axis=0)
         sd = np.where(flat, np.where(sd_all >= SPREAD_FLOOR, sd_all, 1.0), sd)
-    return m * scale, sd * scale, (U - m) / sd
+    mean, std, Z = m * scale, sd * scale, (U - m) / sd
+    # a column of zeros and one subnormal number (5e-324): its spread, scaled back,
+    # rounds to 0. No spread, as far as the network can tell
+    lost = ~(std > 0)
+    if lost.any():
+        std = np.where(lost, 1.0, std)
+        Z[:, lost] = X[:, lost] - mean[lost]
+    return mean, std, Z
 
 
 def _check_float32(Z: np.ndarray) -> None:
