@@ -112,8 +112,9 @@ else:
 teach.lesson_card(PAGE)
 
 # --- the analysis ----------------------------------------------------------------
-# curves over epochs get the page's width (two panels in half of it were 85 px wide at
-# 1024 px); the two square charts share a row
+# curves over epochs and the regions get the page's width (two panels in half of it
+# were 85 px wide at 1024 px; the regions 165 px square); confusion and dead units
+# share a row
 slots["warning"] = st.empty()
 slots["history"] = section(st, "Loss and accuracy",
     "Solid: training set. Dashed: test set, never trained on.")
@@ -125,13 +126,13 @@ slots["gradients"] = section(st, "Gradients inside the network",
 d1, d2 = st.columns([1, 1])
 slots["confusion"] = section(d1, "Confusion matrix (test set)",
     "Rows: true class. Columns: what the network says.")
-slots["regions"] = section(d2, "Linear regions",
+slots["dead"] = section(d2, "Dead ReLU units",
+    "A unit off for every training point passes no gradient back (its mask is 0 "
+    "everywhere): the loss no longer moves its weights. Only something else can bring it "
+    "back: the layers below, momentum, weight decay.")
+slots["regions"] = section(st, "Linear regions",
     "Each colour is one on/off pattern of all the ReLUs: inside it the network is one "
     "linear map, so the boundary is made of straight pieces.")
-slots["dead"] = section(st, "Dead ReLU units",
-    "A unit that is off for every training point passes no gradient back (its mask is 0 "
-    "everywhere), so the loss no longer moves its weights. It comes back only if "
-    "something else moves it: the layers below, or momentum and weight decay.")
 
 inside = charts.inside()
 for draw in [charts.history, charts.gradients, *inside]:

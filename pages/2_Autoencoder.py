@@ -61,18 +61,18 @@ slots["firing_caption"], slots["firing"] = c1.empty(), c1.empty()
 slots["dead_pixels"] = section(c2, None,
     "Output pixels whose ReLU is off for every image get no gradient again: dead output "
     "pixels (orange), over the mean digit. Border pixels that are always 0 are the usual victims.")
-c3, c4 = st.columns([1, 1])
-slots["encoder"] = section(c3, None, "Encoder filters: each row of W1 as an 8x8 image "
+# the filters and the walk get the page's width: in half of it at 1024 px a filter
+# was a few pixels and a decoded digit 14 px tall
+slots["encoder"] = section(st, None, "Encoder filters: each row of W1 as an 8x8 image "
                                      "(orange +, blue −).")
-slots["decoder"] = section(c4, None, "Decoder features: each column of W2, what one code unit "
+slots["decoder"] = section(st, None, "Decoder features: each column of W2, what one code unit "
                                      "adds to the output.")
-c5, c6 = st.columns([1, 1])
-slots["codes_caption"], slots["codes"] = c5.empty(), c5.empty()
-c6.caption("A walk in code space from one digit's code to another's, decoded on the way.")
-i1, i2 = c6.columns(2)
+slots["codes_caption"], slots["codes"] = st.empty(), st.empty()
+st.caption("A walk in code space from one digit's code to another's, decoded on the way.")
+i1, i2, _ = st.columns([1, 1, 2])
 walk = (i1.selectbox("From digit", range(10), index=3, key="w.autoencoder.from"),
         i2.selectbox("To digit", range(10), index=8, key="w.autoencoder.to"))
-slots["walk"] = c6.empty()
+slots["walk"] = st.empty()
 
 charts = autoencoder.Charts(ps, slots, walk)
 charts.numbers_and_digits()

@@ -173,6 +173,12 @@ def log_ticks(values, most=8):
     return dict(tickmode="array", tickvals=[m * 10.0 ** e for m, e in marks], ticktext=text)
 
 
+def _lines(epochs):
+    """Lines, or markers while there is one epoch only (a line of one point is not drawn:
+    before training, the charts were empty while the diagram already counted dead units)."""
+    return "lines" if len(epochs) > 1 else "lines+markers"
+
+
 def _epoch_range(epochs):
     """Before much training, show the first 10 epochs rather than a range around 0."""
     last = float(np.max(epochs)) if len(epochs) else 0.0
@@ -291,7 +297,7 @@ def history_figure(epochs, train_loss, test_loss=None, train_acc=None, test_acc=
 
     def line(y, name, dash, axis, legend):
         return dict(type="scatter", x=epochs, y=np.asarray(y, float), name=name, legendgroup=name,
-                    showlegend=legend, xaxis=f"x{axis}", yaxis=f"y{axis}", mode="lines",
+                    showlegend=legend, xaxis=f"x{axis}", yaxis=f"y{axis}", mode=_lines(epochs),
                     line=dict(color=blue if name == "train" else orange, width=3, dash=dash))
 
     data = [line(train_loss, "train", "solid", "", True)]
@@ -352,7 +358,7 @@ def gradient_figure(epochs, grad_W, grad_b=None, update_ratio=None, title=None, 
     for l, name in enumerate(layer_names(L)):
         c = LAYER_COLORS[l % len(LAYER_COLORS)]
         data.append(dict(type="scatter", x=epochs, y=grad_W[:, l], name=name, legendgroup=name,
-                         mode="lines", line=dict(color=c, width=3),
+                         mode=_lines(epochs), line=dict(color=c, width=3),
                          hovertemplate="‖dL/dW‖ = %{y:.3g}<extra>" + name + "</extra>"))
         if grad_b is not None:
             data.append(dict(type="scatter", x=epochs, y=np.asarray(grad_b, float)[:, l],
@@ -379,7 +385,7 @@ def gradient_figure(epochs, grad_W, grad_b=None, update_ratio=None, title=None, 
                                    y0=1e-4, y1=1e-2, fillcolor="#009E73", opacity=0.10,
                                    line=dict(width=0), layer="below")])
         del layout["yaxis"]["title"]
-        _headings(layout, ["gradient ‖dL/dW‖", "update ratio ‖ΔW‖/‖W‖"], doms, title, height)
+        _headings(layout, ["gradient ‖dL/dW‖", "update ‖ΔW‖/‖W‖"], doms, title, height)
     layout["shapes"] = layout.get("shapes", []) + _epoch_marks(mark, ("", "2")[:n])
     return figure(data, layout, title, height)
 
@@ -388,7 +394,7 @@ def dead_units_figure(epochs, dead_frac, title=None, height=280, mark=None):
     """Fraction of dead ReLU units (off for every training sample) per hidden layer."""
     dead = np.asarray(dead_frac, float)
     data = [dict(type="scatter", x=np.asarray(epochs), y=dead[:, l], name=f"hidden layer {l + 1}",
-                 mode="lines", line=dict(color=LAYER_COLORS[l % len(LAYER_COLORS)], width=3),
+                 mode=_lines(epochs), line=dict(color=LAYER_COLORS[l % len(LAYER_COLORS)], width=3),
                  hovertemplate="%{y:.0%} dead<extra>hidden layer " + str(l + 1) + "</extra>")
             for l in range(dead.shape[1])]
     layout = dict(yaxis=dict(range=[-0.02, 1.02], tickformat=".0%", title="dead units"),
@@ -635,10 +641,10 @@ def matrix_figure(A, title=None, xlabel=None, ylabel=None, height=None, fmt=".3g
                   height or (100 if title else 50) + 50 + max(48, 24 * min(rows, 24)))
 
 
-def unit_map_figure(xs, ys, act, on=None, X=None, y=None, lo=None, hi=None, title=None,
-                    height=320):
-    """One unit's map over the plane, large: grey where it is off, green by how strongly
-    it is on (the colours of its node in the network view), the training points on top.
+def unit_map_figure(xs, ys, act, on=None, X=None, y=None, lo=None, hi=None, color=None,
+                    scale_name="activation", title=None, height=320):
+    """One unit's map over the plane, large: grey where it is off, shaded by how strongly
+    it is on (the range written under it); the training points on top.
 
     Parameters
     ----------
@@ -647,12 +653,17 @@ def unit_map_figure(xs, ys, act, on=None, X=None, y=None, lo=None, hi=None, titl
     act : ndarray of shape (len(ys), len(xs))
         The unit's activation (or, for an output unit, its class probability).
     on : ndarray of bool, same shape, optional
-        Where the unit is on (its ReLU mask); None: on everywhere, shaded by level.
+        Where the unit is on (its ReLU mask); None: on everywhere.
     X, y : ndarray, optional
         Training points (n, 2) and their classes, drawn small over the map.
     lo, hi : float, optional
-        The activation drawn palest and darkest: by default 0 and the largest where
-        the unit is on (with ``on``), else the map's own least and largest.
+        The values drawn palest and darkest: by default 0 and the largest where the
+        unit is on (with ``on``), else the map's own least and largest.
+    color : str, optional
+        The darkest colour (``"#rrggbb"``), from white; by default the view's
+        greens for a hidden unit.
+    scale_name : str
+        What the colours measure (plain text), written under the map with its range.
     """
     a = _finite(act)
     on = np.ones(a.shape, bool) if on is None else np.asarray(on, bool)
@@ -660,9 +671,12 @@ def unit_map_figure(xs, ys, act, on=None, X=None, y=None, lo=None, hi=None, titl
         lo = 0.0 if not on.all() else float(a.min())
     if hi is None:
         hi = float(a[on].max()) if on.any() else lo + 1.0
-    level = np.clip((a - lo) / (hi - lo if hi > lo else 1.0), 0, 1) ** 0.8
-    # the view's palette: off (222, 222, 222); on from (150, 214, 186) to (0, 94, 66)
-    weak, strong = np.array([150, 214, 186]), np.array([0, 94, 66])
+    hi = hi if hi > lo else lo + 1.0
+    level = np.clip((a - lo) / (hi - lo), 0, 1)
+    # a hidden unit in the view's palette (on from (150, 214, 186) to (0, 94, 66), off
+    # grey); an output unit from white to its class's colour
+    weak, strong = ((np.array([150, 214, 186]), np.array([0, 94, 66])) if color is None
+                    else (np.array([255, 255, 255]), hex_to_rgb(color)))
     rgb = (weak + (strong - weak) * level[..., None]).astype(np.uint8)
     rgb[~on] = 222
     data = [dict(type="scatter", x=[float(xs[0])], y=[float(ys[0])], mode="markers",
@@ -675,6 +689,9 @@ def unit_map_figure(xs, ys, act, on=None, X=None, y=None, lo=None, hi=None, titl
                       showlegend=False, hoverinfo="skip") for k in np.unique(y).astype(int)]
     layout = _plane_axes(xs, ys)
     layout["images"] = [image_item(png_data_uri(rgb[::-1]), xs[0], xs[-1], ys[0], ys[-1])]
+    # the scale in words under the map (a colour bar beside it left the map 80 px wide
+    # in half of the page at 1024 px)
+    layout["xaxis"]["title"] = f"x1 · {scale_name} {lo:.2g} to {hi:.2g}"
     layout["margin"] = dict(MARGIN, t=50 if title else 10, r=10)
     return figure(data, layout, title, height)
 

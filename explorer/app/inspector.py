@@ -8,7 +8,7 @@ from ..data.features import FEATURES
 from ..nn.optim import OPTIMIZERS
 from ..lens.inspect import batch_pass, edge_report, unit_activity, unit_report, walkthrough
 from ..text import md
-from . import figures as F
+from . import figures as F, raster
 
 BATCH = 8          # samples in the batch the panel and the walk use
 MAP_RES = 80       # grid points a side of a clicked unit's map
@@ -102,6 +102,8 @@ def unit_panel(lab, bp, l, i):
                     "the output units' z into the probabilities of the classes")
         picture = F.unit_map_figure(xs, ys, probs[..., i], None, lab.ds.X_train,
                                     lab.ds.y_train, lo=0.0, hi=1.0,
+                                    color=raster.CLASS_COLORS[i % len(raster.CLASS_COLORS)],
+                                    scale_name="probability",
                                     title="The probability it gives its class")
     sources = ([FEATURES[f].label for f in lab.features] if l == 1
                else [f"unit {j + 1}" for j in range(net.sizes[l - 1])])

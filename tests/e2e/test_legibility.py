@@ -112,3 +112,23 @@ def test_the_other_pages_charts_read_at_1024(page, app_url, path, epochs):
             lefts, rights = zip(*places)
             assert max(lefts) - min(lefts) <= 1 and max(rights) - min(rights) <= 1, areas
     assert_clean(page)
+
+
+def test_the_classifiers_charts_read_on_a_phone(browser, app_url):
+    """Many students open the teacher's link on a phone (390x844, a touch screen)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True,
+                                  is_mobile=True)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        open_classifier(page, app_url, width=390, height=844, query="?epochs=40")
+        train_to_the_end(page, 40)
+        drawn(page, 5)
+        assert chart_problems(page) == []
+        # Plotly's toolbar, always shown on a touch screen, is hidden (it covered legends)
+        assert page.evaluate("matchMedia('(hover: none)').matches")
+        assert page.evaluate("""() => [...document.querySelectorAll('.modebar-container')]
+            .every(m => getComputedStyle(m).display === 'none')""")
+        assert_clean(page)
+    finally:
+        context.close()
