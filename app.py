@@ -10,7 +10,7 @@ PAGES = [("pages/1_Classifier.py", "Classifier", "🎯", "A ReLU network learns 
          ("pages/2_Autoencoder.py", "Autoencoder", "🔢", "A 64-32-64 network squeezes 8x8 "
           "digits through a small code; against PCA."),
          ("pages/3_Backprop_math.py", "Backprop math", "✏️", "The derivation line by line "
-          "beside your network's numbers, the gradient check, and five common slips."),
+          "over your network's numbers, the gradient check, and five common slips."),
          ("pages/4_Lessons.py", "Lessons", "🎓", "Twelve experiments, each with what to notice "
           "and why.")]
 

@@ -205,7 +205,8 @@ def pushes_figure(xs, ys, field, probs, X, y, pull, loss, class_names=None, fiel
     ----------
     xs, ys : ndarray of shape (res_x,), (res_y,)
     field : ndarray of shape (res_y, res_x)
-        ``||dL/dx||`` over the plane (shaded on a log scale, white to dark grey).
+        ``||dL/dx||`` over the plane (shaded on a log scale over at most four decades,
+        white to dark grey).
     probs : ndarray of shape (res_y, res_x, K)
         For the decision boundary (black lines).
     X, y : ndarray of shape (n, 2), (n,)
@@ -217,8 +218,10 @@ def pushes_figure(xs, ys, field, probs, X, y, pull, loss, class_names=None, fiel
     """
     F = _finite(field, nan=0.0)
     pos = F[F > 0]
-    lo = float(np.percentile(pos, 2)) if pos.size else 1e-6
     hi = float(pos.max()) if pos.size else 1.0
+    # four decades below the strongest at most: weaker is white (over 13 decades, as on
+    # a trained network's flat regions, the colour bar taught nothing)
+    lo = max(float(np.percentile(pos, 2)) if pos.size else 1e-6, hi * 1e-4)
     tickvals, ticktext = _log_ticks(lo, hi)
     K = probs.shape[-1]
     names = class_names_for(class_names, K)

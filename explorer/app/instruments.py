@@ -138,8 +138,8 @@ def _landscape(ps):
     c1, c2 = st.columns([5, 2], vertical_alignment="bottom")
     which = c1.segmented_control(
         "Slice", ["random", "path"], default="random", key=_k(page, "land_slice"),
-        format_func={"random": "two random directions",
-                     "path": "along the path from the start"}.get) or "random"
+        # short labels: both fit beside the button at 1024 px
+        format_func={"random": "random directions", "path": "the path so far"}.get) or "random"
     c2.button("🎲 New", key=_k(page, "land_new"),
               on_click=lambda: st.session_state.__setitem__(
                   seed_key, st.session_state.get(seed_key, 0) + 1),

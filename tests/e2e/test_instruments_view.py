@@ -14,7 +14,7 @@ CHARTS = '[data-testid="stPlotlyChart"]'
 # name, link, what to click (visible text), which chart to bring into view
 SHOTS = [
     ("landscape", "tab=Loss landscape&epochs=40", [], 0),
-    ("landscape-path", "tab=Loss landscape&epochs=150", ["along the path from the start"], 0),
+    ("landscape-path", "tab=Loss landscape&epochs=150", ["the path so far"], 0),
     ("lr-finder", "tab=LR finder&epochs=0&data=moons", [], 0),
     ("lr-finder-plateau", "tab=LR finder&epochs=100", [], 0),
     ("two-runs", "tab=Two runs&epochs=60&fork=lr:0.1", [], 1),
