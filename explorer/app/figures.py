@@ -129,7 +129,7 @@ def _headings(layout, names, doms, title, height):
              yanchor="bottom", yshift=4, showarrow=False, font=AXIS_TITLE)
         for name, d in zip(names, doms)]
     layout["legend"] = dict(orientation="h", x=0, xanchor="left", yref="container",
-                            y=1 - top / height, yanchor="top")
+                            y=1 - top / (height or 450), yanchor="top")   # Plotly's 450
     layout["margin"] = dict(MARGIN, t=top + 66)
 
 
