@@ -19,9 +19,8 @@ control = partial(controls.control, PAGE)
 first_look = not ps.analysis
 
 st.title("🎯 Classifier")
-st.caption("Press **Train**: the spirals take 10 to 20 seconds to separate. The plane shows "
-           "the class the network gives each point; beside it (below it on a phone), the "
-           "network: its units' maps and its weights.")
+st.caption("Press **Train**: the spirals take about 10 seconds to separate. The plane: the "
+           "class the network gives each point; beside it (below, on a phone), the network.")
 controls.show_url_notes(PAGE, keep=first_look)   # the next run follows at once
 if not first_look:
     teach.lesson_picker(PAGE)
