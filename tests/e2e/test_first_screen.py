@@ -70,7 +70,7 @@ def test_a_click_on_a_unit_opens_its_panel(page, app_url, artifacts):
     # the panel is below the first screen: the view brings it into sight by itself
     page.wait_for_function("""() => { const r = document.querySelector(
         '.st-key-bpx-panel-unit-1-0').getBoundingClientRect();
-        return r.top >= 0 && r.top < window.innerHeight / 2; }""", timeout=5_000)
+        return r.top >= 0 && r.top < window.innerHeight / 2; }""", timeout=15_000)
     assert page.locator(".stLatex, .katex").count() >= 1      # b and dL/db written out
     page.get_by_text(re.compile(r"Unit 1 of hidden layer 1")).evaluate(
         "e => e.scrollIntoView({block: 'start'})")

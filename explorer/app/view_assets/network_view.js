@@ -874,11 +874,16 @@ class View {
 
   // The clicked unit's or edge's numbers are drawn under the view, below the first
   // screen: once the page has drawn them (its panel's key names the selection, see
-  // explorer/app/inspector.py: panel_key), scroll them into sight. Another click
-  // in the meantime takes over; after 5 s nothing happens.
+  // explorer/app/inspector.py: panel_key), scroll them into sight. Another click in
+  // the meantime takes over; scrolling, a key or a tap of one's own cancels it (no
+  // late jump), and so do 15 s (a busy server).
   reveal(name) {
     const token = (this.revealing = {});
-    const until = performance.now() + 5000;
+    const until = performance.now() + 15000;
+    const cancel = () => { if (this.revealing === token) this.revealing = null; };
+    for (const ev of ["wheel", "touchmove", "keydown"]) {
+      window.addEventListener(ev, cancel, { once: true, passive: true, capture: true });
+    }
     const look = () => {
       if (this.revealing !== token || performance.now() > until) return;
       const panel = document.querySelector(`.st-key-bpx-panel-${name}`);
