@@ -9,7 +9,7 @@ import numpy as np
 
 from . import limits
 from .data import make_dataset
-from .data.features import feature_matrix
+from .data.features import FEATURES, feature_matrix
 from .params import FEATURE_KEYS, features_of
 from .lens.diagnostics import (codes, dead_output_pixels, dead_units,
                           firing_by_class, grid_eval, interpolate_codes, pca_fit,
@@ -109,6 +109,11 @@ class ClassifierLab:
     def inputs(self, X):
         """What the network is fed for 2-D points ``X`` (n, 2): its input features."""
         return feature_matrix(X, self.features)
+
+    @property
+    def input_names(self):
+        """The names of the network's inputs, in order (``x₁``, ``x₂``, ``sin x₁``, ...)."""
+        return [FEATURES[f].label for f in self.features]
 
     def needs_rebuild(self, values):
         """True if ``values`` change the data or the network (a new lab is needed)."""

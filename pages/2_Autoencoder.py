@@ -13,8 +13,8 @@ control = partial(controls.control, PAGE)
 
 st.title("🔢 Autoencoder")
 st.caption("A 64 → H → 64 ReLU network learns to redraw 8x8 digits from a code of H numbers. "
-           "Press **Train** and watch the rows marked *rebuilt* sharpen; the dotted line on the loss is "
-           "PCA with as many components, the best a *linear* code can do.")
+           "Press **Train** and watch the rows marked *rebuilt* sharpen; the dotted line on the "
+           "loss is PCA with as many components, the best a *linear* code can do.")
 controls.show_url_notes(PAGE)
 teach.lesson_picker(PAGE)
 teach.lesson_card(PAGE)
@@ -60,7 +60,8 @@ c1, c2 = st.columns([3, 2])
 slots["firing_caption"], slots["firing"] = c1.empty(), c1.empty()
 slots["dead_pixels"] = section(c2, None,
     "Output pixels whose ReLU is off for every image get no gradient again: dead output "
-    "pixels (orange), over the mean digit. Border pixels that are always 0 are the usual victims.")
+    "pixels (orange), over the mean digit. Border pixels that are always 0 are the usual "
+    "victims.")
 # the filters and the walk get the page's width: in half of it at 1024 px a filter
 # was a few pixels and a decoded digit 14 px tall
 slots["encoder"] = section(st, None, "Encoder filters: each row of W1 as an 8x8 image "

@@ -3,7 +3,6 @@ view. Pure (the lab in, the frame out), shared by the page and the benchmarks so
 both measure the same thing."""
 import numpy as np
 
-from ..data.features import FEATURES
 from ..lens.diagnostics import dead_units
 from . import raster
 from .view_data import network_payload, suggested_map_res
@@ -45,6 +44,6 @@ def view_payload(lab, mode="weights", selected=None, epoch=None, res=LIVE_RES, s
         y_test=ds.y_test,
         unit_maps=maps, unit_masks=on, sizes=lab.net.sizes, params=params,
         grads=t.last_grads if net is not None else None, dead=dead,
-        input_names=[FEATURES[f].label for f in lab.features],
+        input_names=lab.input_names,
         class_names=lab.class_names, class_colors=raster.CLASS_COLORS, mode=mode,
         selected=selected)

@@ -4,7 +4,6 @@ import numpy as np
 import streamlit as st
 
 from ..lens.diagnostics import sample_batch
-from ..data.features import FEATURES
 from ..nn.optim import OPTIMIZERS
 from ..lens.inspect import batch_pass, edge_report, unit_activity, unit_report, walkthrough
 from ..text import md
@@ -59,7 +58,7 @@ def _selection(lab, selected):
     l, i, j = idx
     e = edge_report(bp, l, i, j)
     src = f"x_{{{j + 1}}}" if l == 1 else f"h_{{{l - 1},{j + 1}}}"
-    source = (f"input {FEATURES[lab.features[j]].label}" if l == 1
+    source = (f"input {lab.input_names[j]}" if l == 1
               else f"unit {j + 1} of {_layer_name(bp.net, l - 1)}")
     st.markdown(f"**The weight from {source} to unit {i + 1} of {_layer_name(bp.net, l)}**: "
                 f"w = {_num(e['weight'])}")
@@ -105,7 +104,7 @@ def unit_panel(lab, bp, l, i):
                                     color=raster.CLASS_COLORS[i % len(raster.CLASS_COLORS)],
                                     scale_name="probability",
                                     title="The probability it gives its class")
-    sources = ([FEATURES[f].label for f in lab.features] if l == 1
+    sources = (lab.input_names if l == 1
                else [f"unit {j + 1}" for j in range(net.sizes[l - 1])])
     left, right = st.columns(2)
     left.plotly_chart(picture, key="inspect.unit.map")
