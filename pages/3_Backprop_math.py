@@ -7,7 +7,7 @@ PAGE = "math"
 v = controls.open_page(PAGE, "Backprop math", "✏️").values
 
 st.title("✏️ Backprop math")
-st.caption("Each line of the derivation next to its value for a small batch of the network "
+st.caption("Each line of the derivation above its value for a small batch of the network "
            "you are training on the other pages (or a fresh one). Rows of every matrix are "
            "samples; blue is negative, orange positive.")
 controls.show_url_notes(PAGE)
