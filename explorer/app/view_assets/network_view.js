@@ -874,9 +874,11 @@ class View {
 
   // The clicked unit's or edge's numbers are drawn under the view, below the first
   // screen: once the page has drawn them (its panel's key names the selection, see
-  // explorer/app/inspector.py: panel_key), scroll them into sight. Another click in
-  // the meantime takes over; scrolling, a key or a tap of one's own cancels it (no
-  // late jump), and so do 15 s (a busy server).
+  // explorer/app/inspector.py: panel_key), scroll them into sight, and again if the
+  // page moves them while it finishes drawing, until the panel has stayed in the
+  // upper half of the window for half a second. Another click in the meantime takes
+  // over; scrolling, a key or a tap of one's own cancels it (no late jump), and so
+  // do 15 s (a busy server).
   reveal(name) {
     const token = (this.revealing = {});
     const until = performance.now() + 15000;
@@ -884,14 +886,22 @@ class View {
     for (const ev of ["wheel", "touchmove", "keydown"]) {
       window.addEventListener(ev, cancel, { once: true, passive: true, capture: true });
     }
+    let still = 0;
     const look = () => {
       if (this.revealing !== token || performance.now() > until) return;
       const panel = document.querySelector(`.st-key-bpx-panel-${name}`);
-      if (panel && panel.getBoundingClientRect().height > 0) {
-        panel.scrollIntoView({ behavior: "smooth", block: "start" });
-        return;
+      const box = panel && panel.getBoundingClientRect();
+      let wait = 100;
+      if (box && box.height > 0) {
+        if (box.top >= 0 && box.top < window.innerHeight / 2) {
+          if (++still >= 5) return;
+        } else {
+          still = 0;
+          panel.scrollIntoView({ behavior: "smooth", block: "start" });
+          wait = 600;                         // let the smooth scroll end first
+        }
       }
-      setTimeout(look, 100);
+      setTimeout(look, wait);
     };
     look();
   }
