@@ -124,12 +124,12 @@ def gradient_check(net, X, y):
 
 
 @st.cache_data(show_spinner="Training with and without the slip…", max_entries=16)
-def _compare(key):
-    """The same for everyone: cached for the whole class."""
-    return compare_with_correct(key, cached_digits())
+def _compare(key, seed):
+    """The same for everyone with the same seed: cached for the whole class."""
+    return compare_with_correct(key, cached_digits(), seed=seed)
 
 
-def mistake(key):
+def mistake(key, seed):
     """One common slip: wrong and right side by side, its check, and its training."""
     m = MISTAKES[key]
     a, b = st.columns(2)
@@ -137,11 +137,11 @@ def mistake(key):
     a.latex(m.wrong)
     b.markdown("**Right**")
     b.latex(m.right)
-    sizes, curves, checks, stops = _compare(key)
+    sizes, curves, checks, stops = _compare(key, seed)
     st.caption(f"On a {'-'.join(map(str, sizes))} {m.network} "
                f"({'4 blobs' if m.network == 'classifier' else '600 training digits'}), "
-               "same seed, SGD with momentum: the slip's gradient against finite differences, "
-               "and 60 epochs with each backward pass.")
+               f"seed {seed} for both, SGD with momentum: the slip's gradient against finite "
+               "differences, and 60 epochs with each backward pass.")
     c, d = st.columns(2)
     c.plotly_chart(F.gradcheck_figure(checks["slip"], title="Gradient check with the slip"),
                    key="mistake.check")

@@ -84,6 +84,22 @@ def check_gradients(net, X, y, backward=None, eps=1e-5, max_entries=60, seed=0):
     return rows
 
 
+def clear_of_kinks(net, X, k=6, margin=1e-3):
+    """Indices of the first ``k`` rows of ``X`` at which no ReLU of ``net`` is within
+    ``margin`` of its kink (every pre-activation with a mask is farther than ``margin``
+    from 0), so that a central difference of step well below ``margin`` cannot straddle
+    one. At a fresh network's zero biases, a sample that switches off every unit of a
+    layer puts the next layer exactly on its kinks: a check on it compares a one-sided
+    slope with the analytic gradient and fails for the correct pass too.
+    """
+    _, cache = net.forward(np.asarray(X, dtype=np.float64))
+    near = np.zeros(len(X), bool)
+    for z, mask in zip(cache["Z"], cache["masks"]):
+        if mask is not None:
+            near |= (np.abs(z) <= margin).any(axis=1)
+    return np.flatnonzero(~near)[:k]
+
+
 def keep_outputs_alive(net, bias=0.1):
     """Set a ReLU output layer's biases to ``bias`` > 0, so most output units start on.
 
