@@ -3,6 +3,7 @@ links, and a picker in the sidebar."""
 import streamlit as st
 
 from ..lessons import BY_KEY, lessons_for
+from ..lessons.spread import summary
 from .server import PAGE_PATHS
 from .state import page_state
 
@@ -27,6 +28,9 @@ def lesson_card(page):
     with st.expander(f"🎓 Lesson: {lesson.title}", expanded=True):
         st.markdown(f"**{lesson.question}** {lesson.notice}")
         st.caption(f"Why: {lesson.why}")
+        measured = summary(lesson)
+        if measured:
+            st.caption(measured)
         cols = st.columns(len(lesson.then) + 2)
         cols[0].button("↺ The lesson's settings", key=f"{page}.lesson.again",
                        on_click=apply_lesson, args=(page, lesson.key))
