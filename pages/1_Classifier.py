@@ -93,7 +93,8 @@ if not first_look:
                                     key="w.classifier.add",
                                     format_func=lambda k: lab.class_names[k])
     walking = bar[2].toggle("🔍 Walk one batch", key="w.classifier.walk",
-                            help="Pauses training and steps through backprop on 8 samples.")
+                            help="Pauses training and steps through backprop on 8 samples.",
+                            on_change=lambda: setattr(ps, "running", False))   # before the bar
 st.caption("Each square in the network is a unit, drawn as its map over the plane (grey where "
            "it is off); each line a weight, orange positive, blue negative, or the gradient on "
            "it. ✕ marks a dead unit.")

@@ -142,6 +142,34 @@ def _panel(at, selected):
     return " ".join(shown(m.value) for m in at.markdown), len(at.get("plotly_chart"))
 
 
+@pytest.mark.parametrize("key, value, selected", [
+    ("h2", 1, ("unit", 2, 15)),                  # unit 16 of layer 2, then layer 2 has 1
+    ("layers", 1, ("edge", 2, 15, 3)),
+    ("classes", 2, ("unit", 3, 2)),              # the output unit of class 2
+])
+def test_a_selection_the_network_no_longer_has_is_dropped_and_train_still_works(
+        key, value, selected):
+    at = page(CLASSIFIER_PAGE, epochs=5)
+    _panel(at, selected)
+    widget = next(w for w in at.sidebar if getattr(w, "key", None) == f"w.classifier.{key}")
+    widget.set_value(value).run()
+    assert no_errors(at) and at.session_state["page.classifier"].selected is None
+    at.button(key="classifier.btn_train").click().run()
+    assert no_errors(at) and clf_lab(at).epoch == 5
+
+
+def test_walking_one_batch_pauses_training_and_the_button_says_train_which_ends_the_walk():
+    at = page(CLASSIFIER_PAGE, epochs=5)
+    at.session_state["page.classifier"].running = True          # as while a run is live
+    at.toggle(key="w.classifier.walk").set_value(True).run()
+    assert no_errors(at) and not at.session_state["page.classifier"].running
+    assert at.button(key="classifier.btn_train").label.endswith("Train")
+    assert at.button(key="walk.next")                            # the walk is shown
+    at.button(key="classifier.btn_train").click().run()
+    assert no_errors(at) and at.toggle(key="w.classifier.walk").value is False
+    assert clf_lab(at).epoch == 5                                # and Train trained
+
+
 def test_a_clicked_unit_gets_its_map_its_weights_and_its_batch_and_says_if_it_is_dead():
     at = page(CLASSIFIER_PAGE)
     _, charts = _panel(at, None)

@@ -14,6 +14,7 @@ from . import frames
 from .charts import memo, plot
 from .server import cached_dataset
 from .view import network_view
+from .view_data import normalize_selected
 
 
 def experiment(ps):
@@ -43,7 +44,9 @@ def experiment(ps):
         ps.forget_charts()
     else:
         ps.lab.apply(v)
-    return ps.lab
+    if normalize_selected(ps.selected, ps.lab.net.sizes) is None:
+        ps.selected = None      # a unit or edge the network no longer has (fewer layers,
+    return ps.lab               # units or classes: a setting, a lesson, a file)
 
 
 def playback(ps):

@@ -103,6 +103,8 @@ def train_bar(page):
         ps.running = not ps.running
         ps.say(None)
         ps.run_started = None
+        if ps.running and st.session_state.get(f"w.{page}.walk"):
+            st.session_state[f"w.{page}.walk"] = False      # Train ends a walk through a batch
 
     def step():
         ps.running = False
