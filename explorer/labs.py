@@ -33,6 +33,16 @@ def dataset_for(values):
                         values["test"], values["seed"])
 
 
+def blew_up_before(lab, values):
+    """True if ``lab``'s training diverged and ``values`` change a setting.
+
+    A diverged network holds inf or NaN (or weights no step can bring back), so new
+    settings, a smaller learning rate above all, could never show what they do from
+    there: they start afresh from the seed instead, as the lessons' checks measure them.
+    """
+    return lab.trainer.diverged is not None and dict(values) != lab.values
+
+
 class ClassifierLab:
     """The classifier page's state: a dataset, a network and its trainer.
 
@@ -116,8 +126,10 @@ class ClassifierLab:
         return [FEATURES[f].label for f in self.features]
 
     def needs_rebuild(self, values):
-        """True if ``values`` change the data or the network (a new lab is needed)."""
-        return any(self.values[k] != values[k] for k in DATA_KEYS + NET_KEYS)
+        """True if ``values`` change the data or the network (a new lab is needed), or
+        change anything after training diverged (see :func:`blew_up_before`)."""
+        return (any(self.values[k] != values[k] for k in DATA_KEYS + NET_KEYS)
+                or blew_up_before(self, values))
 
     def apply(self, values):
         """Take new training settings between epochs, keeping the weights."""
@@ -196,8 +208,9 @@ class ClassifierLab:
         options = []
         if v["act"] == "relu":
             options.append(("leaky ReLU, whose units cannot die", {"act": "leaky_relu"}))
-        if v["lr"] > 0.001:
-            options.append((f"a smaller learning rate ({v['lr'] / 10:g})", {"lr": v["lr"] / 10}))
+        if v["lr"] > 0.001:             # a dead unit stays dead at any rate: start afresh
+            options.append((f"a smaller learning rate ({v['lr'] / 10:g}) from fresh weights "
+                            "(then press Reset)", {"lr": v["lr"] / 10}))
         if v["init"] != "he" and v["act"] in ("relu", "leaky_relu"):
             options.append(("He initialisation", {"init": "he"}))
         where = "; ".join(f"hidden layer {l} has {f:.0%} dead units" for l, f in dead)
@@ -257,8 +270,10 @@ class AutoencoderLab:
         return net
 
     def needs_rebuild(self, values):
-        """True if ``values`` change the network (a new lab is needed)."""
-        return any(self.values[k] != values[k] for k in ("hidden", "seed", "act"))
+        """True if ``values`` change the network (a new lab is needed), or change anything
+        after training diverged (see :func:`blew_up_before`)."""
+        return (any(self.values[k] != values[k] for k in ("hidden", "seed", "act"))
+                or blew_up_before(self, values))
 
     def apply(self, values):
         """Take new training settings between epochs, keeping the weights."""

@@ -96,6 +96,11 @@ def test_dead_units_warn_only_when_they_hurt_and_suggest_what_is_not_chosen():
     assert "dead units" in message and {"act": "leaky_relu"} in suggestions
     assert all(lab.values[k] != v for change in suggestions for k, v in change.items())
     acc = lab.trainer.history["train_acc"][-1]
+    # a suggestion that keeps the weights (the learning rate) cannot revive a dead unit:
+    # tried from the state where it is shown, it does not help, so it says "press Reset"
+    for (text, change) in zip(message.split("Try ")[1].split(", or "), suggestions):
+        if not lab.needs_rebuild(dict(lab.values, **change)):
+            assert "press Reset" in text, text
     # every suggestion, tried from the same start, leaves fewer dead units or learns more
     for change in suggestions:
         values = dict(lesson.values(), **change)

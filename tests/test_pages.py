@@ -170,6 +170,30 @@ def test_walking_one_batch_pauses_training_and_the_button_says_train_which_ends_
     assert clf_lab(at).epoch == 5                                # and Train trained
 
 
+def test_after_a_blow_up_the_lessons_next_step_and_a_new_rate_train_from_fresh_weights():
+    at = page(CLASSIFIER_PAGE)
+    at.selectbox(key="w.classifier.lesson").set_value("learning_rate").run()
+    at.button(key="classifier.btn_train").click().run()          # lr 10: blows up at once
+    ps = at.session_state["page.classifier"]
+    assert ps.lab.trainer.diverged is not None and at.error
+    at.button(key="classifier.lesson.then1").click().run()       # "too small: 0.00001"
+    at.slider(key="w.classifier.epochs").set_value(5).run()
+    at.button(key="classifier.btn_train").click().run()
+    ps = at.session_state["page.classifier"]
+    assert no_errors(at) and ps.values["lr"] == 1e-5
+    assert ps.lab.trainer.diverged is None and ps.lab.epoch == 5 and not at.error
+    # straight after a blow-up, a changed control starts afresh too, and says so
+    at.button(key="classifier.lesson.again").click().run()
+    at.slider(key="w.classifier.epochs").set_value(5).run()
+    at.button(key="classifier.btn_train").click().run()
+    assert at.session_state["page.classifier"].lab.trainer.diverged is not None
+    at.select_slider(key="w.classifier.lr").set_value(0.1).run()
+    assert any("start again from fresh weights" in i.value for i in at.info)
+    at.button(key="classifier.btn_train").click().run()
+    ps = at.session_state["page.classifier"]
+    assert ps.lab.trainer.diverged is None and ps.lab.epoch == 5 and not at.error
+
+
 def test_a_clicked_unit_gets_its_map_its_weights_and_its_batch_and_says_if_it_is_dead():
     at = page(CLASSIFIER_PAGE)
     _, charts = _panel(at, None)

@@ -38,6 +38,9 @@ def experiment(ps):
                 return ps.lab
             ps.csv = None
             return experiment(ps)
+    if ps.lab is not None and labs.blew_up_before(ps.lab, v):
+        ps.say("The last run blew up, so these settings start again from fresh weights "
+               "(the same seed).", "info")
     # a new CSV upload clears data_id: the same setting, new data
     if ps.lab is None or ps.data_id != v["data"] or ps.lab.needs_rebuild(v):
         ps.lab, ps.data_id = labs.ClassifierLab(ds, v, names), v["data"]

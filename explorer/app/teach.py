@@ -12,11 +12,15 @@ NONE = "—"
 
 def apply_lesson(page, key, **changes):
     """Open lesson ``key`` on ``page`` (with ``changes``): its settings apply before the
-    widgets on the next run, and its card shows. From a callback."""
+    widgets on the next run, from the seed's fresh weights, and its card shows. From a
+    callback."""
     ps = page_state(page)
     ps.lesson = key
     ps.pending = BY_KEY[key].values(**changes)
     ps.running = False
+    ps.lab = None              # from fresh weights, as its check measured it: a follow-up
+    ps.forget_charts()         # compares two runs, not one run continued with new settings
+    ps.say(None)
 
 
 def lesson_card(page):

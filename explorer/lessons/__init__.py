@@ -105,7 +105,7 @@ LESSONS = (
            "{rise:.0f} times by epoch 400",
            C.overfits),
     Lesson("learning_rate", "Learning rate: too small, right, too big", "classifier",
-           {"data": "moons", "opt": "momentum", "lr": "10"},
+           {"data": "moons", "opt": "momentum", "lr": "10", "seed": "1"},
            "How big should a step be?",
            "At 10 training fails within a few steps: the loss explodes (or, in a few runs, "
            "the network is knocked flat and never does better than at the start). Try "
