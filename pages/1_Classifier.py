@@ -19,8 +19,12 @@ control = partial(controls.control, PAGE)
 first_look = not ps.analysis
 
 st.title("🎯 Classifier")
-st.caption("Press **Train**: the spirals take about 10 seconds to separate. The plane: the "
-           "class the network gives each point; beside it (below, on a phone), the network.")
+if ps.lesson:                        # the lesson says what to do and watch, in the first screen
+    teach.lesson_card(PAGE)
+else:
+    st.caption("Press **Train**: the spirals take about 10 seconds to separate. The plane: "
+               "the class the network gives each point; beside it (below, on a phone), the "
+               "network.")
 controls.show_url_notes(PAGE, keep=first_look)   # the next run follows at once
 if not first_look:
     teach.lesson_picker(PAGE)
@@ -109,7 +113,6 @@ if walking:
     inspector.walk_panel(lab, ps.walk or 0, lambda k: setattr(ps, "walk", k))
 else:
     inspector.selection_panel(lab, ps.selected)
-teach.lesson_card(PAGE)
 
 # --- the analysis ----------------------------------------------------------------
 # curves over epochs and the regions get the page's width (two panels in half of it

@@ -110,6 +110,9 @@ def test_a_lesson_link_opens_its_page_with_no_note_and_shows_the_lesson(lesson):
     assert at.session_state[f"page.{lesson.page}"].lesson == lesson.key
     assert any(lesson.title in e.label for e in at.expander), "the lesson card is shown"
     assert any(c.value == S.summary(lesson) for c in at.caption), "with its measured spread"
+    if lesson.chart:                  # the chart its notice names is one click away
+        heading = next(h for h in at.subheader if h.value == lesson.chart)
+        assert any(f"](#{heading.proto.anchor})" in m.value for m in at.markdown)
     for _, changes in lesson.then:                  # and its follow-ups need no note either
         lesson.values(**changes)
 

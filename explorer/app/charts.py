@@ -1,11 +1,17 @@
 """Charts on a page: titled slots, drawing a figure into one, and reusing charts
 that did not change."""
+import re
+
+
+def anchor(title):
+    """The page anchor of a chart's heading (a lesson's card links to it)."""
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
 
 
 def section(where, title, caption):
     """A titled, explained slot for a chart: returns the placeholder the chart goes in."""
     if title:
-        where.subheader(title)
+        where.subheader(title, anchor=anchor(title))
     where.caption(caption)
     return where.empty()
 

@@ -4,6 +4,7 @@ import streamlit as st
 
 from ..lessons import BY_KEY, lessons_for
 from ..lessons.spread import summary
+from .charts import anchor
 from .server import PAGE_PATHS
 from .state import page_state
 
@@ -24,25 +25,32 @@ def apply_lesson(page, key, **changes):
 
 
 def lesson_card(page):
-    """The open lesson's question, what to notice and why, with its follow-ups."""
+    """The open lesson, short, for the top of its page: the question and what to notice;
+    one row of buttons (the lesson again, its follow-ups, a jump to the chart it names,
+    why, and how it went in 40 runs with other seeds, close)."""
     ps = page_state(page)
     lesson = BY_KEY.get(ps.lesson)
     if lesson is None:
         return
     with st.expander(f"🎓 Lesson: {lesson.title}", expanded=True):
         st.markdown(f"**{lesson.question}** {lesson.notice}")
-        st.caption(f"Why: {lesson.why}")
-        measured = summary(lesson)
-        if measured:
-            st.caption(measured)
-        cols = st.columns(len(lesson.then) + 2)
-        cols[0].button("↺ The lesson's settings", key=f"{page}.lesson.again",
-                       on_click=apply_lesson, args=(page, lesson.key))
+        # buttons in one row that wraps, each as wide as its label (in columns they
+        # were cut to "Then: with leaky R…" at 1024 px)
+        row = st.container(horizontal=True, gap="small", vertical_alignment="center")
+        row.button("↺ Again", key=f"{page}.lesson.again", on_click=apply_lesson,
+                   args=(page, lesson.key), help="The lesson's settings, from fresh weights.")
         for i, (label, changes) in enumerate(lesson.then, start=1):
-            cols[i].button(f"Then: {label}", key=f"{page}.lesson.then{i}",
-                           on_click=apply_lesson, args=(page, lesson.key), kwargs=changes)
-        cols[-1].button("✕ Close", key=f"{page}.lesson.close",
-                        on_click=lambda: setattr(ps, "lesson", None))
+            row.button(f"Then: {label}", key=f"{page}.lesson.then{i}",
+                       on_click=apply_lesson, args=(page, lesson.key), kwargs=changes)
+        if lesson.chart:
+            row.markdown(f"[↓ {lesson.chart}](#{anchor(lesson.chart)})")
+        with row.popover("Why?"):
+            st.markdown(lesson.why)
+            measured = summary(lesson)
+            if measured:
+                st.caption(measured)
+        row.button("✕", key=f"{page}.lesson.close", help="Close the lesson",
+                   on_click=lambda: setattr(ps, "lesson", None))
 
 
 def lesson_picker(page):

@@ -51,6 +51,9 @@ class Lesson:
     then : tuple of (str, dict)
         Follow-up links: a label and the parameters to change, e.g. the same run
         with leaky ReLU.
+    chart : str
+        The heading of the chart its notice names, on its page ("" when that is the
+        first screen): the card links to it.
     """
     key: str
     title: str
@@ -63,6 +66,7 @@ class Lesson:
     spread: str
     check: Callable = field(repr=False)
     then: tuple = ()
+    chart: str = ""
 
     def values(self, **changes):
         """The page's full settings for this lesson (and ``changes``), as a link gives them."""
@@ -103,7 +107,8 @@ LESSONS = (
            "triples by epoch 400 while training accuracy reaches 95%",
            "the test loss fell {fall:.0%}, was lowest at epoch {best:.0f}, then rose "
            "{rise:.0f} times by epoch 400",
-           C.overfits),
+           C.overfits,
+           chart="Loss and accuracy"),
     Lesson("learning_rate", "Learning rate: too small, right, too big", "classifier",
            {"data": "moons", "opt": "momentum", "lr": "10", "seed": "1"},
            "How big should a step be?",
@@ -117,7 +122,8 @@ LESSONS = (
            "lr 10 blew up at step {step:.0f}; after 200 epochs the loss was {small:.0%} of "
            "its start at 0.00001, and {good:.4f} at 0.1",
            C.learning_rates, then=(("too small: 0.00001", {"lr": "0.00001"}),
-                                  ("right: 0.1", {"lr": "0.1"}))),
+                                  ("right: 0.1", {"lr": "0.1"})),
+           chart="Loss and accuracy"),
     Lesson("dead_relu", "Dead ReLUs, and leaky ReLU rescuing them", "classifier",
            {"data": "spirals", "h1": "64", "h2": "64", "opt": "adam", "lr": "0.1"},
            "Why can a network stop learning while all its units are still there?",
@@ -130,7 +136,8 @@ LESSONS = (
            "runs gets more of the training points right)",
            "ReLU lost {dead:.0%} of a layer, and leaky ReLU got {gain:.0f} points more of the "
            "training points right",
-           C.dead_relus, then=(("with leaky ReLU", {"act": "leaky_relu"}),)),
+           C.dead_relus, then=(("with leaky ReLU", {"act": "leaky_relu"}),),
+           chart="Dead ReLU units"),
     Lesson("vanishing", "Vanishing gradients in a deep sigmoid network", "classifier",
            {"data": "spirals", "layers": "4", "h1": "16", "h2": "16", "h3": "16", "h4": "16",
             "act": "sigmoid", "init": "xavier", "opt": "sgd", "lr": "0.1"},
@@ -142,7 +149,8 @@ LESSONS = (
            "deep sigmoid: layer 1's gradient under 1/100 of the output layer's; ReLU over 1/20",
            "layer 1's gradient was {sigmoid:.0e} of the output layer's with sigmoid, "
            "{relu:.2f} with ReLU",
-           C.vanishing, then=(("with ReLU", {"act": "relu", "init": "he"}),)),
+           C.vanishing, then=(("with ReLU", {"act": "relu", "init": "he"}),),
+           chart="Gradients inside the network"),
     Lesson("regions", "Count the linear regions", "classifier",
            {"data": "circles", "layers": "1", "h1": "3", "opt": "adam", "lr": "0.01"},
            "What shapes can a ReLU network draw?",
@@ -152,7 +160,8 @@ LESSONS = (
            "map there; the boundary is made of straight pieces.",
            "3 units: at most 7 regions; two layers of 8: more than 20",
            "3 units made {one:.0f} regions, two layers of 8 made {deep:.0f}",
-           C.regions, then=(("two layers of 8", {"layers": "2", "h1": "8", "h2": "8"}),)),
+           C.regions, then=(("two layers of 8", {"layers": "2", "h1": "8", "h2": "8"}),),
+           chart="Linear regions"),
     Lesson("depth", "Why depth helps", "classifier",
            {"data": "spirals", "layers": "1", "h1": "32", "opt": "adam", "lr": "0.01"},
            "Same number of units: one layer or two?",
@@ -164,7 +173,8 @@ LESSONS = (
            "points right than one of 32, with a training loss at least 3 times lower",
            "two layers of 16 got {gain:.0f} points more of the test points right than one "
            "of 32, with a training loss {ratio:.0f} times lower",
-           C.depth, then=(("two layers of 16", {"layers": "2", "h1": "16", "h2": "16"}),)),
+           C.depth, then=(("two layers of 16", {"layers": "2", "h1": "16", "h2": "16"}),),
+           chart="Loss and accuracy"),
     Lesson("l2", "L2 keeps the weights small", "classifier",
            {"data": "moons", "opt": "adam", "lr": "0.01", "l2": "0.01"},
            "What does weight decay do to a network?",
@@ -188,7 +198,8 @@ LESSONS = (
            "batches of 32: in none",
            "the loss jumped up in {one:.0f} of 100 epochs with batches of 1, in {batch:.0f} "
            "with batches of 32",
-           C.batch_noise, then=(("batches of 32", {"bs": "32"}),)),
+           C.batch_noise, then=(("batches of 32", {"bs": "32"}),),
+           chart="Loss and accuracy"),
     Lesson("features", "Give the network better inputs", "classifier",
            {"data": "circles", "x1": "0", "x2": "0", "x1sq": "1", "x2sq": "1", "layers": "1",
             "h1": "1", "act": "tanh", "opt": "adam", "lr": "0.01"},
@@ -214,7 +225,8 @@ LESSONS = (
            "PCA with 32 (less, in most runs)",
            "a code of 2 erred {ratio:.0f} times more than a code of 32; the code of 32 "
            "erred {pca32:.2f} times as much as PCA with 32",
-           C.code_size, then=(("a code of 32", {"hidden": "32"}),)),
+           C.code_size, then=(("a code of 32", {"hidden": "32"}),),
+           chart="Loss"),
     Lesson("slips", "The gradient check catches every slip", "math",
            {"mistake": "one_over_n"},
            "How do you know your backprop is right?",

@@ -114,3 +114,22 @@ def test_on_a_phone_the_boundary_and_train_are_on_the_first_screen(page, app_url
     page.screenshot(path=str(artifacts / "first-screen-phone.png"))
     keep(artifacts / "first-screen-phone.png", "classifier-phone.png")
     assert_clean(page)
+
+
+@pytest.mark.parametrize("width, height", [(1024, 768), (390, 844)])
+def test_a_lessons_card_is_in_the_first_screen_and_its_chart_one_click_away(
+        page, app_url, artifacts, width, height):
+    # the dead-ReLU lesson's link: its question, what to notice and Train in the first
+    # screen (they were 1,100 px down); the chart it names one click away
+    open_classifier(page, app_url, width, height,
+                    "?data=spirals&h1=64&h2=64&opt=adam&lr=0.1")
+    for sel in ("text=Why can a network stop learning", "text=Watch the dead-unit chart",
+                "button:has-text('Train')"):
+        ok, why = inside(page, sel, width, height)
+        assert ok, why
+    page.screenshot(path=str(artifacts / f"lesson-card-{width}.png"))
+    page.get_by_text("↓ Dead ReLU units").click()
+    page.wait_for_function("(() => { const h = document.getElementById('dead-relu-units');"
+                           f" const r = h && h.getBoundingClientRect();"
+                           f" return r && r.top >= 0 && r.bottom <= {height}; }})()")
+    assert_clean(page)
