@@ -3,14 +3,17 @@ link, and refuse bad input with a message while keeping what was there."""
 import io
 import json
 import re
+import threading
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from explorer import params as P
+from explorer.app import live
 from explorer.nn.weights_io import save_weights
 
 TIMEOUT = 60
@@ -477,3 +480,21 @@ def test_the_instruments_open_on_each_page_without_error(path, key):
     assert not any("Instruments" in s.value for s in at.subheader)    # nothing computed yet
     at.toggle(key=key).set_value(True).run()
     assert no_errors(at) and any("Instruments" in s.value for s in at.subheader)
+
+
+def test_a_clients_clear_cache_starts_no_thread_and_keeps_the_shared_turn():
+    # Streamlit answers a client's "clear cache" message (a menu item, or a few lines of
+    # client code) with st.cache_data.clear() and st.cache_resource.clear(): once a
+    # process, what the server set up must stay once (each clear had started one more
+    # never-ending memory-trimming thread and a second turnstile for live runs)
+    at = page(CLASSIFIER_PAGE)
+    runs = live._live_runs()
+
+    def trimmers():
+        return sum(t.name == "malloc-trim" for t in threading.enumerate())
+    assert trimmers() == 1
+    for _ in range(5):
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        at.run()
+    assert no_errors(at) and trimmers() == 1 and live._live_runs() is runs

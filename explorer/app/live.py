@@ -8,6 +8,7 @@ everything that is not a live frame: a page opening, a press of Pause. Nothing
 here holds a person's data: the shared object counts runs and hands out turns.
 """
 import contextlib
+import functools
 import threading
 import time
 
@@ -81,8 +82,8 @@ class LiveRuns:
             self._turn.release()
 
 
-@st.cache_resource
-def _live_runs():
+@functools.cache     # one per process, whatever a client sends: Streamlit's "clear cache"
+def _live_runs():     # empties st.cache_resource, and a second LiveRuns split the turn in two
     return LiveRuns()
 
 

@@ -4,6 +4,11 @@ back to the system, the cached datasets (read-only arrays), and each page's fram
 
 Nothing here holds a person's data: per-person state is in :mod:`.state`.
 """
+import ctypes
+import functools
+import gc
+import sys
+import threading
 import time
 
 import streamlit as st
@@ -27,14 +32,14 @@ PAGE_CSS = """<style>
 </style>"""
 
 
-@st.cache_resource
+@functools.cache        # once a process: a client's "clear cache" must not redo it
 def _one_blas_thread():
     """One BLAS thread per process: these matrices are tiny, and many sessions
     training at once should share the cores rather than fight over them."""
     return threadpool_limits(1)
 
 
-@st.cache_resource
+@functools.cache        # once a process: a client's "clear cache" must not redo it
 def _process_settings(switch_interval=0.001):
     """Settings of the interpreter for a server that many people share (once a process).
 
@@ -53,15 +58,13 @@ def _process_settings(switch_interval=0.001):
     and withdrawn: the replaced ``config.get_option`` broke widget state in a
     rerun after a live run, a KeyError for a widget's id, in the page tests.)
     """
-    import gc
-    import sys
     gc.collect()
     gc.freeze()
     sys.setswitchinterval(switch_interval)
     return True
 
 
-@st.cache_resource
+@functools.cache        # once a process: a client's "clear cache" must not redo it
 def _memory_trimmer(every=10.0):
     """Hand freed memory back to the system every few seconds (Linux, glibc).
 
@@ -73,9 +76,6 @@ def _memory_trimmer(every=10.0):
     would otherwise stay at its peak. ``malloc_trim`` returns it. One daemon
     thread per process; it holds no session's data.
     """
-    import ctypes
-    import gc
-    import threading
     try:
         trim = ctypes.CDLL("libc.so.6").malloc_trim
     except (OSError, AttributeError):
