@@ -89,7 +89,7 @@ import time  # noqa: E402
 import urllib.request  # noqa: E402
 from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
-from urllib.parse import parse_qs, urlencode  # noqa: E402
+from urllib.parse import parse_qs, parse_qsl, urlencode  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 for _p in (ROOT, os.path.join(ROOT, "tests")):
@@ -285,9 +285,11 @@ class Target:
 
 
 class Session:
-    def __init__(self, i, kind, seed, target, seconds):
+    def __init__(self, i, kind, seed, target, seconds, link=""):
         self.i, self.kind, self.seed, self.target, self.seconds = i, kind, seed, target, seconds
-        self.query = urlencode({"data": kind, "seed": seed})
+        # a teacher's link (its own seed replaced by this session's), or a dataset
+        self.own = {**(dict(parse_qsl(link)) if link else {"data": kind}), "seed": str(seed)}
+        self.query = urlencode(self.own)
         self.page_hash = ""
         self.train_id = None
         self.train_label = None
@@ -366,8 +368,7 @@ class Session:
             q = m.page_info_changed.query_string
             self.queries.append(q)
             got = parse_qs(q)
-            if got.get("data", [self.kind])[-1] != self.kind or \
-                    got.get("seed", [str(self.seed)])[-1] != str(self.seed):
+            if any(got.get(k, [v])[-1] != v for k, v in self.own.items()):
                 self.foreign.append(("query", q))
             self.query = q               # the address bar now holds the full link
         elif kind == "script_finished":
@@ -945,6 +946,10 @@ def main(argv=None):
                     help="extra environment for the servers (diagnosis, e.g. MALLOC_ARENA_MAX=2)")
     ap.add_argument("--watch", action="store_true",
                     help="keep Streamlit's source file watcher on (off by default)")
+    ap.add_argument("--link", default="", metavar="QUERY",
+                    help="every session opens the Classifier with this link, its seed "
+                         "replaced by the session's own (e.g. the largest network at the "
+                         "finest grid: 'layers=4&h1=64&h2=64&h3=64&h4=64&res=200')")
     ap.add_argument("--json", action="store_true", help="print the results as one JSON object")
     ap.add_argument("--no-memory", action="store_true",
                     help="a quick check (the CI smoke test): no warm-up and no waiting for the "
@@ -983,7 +988,7 @@ def main(argv=None):
         for _ in range(args.rounds):
             t0 = time.monotonic()
             sessions = asyncio.run(_gather_sessions(
-                [Session(i, KINDS[i % len(KINDS)], 100 + i, target, args.seconds)
+                [Session(i, KINDS[i % len(KINDS)], 100 + i, target, args.seconds, args.link)
                  for i in range(args.sessions)]))
             t1 = time.monotonic()
             if not args.no_memory:

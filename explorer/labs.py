@@ -163,13 +163,15 @@ class ClassifierLab:
         net.params = params
         return net
 
-    def grid(self, res=100, epoch=None):
-        """``xs, ys, probs, acts, masks`` over the plane for the network at ``epoch``."""
+    def grid(self, res=100, epoch=None, units=1, acts=True):
+        """``xs, ys, probs, acts, masks`` over the plane for the network at ``epoch``
+        (the units' arrays on every ``units``-th point, or None: see
+        :func:`~explorer.lens.diagnostics.grid_eval`)."""
         res = int(min(max(res, 10), limits.MAX_GRID))
         xs, ys, P = plane_grid(self.extent, res)
-        probs, acts, masks = grid_eval(self._net_with(self.params_at(epoch)), xs, ys,
-                                       self.inputs(P))
-        return xs, ys, probs, acts, masks
+        probs, A, M = grid_eval(self._net_with(self.params_at(epoch)), xs, ys,
+                                self.inputs(P), units=units, acts=acts)
+        return xs, ys, probs, A, M
 
     def confusion(self, epoch=None):
         """Confusion matrix on the test set, (K, K): true class in rows."""
@@ -361,5 +363,5 @@ def spirals_demo():
     net = MLP([2, 16, 16, 3], seed=1)
     Trainer(net, ds.X_train, ds.y_train, optimizer="adam", lr=0.01, batch_size=16, seed=1).run(250)
     xs, ys, P = plane_grid(np.vstack([ds.X_train, ds.X_test]), 120)
-    probs = grid_eval(net, xs, ys, P)[0]
+    probs = grid_eval(net, xs, ys, P, units=None)[0]
     return xs, ys, probs, ds, float((net.predict(ds.X_test) == ds.y_test).mean())

@@ -1,9 +1,13 @@
+import tracemalloc
+
 import numpy as np
 import pytest
 
 from explorer import labs
 from explorer import params as P
+from explorer.app.frames import view_payload
 from explorer.data import load_digits_data
+from explorer.lens.diagnostics import activation_regions, grid_eval, plane_grid
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +45,50 @@ def test_bad_learning_rate_is_refused_by_the_trainer():
     lab = clf()
     with pytest.raises(ValueError, match="learning rate"):
         lab.trainer.set_hyperparameters(optimizer="adam", lr=float("nan"), batch_size=32)
+
+
+@pytest.mark.parametrize("act", ["relu", "tanh"])
+@pytest.mark.parametrize("res, units, chunk", [(37, 1, 100), (40, 3, 64), (25, 4, 1), (30, 7, 10**6)])
+def test_a_grid_in_chunks_is_the_grid_at_once_and_keeps_only_what_is_asked(act, res, units, chunk):
+    lab = clf(data="blobs", classes=4, layers=3, h1=9, h2=5, h3=3, act=act)
+    lab.trainer.run(3)
+    xs, ys, Pl = plane_grid(lab.extent, res)
+    X = lab.inputs(Pl)
+    out, cache = lab.net.forward(X)                          # the whole grid at once
+    probs, A, M = grid_eval(lab.net, xs, ys, X, units=units, chunk=chunk)
+    assert np.array_equal(probs, out.reshape(res, res, -1))
+    for l, (a, m) in enumerate(zip(A, M)):
+        h = cache["H"][l + 1].reshape(res, res, -1)[::units, ::units]
+        assert np.array_equal(a, h)
+        if act == "relu":
+            assert np.array_equal(m, cache["masks"][l].reshape(res, res, -1)[::units, ::units])
+        else:
+            assert m is None
+    probs2, A2, M2 = grid_eval(lab.net, xs, ys, X, units=None, chunk=chunk)
+    assert np.array_equal(probs2, probs) and A2 == [None] * 3 and M2 == [None] * 3
+    _, A3, M3 = grid_eval(lab.net, xs, ys, X, acts=False, chunk=chunk)
+    assert A3 == [None] * 3 and all((m3 is None) == (act != "relu") for m3 in M3)
+
+
+def test_a_page_open_of_the_largest_network_at_the_finest_grid_holds_little_memory():
+    # issue 24: 30 opens at once of layers=4, h=64, res=200 took the server to 1.9 GB,
+    # every grid kept z, h and slope of every unit at every point (130 MB). Now a grid's
+    # scratch is GRID_SCRATCH; what is kept is what is drawn (bench/load.py --link
+    # measures the whole server: 585 MB peak for 30 such opens)
+    v, _ = P.parse(P.CLASSIFIER, {"layers": "4", "h1": "64", "h2": "64", "h3": "64",
+                                  "h4": "64", "res": "200"})
+    lab = labs.ClassifierLab(labs.dataset_for(v), v)
+    lab.trainer.run(1)
+    tracemalloc.start()
+    try:
+        for draw, budget_mb in ((lambda: view_payload(lab, res=200), 16),
+                                (lambda: activation_regions(lab.grid(200, acts=False)[4]), 30)):
+            tracemalloc.reset_peak()
+            before = tracemalloc.get_traced_memory()[0]
+            draw()
+            assert tracemalloc.get_traced_memory()[1] - before < budget_mb * 1e6
+    finally:
+        tracemalloc.stop()
 
 
 def test_grid_confusion_and_snapshots_line_up():

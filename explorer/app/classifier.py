@@ -130,7 +130,7 @@ class Charts:
         return F.confusion_figure(self.lab.confusion(self.play), self.lab.class_names, height=300)
 
     def regions(self):
-        xs, ys, _, _, masks = self.lab.grid(self.v["res"], self.play)
+        xs, ys, _, _, masks = self.lab.grid(self.v["res"], self.play, acts=False)
         if masks[0] is None:               # tanh, sigmoid, linear: no on/off pattern
             return None
         labels, n_regions = activation_regions(masks)

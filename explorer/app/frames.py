@@ -20,18 +20,15 @@ def view_payload(lab, mode="weights", selected=None, epoch=None, res=LIVE_RES, s
     their level from lowest to highest. ``discrete`` colours each point of the
     plane by its most likely class only.
     """
-    xs, ys, probs, acts, masks = lab.grid(res, epoch)
+    step = max(1, res // suggested_map_res(lab.net.sizes))
+    xs, ys, probs, acts, masks = lab.grid(res, epoch, units=step)
     if discrete:
         probs = (probs == probs.max(axis=-1, keepdims=True)).astype(np.float64)
-    step = max(1, res // suggested_map_res(lab.net.sizes))
     maps, on = [], []
     for a, m in zip(acts, masks):
-        a = a[::step, ::step]
         if m is None:                      # levels: lowest 0, highest 1, all "on"
             lo, hi = a.min(axis=(0, 1)), a.max(axis=(0, 1))
             a, m = (a - lo) / np.where(hi > lo, hi - lo, 1), np.ones(a.shape, bool)
-        else:
-            m = m[::step, ::step]
         maps.append(a)
         on.append(m)
     params = lab.params_at(epoch)

@@ -353,8 +353,8 @@ def _draw_two_runs(ps, f, slots, frame=0):
          dict(name=names[1], **{k: hb[k] for k in ("epoch", "train_loss", "test_loss")})]),
          frame)
     res = min(ps.values["res"], FORK_RES)
-    xs, ys, pa, _, _ = lab.grid(res)
-    pb = other.grid(res)[2]
+    xs, ys, pa, _, _ = lab.grid(res, units=None)
+    pb = other.grid(res, units=None)[2]
     plot(slots["boundaries"], IF.two_boundaries_figure(
         xs, ys, [pa, pb], names, lab.ds.X_train, lab.ds.y_train, lab.class_names), frame)
     if other.trainer.diverged is not None:
@@ -381,7 +381,7 @@ def _pushes(ps):
                          else lab.class_names[k])
 
     def build():
-        xs, ys, probs, _, _ = lab.grid(PUSH_RES)
+        xs, ys, probs, _, _ = lab.grid(PUSH_RES, units=None)
         gx, gy = np.meshgrid(xs, ys)
         field = influence.gradient_field(lab.net, np.column_stack([gx.ravel(), gy.ravel()]),
                                          lab.features, None if label < 0 else label)
@@ -423,7 +423,7 @@ def _regions(ps):
                       disabled=not exact_ok)
 
     def build():
-        xs, ys, probs, _, masks = lab.grid(REGIONS_RES)
+        xs, ys, probs, _, masks = lab.grid(REGIONS_RES, acts=False)
         labels, n_grid = activation_regions(masks)
         cls, conf = regions.region_colours(labels, probs)
         exact, outlines, seconds = None, None, None

@@ -24,25 +24,70 @@ def plane_grid(X, res=100, margin=0.5):
     return xs, ys, np.column_stack([gx.ravel(), gy.ravel()])
 
 
-def grid_eval(net, xs, ys, P):
-    """Evaluate a classifier on grid points.
+GRID_SCRATCH = 4 << 20   # bytes a grid's forward pass may hold at once (z, h, slope, mask)
+
+
+def grid_eval(net, xs, ys, P, units=1, acts=True, chunk=None):
+    """Evaluate a classifier on grid points, ``chunk`` points at a time.
+
+    A forward pass over the whole grid at once kept every layer's z, h and slope for
+    every point: 130 MB for four layers of 64 on a 200 x 200 grid, two or three times
+    per page open. In chunks (by default as many points as fit in
+    :data:`GRID_SCRATCH`: the whole live grid of the default network, about 1,000
+    points of four layers of 64), the scratch memory stays a few MB whatever the grid
+    and the width, and only what the caller keeps is kept.
+
+    Parameters
+    ----------
+    net : MLP
+    xs, ys : ndarray
+        The grid's coordinates; ``P`` its points as the network's inputs, row-major.
+    units : int or None
+        Keep each hidden unit's activation and mask on every ``units``-th grid point
+        in each direction (1: all of them; the unit maps need about 20 a side);
+        None: none.
+    acts : bool
+        Keep the activations (False: only the masks, for the linear regions).
 
     Returns
     -------
     probs : ndarray of shape (res_y, res_x, K)
         Class probabilities at each grid point.
-    acts : list of ndarray, each (res_y, res_x, H_l)
-        Every hidden unit's activation ``h_l`` at each grid point.
-    masks : list of ndarray of bool, each (res_y, res_x, H_l), or of None
+    acts : list of ndarray, each (ceil(res_y / units), ceil(res_x / units), H_l), or of None
+        Every hidden unit's activation ``h_l`` (None if not kept).
+    masks : list of ndarray of bool, each like ``acts``, or of None
         ``1(z_l > 0)``: where on the plane each hidden unit is on; None for an
         activation whose units have levels, not on and off (tanh, sigmoid, linear).
     """
-    out, cache = net.forward(P)
-    shape = (len(ys), len(xs))
-    probs = out.reshape(*shape, -1)
-    acts = [h.reshape(*shape, -1) for h in cache["H"][1:]]
-    masks = [None if m is None else m.reshape(*shape, -1) for m in cache["masks"][:len(acts)]]
-    return probs, acts, masks
+    ny, nx = len(ys), len(xs)
+    if chunk is None:
+        per_point = 4 * np.dtype(net.dtype).itemsize * sum(net.sizes[1:])
+        chunk = max(256, GRID_SCRATCH // per_point)
+    step = units or 1
+    kept = (len(range(0, ny, step)), len(range(0, nx, step)))
+    per = max(1, chunk // nx)                  # grid rows per forward pass
+    probs, A, M = None, None, None
+    for r0 in range(0, ny, per):
+        r1 = min(ny, r0 + per)
+        out, cache = net.forward(P[r0 * nx:r1 * nx])
+        if probs is None:
+            probs = np.empty((ny * nx, out.shape[1]), out.dtype)
+            hidden = cache["H"][1:]
+            masks = cache["masks"][:len(hidden)]
+            A = [np.empty(kept + (h.shape[1],), h.dtype) if units and acts else None
+                 for h in hidden]
+            M = [np.empty(kept + (h.shape[1],), bool) if units and m is not None else None
+                 for h, m in zip(hidden, masks)]
+        probs[r0 * nx:r1 * nx] = out
+        if not units:
+            continue
+        rows = np.arange(r0 + (-r0) % step, r1, step)      # this chunk's kept rows
+        for l, (h, m) in enumerate(zip(cache["H"][1:], cache["masks"])):
+            if A[l] is not None:
+                A[l][rows // step] = h.reshape(r1 - r0, nx, -1)[rows - r0, ::step]
+            if M[l] is not None:
+                M[l][rows // step] = m.reshape(r1 - r0, nx, -1)[rows - r0, ::step]
+    return probs.reshape(ny, nx, -1), A, M
 
 
 def activation_regions(masks):
@@ -63,8 +108,10 @@ def activation_regions(masks):
         Number of distinct patterns in view.
     """
     shape = masks[0].shape[:2]
-    bits = np.concatenate([m.reshape(-1, m.shape[-1]) for m in masks], axis=1)
-    packed = np.packbits(bits, axis=1)
+    # each layer packed on its own: no copy of all the masks side by side (10 MB for
+    # four layers of 64 on a 200 x 200 grid); the zero padding is the same everywhere
+    packed = np.concatenate([np.packbits(m.reshape(-1, m.shape[-1]), axis=1) for m in masks],
+                            axis=1)
     keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     # renumber by first appearance so neighbouring runs get stable ids
