@@ -75,9 +75,11 @@ def test_restore_goes_back_to_a_checkpoint_as_if_the_epochs_between_never_ran(op
     X, y = _two_clusters(40)
 
     def trainer():
-        # small batches (a new order each epoch), few snapshots (thinned on the way)
+        # small batches (a new order each epoch), few snapshots and a short history
+        # (both thinned on the way, the history within the chunk that is undone)
         return Trainer(MLP([2, 8, 8, 2], seed=3), X, y, X_test=X[:10], y_test=y[:10],
-                       optimizer=opt, lr=0.05, batch_size=7, seed=5, max_snapshots=4)
+                       optimizer=opt, lr=0.05, batch_size=7, seed=5, max_snapshots=4,
+                       max_history=8)
 
     a, b = trainer(), trainer()
     a.run(6)
@@ -95,11 +97,33 @@ def test_restore_goes_back_to_a_checkpoint_as_if_the_epochs_between_never_ran(op
         {k: v for k, v in b.history.items() if k not in timed}
     assert [e for e, _ in a.snapshots] == [e for e, _ in b.snapshots]
     assert a.snapshot_every == b.snapshot_every and a.steps == b.steps
+    assert a.history_stride == b.history_stride > 1
     for k in b.last_grads:
         np.testing.assert_array_equal(a.last_grads[k], b.last_grads[k])
     # the checkpoint is a copy: training after it did not change it
     a.restore(cp)
     assert a.epoch == 6
+
+
+def test_a_long_run_keeps_a_bounded_history_thinned_with_the_first_and_last_epoch():
+    # 50 presses at fast speed were 100,000 epochs: +86 MB of history and 39.9 MB of
+    # chart data on every later interaction
+    X, y = _two_clusters(20)
+
+    def trainer(**kw):
+        return Trainer(MLP([2, 4, 2], seed=1), X, y, optimizer="sgd", lr=0.05,
+                       batch_size=20, seed=2, **kw)
+    capped, full = trainer(max_history=64), trainer(max_history=10**6)
+    capped.run(3000)
+    full.run(3000)
+    ep = capped.history["epoch"]
+    assert len(ep) <= 65 and ep[0] == 0 and ep[-1] == 3000 and ep == sorted(set(ep))
+    assert all(len(v) == len(ep) for v in capped.history.values())
+    # no gap wider than the stride (the epochs since the last thinning are all there)
+    assert 1 < capped.history_stride <= 4 * 3000 / 64 and max(np.diff(ep)) <= capped.history_stride
+    for k in ("train_loss", "train_acc", "grad_W", "dead_frac"):     # the same numbers
+        assert capped.history[k] == [full.history[k][e] for e in ep]
+    assert len(capped.history_arrays()["train_loss"]) == len(ep)
 
 
 def test_inputs_are_never_modified():

@@ -1,6 +1,7 @@
 """The Classifier page's parts: its experiment, its playback, and how each of its
 charts is drawn into the slot the page gave it (paused: interactive and reused
 while nothing changes; live: cheap)."""
+from bisect import bisect_right
 from functools import partial
 
 import streamlit as st
@@ -97,7 +98,9 @@ class Charts:
     def numbers(self):
         """Epoch, loss and accuracies (of the playback epoch when one is chosen), one line."""
         h, play = self.lab.trainer.history, self.play
-        i = h["epoch"].index(play) if play in h["epoch"] else -1
+        # the last recorded epoch at or before the playback epoch (a long run's history
+        # is thinned: not every epoch is kept)
+        i = -1 if play is None else max(0, bisect_right(h["epoch"], play) - 1)
         epoch = f"{self.lab.epoch}" if play is None else f"{play} of {self.lab.epoch}"
         self.slots["metrics"].markdown(
             f"#### Epoch {epoch} · loss {h['train_loss'][i]:.3f} · "

@@ -15,6 +15,7 @@ from .network import MLP, col_sum
 from .optim import make_optimizer
 
 BLOWUP = 1e3
+MAX_HISTORY = 2048     # history entries kept; beyond, the older epochs are thinned
 HISTORY_KEYS = ("epoch", "train_loss", "test_loss", "train_acc", "test_acc",
                 "grad_W", "grad_b", "update_ratio", "dead_frac", "dead_outputs", "seconds")
 
@@ -52,6 +53,11 @@ class Trainer:
         Keep a copy of the parameters every this many epochs, for playback.
     max_snapshots : int
         When more are kept, every other one is dropped and the interval doubles.
+    max_history : int
+        When the history holds more epochs, it keeps epoch 0, the last one and those
+        that are multiples of a doubled stride (``history_stride``): a run of 100,000
+        epochs holds a few thousand entries, not 100,000 (86 MB), and its charts stay
+        small.
     input_noise : float
         Std of Gaussian noise added to each batch's inputs (denoising
         autoencoder); targets stay clean.
@@ -62,7 +68,9 @@ class Trainer:
     Attributes
     ----------
     history : dict of list
-        One entry per epoch (epoch 0 is the untrained network), keys ``HISTORY_KEYS``.
+        One entry per epoch (epoch 0 is the untrained network), keys ``HISTORY_KEYS``;
+        after ``max_history`` entries the older epochs are thinned (``history["epoch"]``
+        says which are kept; the last epoch always is).
     snapshots : list of (epoch, params)
         Copies of the parameters for playback.
     last_grads : dict or None
@@ -73,7 +81,8 @@ class Trainer:
 
     def __init__(self, net, X, y, X_test=None, y_test=None, optimizer="adam", lr=0.01,
                  batch_size=32, l1=0.0, l2=0.0, clip=None, seed=0,
-                 snapshot_every=1, max_snapshots=200, input_noise=0.0, backward=None):
+                 snapshot_every=1, max_snapshots=200, input_noise=0.0, backward=None,
+                 max_history=MAX_HISTORY):
         self.net = net
         self.X = np.asarray(X, dtype=net.dtype)
         # an autoencoder's targets are its inputs: share the array (and each batch)
@@ -91,6 +100,8 @@ class Trainer:
         self.diverged = None
         self.snapshot_every = max(1, int(snapshot_every))
         self.max_snapshots = max(2, int(max_snapshots))
+        self.max_history = max(4, int(max_history))
+        self.history_stride = 1
         self._names = [f"{w}{l}" for l in range(1, net.n_layers + 1) for w in "Wb"]
         self._last_pass = None
         self.last_grads = None
@@ -322,8 +333,21 @@ class Trainer:
         h["dead_outputs"].append(None if self.net.output == "softmax"
                                  else np.count_nonzero(col_sum(cache["out"]) == 0))
         h["seconds"].append(seconds)
+        if len(h["epoch"]) > self.max_history:
+            self._thin_history()
         if self.epoch % self.snapshot_every == 0:
             self._snapshot()
+
+    def _thin_history(self):
+        """Keep epoch 0, the last epoch and the multiples of the stride, doubled until at
+        most half of ``max_history`` are left (new lists: a checkpoint's stay whole)."""
+        epochs, last = self.history["epoch"], len(self.history["epoch"]) - 1
+        while True:
+            keep = [i for i, e in enumerate(epochs) if e % self.history_stride == 0 or i == last]
+            if len(keep) <= self.max_history // 2 + 1:
+                break
+            self.history_stride *= 2
+        self.history = {k: [v[i] for i in keep] for k, v in self.history.items()}
 
     def _snapshot(self):
         self.snapshots.append((self.epoch, {k: v.copy() for k, v in self.net.params.items()}))
@@ -347,8 +371,10 @@ class Trainer:
             "opt": copy.deepcopy(self.opt),
             "rng": self.rng.bit_generator.state,
             "scalars": (self.epoch, self.steps, self.diverged, self.last_grads,
-                        self._last_pass, self.snapshot_every),
-            "history": {k: len(v) for k, v in self.history.items()},
+                        self._last_pass, self.snapshot_every, self.history_stride),
+            # the lists and their lengths: appends are undone by cutting them back, and
+            # a thinning since then made new lists, leaving these whole
+            "history": {k: (v, len(v)) for k, v in self.history.items()},
             "snapshots": list(self.snapshots),
         }
 
@@ -359,9 +385,10 @@ class Trainer:
         self.opt = copy.deepcopy(cp["opt"])
         self.rng.bit_generator.state = cp["rng"]
         (self.epoch, self.steps, self.diverged, self.last_grads, self._last_pass,
-         self.snapshot_every) = cp["scalars"]
-        for k, n in cp["history"].items():
-            del self.history[k][n:]
+         self.snapshot_every, self.history_stride) = cp["scalars"]
+        for k, (v, n) in cp["history"].items():
+            del v[n:]
+            self.history[k] = v
         self.snapshots = list(cp["snapshots"])
 
     def history_arrays(self):
