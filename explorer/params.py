@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from . import limits
 from .data.features import DEFAULT_FEATURES, FEATURES
-from .data.points import DATASETS
+from .data.points import DATASETS, allowed_classes
 from .nn.activations import ACTIVATIONS
 from .lens.mistakes import MISTAKES
 from .nn.network import INITS
@@ -195,6 +195,14 @@ def parse(spec, query):
         values[key] = value
         if note:
             notes.append(note)
+    if "classes" in query and values.get("data") in DATASETS:
+        # a generator's own range (moons: 2), which the sidebar's slider keeps to as well
+        lo, hi = allowed_classes(values["data"])
+        fitted = min(max(values["classes"], lo), hi)
+        if fitted != values["classes"]:
+            notes.append(f"classes={values['classes']} is not possible with "
+                         f"{values['data']}; using {fitted}")
+            values["classes"] = fitted
     if len(notes) > 12:
         notes = notes[:12] + [f"... and {len(notes) - 12} more"]
     return values, notes
@@ -313,16 +321,20 @@ def parse_settings(spec, cfg, current, page=None):
     Raises
     ------
     ValueError
-        If ``cfg`` is not a dict, was saved on another page, or holds no setting
-        this page knows.
+        If ``cfg`` is not a dict, was saved on another page (or names no page),
+        holds no setting this page knows, or none it can use.
     """
     from .text import clip, plain_list
     if not isinstance(cfg, dict):
         raise ValueError(f"A settings file must be a JSON object ({{...}}), got "
                          f"{type(cfg).__name__}.")
     if page is not None and "page" in cfg and cfg["page"] != page:
-        raise ValueError(f"This settings file was saved on the {_shown(cfg['page'])} page, "
-                         f"not on the {page} page; load it there.")
+        saved = cfg["page"]
+        if isinstance(saved, str) and saved in PAGES:
+            raise ValueError(f"This settings file was saved on the {saved} page, not on the "
+                             f"{page} page; load it there.")
+        raise ValueError(f"This settings file names {_shown(saved)} as its page, which is no "
+                         f"page of this app; a file saved here has \"page\": \"{page}\".")
     keys = [str(k) for k in cfg]
     if not any(k in spec for k in keys):
         found = plain_list([k for k in keys if k not in FILE_KEYS], limit=6, width=20)
@@ -352,6 +364,8 @@ def parse_settings(spec, cfg, current, page=None):
     if len(ignored) > MAX_SETTINGS_NOTES:
         ignored = ignored[:MAX_SETTINGS_NOTES] + [
             f"… and {len(ignored) - MAX_SETTINGS_NOTES} more"]
+    if not applied:
+        raise ValueError("Nothing in this file could be used: " + "; ".join(ignored) + ".")
     return values, applied, ignored
 
 

@@ -255,14 +255,22 @@ def test_fork_trains_in_step_and_goes_into_the_link():
 
 
 def test_a_fork_link_opens_both_runs_from_the_same_weights():
-    at = harness("Two runs", epochs=0, fork="width:16")   # the default width: same shapes
+    at = harness("Two runs", epochs=0, fork="lr:0.1")     # same shapes, same seed
     ps = ps_of(at)
-    assert ok(at) and ps.fork["spec"] == ("width", 16)
+    assert ok(at) and ps.fork["spec"] == ("lr", 0.1)
     a, b = ps.lab.net.params, ps.fork["lab"].net.params
     assert all(np.array_equal(a[k], b[k]) for k in a)
     at = harness("Two runs", epochs=3, fork="opt:adam")
     ps = ps_of(at)
     assert ok(at) and ps.fork["lab"].trainer.optimizer == "adam" and ps.fork["lab"].epoch == 3
+
+
+@pytest.mark.parametrize("fork", ["width:16", "lr:0.01", "opt:momentum"])
+def test_a_fork_equal_to_the_pages_own_setting_trains_no_twin_and_says_so(fork):
+    at = harness("Two runs", epochs=0, fork=fork)         # each is the page's default
+    assert ok(at) and ps_of(at).fork is None
+    assert any("twin" in w.value for w in at.warning)
+    assert at.button(key="w.classifier.inst.fork")        # pick another value
 
 
 def test_the_fork_follows_the_page_and_is_rebuilt_with_a_new_network():

@@ -68,6 +68,25 @@ def test_bad_values_keep_the_current_value_and_say_why():
         assert part in text
 
 
+def test_a_file_with_nothing_usable_or_no_page_of_this_app_is_refused_and_says_why():
+    # it said "Loaded x.json: applied ." in green, and "saved on the a list page"
+    with pytest.raises(ValueError, match="Nothing in this file could be used: lr='fast'"):
+        P.parse_settings(P.CLASSIFIER, {"lr": "fast", "opt": "rmsprop"},
+                         P.defaults(P.CLASSIFIER), page="classifier")
+    for saved, shown in (([1, 2], "a list"), ({"a": 1}, "an object"), ("lessons", "'lessons'")):
+        with pytest.raises(ValueError, match=f"names {shown} as its page, which is no page"):
+            P.parse_settings(P.CLASSIFIER, {"page": saved, "lr": 0.1}, {}, page="classifier")
+    with pytest.raises(ValueError, match="saved on the autoencoder page, not on the classifier"):
+        P.parse_settings(P.CLASSIFIER, {"page": "autoencoder", "lr": 0.1}, {}, page="classifier")
+
+
+def test_a_link_asking_a_generator_for_classes_it_cannot_make_gets_its_range_and_a_note():
+    values, notes = P.parse(P.CLASSIFIER, {"data": "moons", "classes": "6"})
+    assert values["classes"] == 2 and notes == ["classes=6 is not possible with moons; using 2"]
+    values, notes = P.parse(P.CLASSIFIER, {"data": "blobs", "classes": "6"})
+    assert values["classes"] == 6 and not notes
+
+
 def test_a_file_with_no_known_setting_is_refused_and_changes_nothing():
     for cfg in ({}, {"page": "classifier", "sizes": [2, 2], "epoch": 3},
                 {"hidden": [16, 16], "activation": "relu"}):
@@ -81,7 +100,7 @@ def test_a_file_with_no_known_setting_is_refused_and_changes_nothing():
 
 def test_a_file_from_another_page_is_refused_when_the_page_is_given():
     cfg = {"page": "classifier", "lr": "0.1", "noise": "0.5"}
-    with pytest.raises(ValueError, match="saved on the 'classifier' page, not on the "
+    with pytest.raises(ValueError, match="saved on the classifier page, not on the "
                                          "autoencoder page"):
         P.parse_settings(P.AUTOENCODER, cfg, {}, page="autoencoder")
     values, applied, _ = P.parse_settings(P.AUTOENCODER, cfg, {})   # no page: not checked
@@ -90,7 +109,7 @@ def test_a_file_from_another_page_is_refused_when_the_page_is_given():
 
 def test_quoted_keys_and_values_are_cut_and_left_plain():
     key, value = "<b>" + "k" * 500, "[x](https://example.invalid)" * 20
-    _, _, ignored = P.parse_settings(P.CLASSIFIER, {key: 1, "opt": value}, {})
+    _, _, ignored = P.parse_settings(P.CLASSIFIER, {key: 1, "opt": value, "lr": 0.1}, {})
     assert all(len(line) < 150 for line in ignored)
     assert ignored[0].startswith("'<b>kkk") and "[x](https://" in ignored[1]   # raw: md() escapes
 

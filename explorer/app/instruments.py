@@ -283,8 +283,15 @@ def _two_runs(ps):
     page = "classifier"
     st.caption("A second network on the same data, from the same seed, with one setting "
                "changed, trained in step with this one: what that one setting does.")
-    if ps.values.get("fork", forks.NONE) == forks.NONE:
+    fork = ps.values.get("fork", forks.NONE)
+    spec = None if fork == forks.NONE else forks.parse_fork(fork)
+    twin = spec is not None and forks.current_value(ps.values, spec[0]) == spec[1]
+    if spec is None or twin:
         ps.fork = None
+        if twin:                  # a link's fork, or this run's setting changed to it
+            f = forks.FORKS[spec[0]]
+            st.warning(f"The second run would be this one's twin: {f.label} is "
+                       f"{f.name_of(spec[1])} here already. Pick another value.", icon="🍴")
         c1, c2, c3 = st.columns([2, 2, 2], vertical_alignment="bottom")
         key = c1.selectbox("Change", list(forks.FORKS), key=_k(page, "fork_key"),
                            format_func=lambda k: forks.FORKS[k].label)
