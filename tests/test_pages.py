@@ -10,10 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import streamlit as st
+from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+from streamlit.runtime.uploaded_file_manager import UploadedFileRec
 from streamlit.testing.v1 import AppTest
 
 from explorer import params as P
 from explorer.app import live
+from explorer.app.server import UPLOAD_BYTES_PER_SESSION, bound_uploads
 from explorer.nn.weights_io import save_weights
 
 TIMEOUT = 60
@@ -498,3 +501,18 @@ def test_a_clients_clear_cache_starts_no_thread_and_keeps_the_shared_turn():
         st.cache_resource.clear()
         at.run()
     assert no_errors(at) and trimmers() == 1 and live._live_runs() is runs
+
+
+def test_a_sessions_uploads_are_bounded_oldest_dropped_first_and_other_sessions_untouched():
+    # 40 PUTs of 2 MB to /_stcore/upload_file/<own session>/<any id> held 62 MB until the
+    # tab closed; a session now keeps its newest files within UPLOAD_BYTES_PER_SESSION
+    mgr = bound_uploads(MemoryUploadedFileManager("/_stcore/upload_file"))
+    assert bound_uploads(mgr) is mgr                       # once, however often called
+    two_mb = b"x" * 2_000_000
+    mgr.add_file("other", UploadedFileRec("keep", "a.csv", "text/csv", b"1,2,0\n"))
+    for i in range(40):
+        mgr.add_file("s", UploadedFileRec(f"f{i}", "w.npz", "application/octet-stream", two_mb))
+    held = mgr.file_storage["s"]
+    assert sum(len(f.data) for f in held.values()) <= UPLOAD_BYTES_PER_SESSION
+    assert list(held) == ["f38", "f39"]                    # the newest stay
+    assert mgr.get_files("other", ["keep"])[0].data == b"1,2,0\n"

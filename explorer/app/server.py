@@ -12,6 +12,7 @@ import threading
 import time
 
 import streamlit as st
+from streamlit.runtime import Runtime
 from threadpoolctl import threadpool_limits
 
 from ..data import load_digits_data, make_dataset
@@ -102,7 +103,6 @@ def sweep_uploads():
     internal of Streamlit 1.67: if it is not there, nothing is done.
     """
     try:
-        from streamlit.runtime import Runtime
         if not Runtime.exists():
             return 0
         rt = Runtime.instance()
@@ -116,11 +116,53 @@ def sweep_uploads():
         return 0
 
 
+UPLOAD_BYTES_PER_SESSION = 4 << 20    # what one session's uploads may hold at once: two
+                                      # of the largest (server.maxUploadSize is 2 MiB)
+
+
+def bound_uploads(mgr, max_bytes=UPLOAD_BYTES_PER_SESSION):
+    """Make Streamlit's upload manager ``mgr`` keep at most ``max_bytes`` per session,
+    dropping that session's oldest files first (never the one just added).
+
+    Streamlit keeps every file PUT to ``/_stcore/upload_file/<session>/<any id>``
+    until the session ends, widget or not: 40 PUTs of 2 MB held 62 MB (the HAProxy
+    setup limits the rate; ``streamlit run`` does not). A page reads an upload in the
+    run it starts and then forgets it (:func:`.files.forget_upload`), so the newest
+    files are all a session ever needs. Uses the memory manager's storage, an
+    internal of Streamlit 1.67: without it, nothing is changed.
+    """
+    storage = getattr(mgr, "file_storage", None)
+    if storage is None or getattr(mgr, "_bpx_bounded", False):
+        return mgr
+    add = mgr.add_file
+
+    def add_file(session_id, file):
+        add(session_id=session_id, file=file)
+        files = storage.get(session_id, {})
+        total = sum(len(f.data) for f in list(files.values()))
+        for file_id in list(files):                    # oldest first
+            if total <= max_bytes:
+                break
+            if file_id != file.file_id:
+                total -= len(files[file_id].data)
+                mgr.remove_file(session_id, file_id)
+    mgr.add_file = add_file
+    mgr._bpx_bounded = True
+    return mgr
+
+
+@functools.cache        # once a process
+def _bounded_uploads():
+    if Runtime.exists():
+        bound_uploads(Runtime.instance().uploaded_file_mgr)
+
+
 def setup(title, icon="🧠"):
     """Page config and navigation shared by every page (font sizes are in the theme)."""
     _one_blas_thread()
     _process_settings()
     _memory_trimmer()
+    _bounded_uploads()
     sweep_uploads()
     st.set_page_config(page_title=f"{title} · Backprop Explorer", page_icon=icon, layout="wide")
     st.html(PAGE_CSS)
