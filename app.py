@@ -5,16 +5,7 @@ from explorer.app import controls, figures as F, server
 from explorer.labs import spirals_demo
 from explorer.lessons import LESSONS
 
-PAGES = [("pages/1_Classifier.py", "Classifier", "🎯", "A ReLU network learns to separate 2-D "
-          "points: its boundary, its units and the gradient on each weight, live."),
-         ("pages/2_Autoencoder.py", "Autoencoder", "🔢", "A 64-32-64 network squeezes 8x8 "
-          "digits through a small code; against PCA."),
-         ("pages/3_Backprop_math.py", "Backprop math", "✏️", "The derivation line by line "
-          "over your network's numbers, the gradient check, and five common slips."),
-         ("pages/4_Lessons.py", "Lessons", "🎓", "Twelve experiments, each with what to notice "
-          "and why.")]
-
-server.setup("Home")
+server.setup("home")
 controls.enter_page("home")
 
 
@@ -25,7 +16,7 @@ def home_picture():
     return F.boundary_figure(xs, ys, probs, ds.X_train, ds.y_train, height=380), acc
 
 
-st.title("🧠 Backprop Explorer")
+st.title(f"{server.PAGE['home'].icon} Backprop Explorer")
 left, right = st.columns([6, 5])
 with left:
     st.markdown(
@@ -36,11 +27,12 @@ flowing back through every layer, the ReLU units switching it on and off, the
 units that die. Every gradient shown is checked against finite differences.
 """
     )
-    st.subheader("👉 Start here")
-    st.page_link("pages/1_Classifier.py", label="Press Train and watch a network learn",
-                 icon="🎯", query_params=LESSONS[0].query)
+    st.subheader("Start here")
+    st.page_link(server.PAGE["classifier"].path, label="Press Train and watch a network learn",
+                 icon=":material/play_arrow:", query_params=LESSONS[0].query)
     st.caption(f"The first lesson, {LESSONS[0].title.lower()}: {LESSONS[0].notice}")
-    st.page_link("pages/4_Lessons.py", label="All twelve lessons", icon="🎓")
+    st.page_link(server.PAGE["lessons"].path, label=f"All {len(LESSONS)} lessons",
+                 icon=server.PAGE["lessons"].icon)
     st.caption("Each sets up an experiment, asks a question and says what to watch.")
 with right:
     fig, acc = home_picture()
@@ -49,9 +41,9 @@ with right:
                "each colour is the class it predicts there.")
 
 st.subheader("The pages")
-for path, title, icon, text in PAGES:     # the link above its line: never cut short
-    st.page_link(path, label=title, icon=icon)
-    st.caption(text)
+for p in server.PAGES[1:]:                # the link above its line: never cut short
+    st.page_link(p.path, label=p.title, icon=p.icon)
+    st.caption(p.blurb)
 st.info("**For teachers:** every control is in the page's address. Set up an "
         "experiment, copy the link, and the whole class opens the same data, network "
-        "and seed.", icon="🔗")
+        "and seed.", icon=":material/link:")

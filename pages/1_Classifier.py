@@ -3,13 +3,13 @@ from functools import partial
 
 import streamlit as st
 
-from explorer.app import classifier, controls, files, inspector, instruments, live, teach
+from explorer.app import classifier, controls, files, inspector, instruments, live, server, teach
 from explorer.app.charts import section
 from explorer.data import allowed_classes
 from explorer.params import FEATURE_KEYS, SPEEDS
 
 PAGE = "classifier"
-ps = controls.open_page(PAGE, "Classifier", "🎯")
+ps = controls.open_page(PAGE)
 control = partial(controls.control, PAGE)
 # the first run of a visit draws the first screen alone: title, buttons, numbers and the
 # network view. The controls (40 widgets) and the analysis (five charts and Plotly's
@@ -18,7 +18,7 @@ control = partial(controls.control, PAGE)
 # press)
 first_look = not ps.analysis
 
-st.title("🎯 Classifier")
+st.title(server.PAGE[PAGE].heading)
 if ps.lesson:                        # the lesson says what to do and watch, in the first screen
     teach.lesson_card(PAGE)
 else:
@@ -96,12 +96,12 @@ if not first_look:
     ps.add_class = bar[1].selectbox("A click adds", range(lab.ds.n_classes),
                                     key="w.classifier.add",
                                     format_func=lambda k: lab.class_names[k])
-    walking = bar[2].toggle("🔍 Walk one batch", key="w.classifier.walk",
+    walking = bar[2].toggle(":material/footprint: Walk one batch", key="w.classifier.walk",
                             help="Pauses training and steps through backprop on 8 samples.",
                             on_change=lambda: setattr(ps, "running", False))   # before the bar
 st.caption("Each square in the network is a unit, drawn as its map over the plane (grey where "
            "it is off); each line a weight, orange positive, blue negative, or the gradient on "
-           "it. ✕ marks a dead unit.")
+           "it. A cross marks a dead unit.")
 play = classifier.playback(ps)
 charts = classifier.Charts(ps, slots, play)
 charts.view(tell_drawn=first_look)
@@ -141,7 +141,7 @@ inside = charts.inside()
 for draw in [charts.history, charts.gradients, *inside]:
     draw()
 instrument_tiers = []
-if st.toggle("🔬 Show the instruments: loss landscape, learning-rate finder, two runs, which "
+if st.toggle(":material/science: Show the instruments: loss landscape, learning-rate finder, two runs, which "
              "points push, exact linear regions", key="w.classifier.inst.on"):
     instrument_tiers = instruments.classifier(ps)
 if ps.running:

@@ -3,15 +3,15 @@ from functools import partial
 
 import streamlit as st
 
-from explorer.app import autoencoder, controls, files, instruments, live, teach
+from explorer.app import autoencoder, controls, files, instruments, live, server, teach
 from explorer.app.charts import section
 from explorer.params import SPEEDS
 
 PAGE = "autoencoder"
-ps = controls.open_page(PAGE, "Autoencoder", "🔢")
+ps = controls.open_page(PAGE)
 control = partial(controls.control, PAGE)
 
-st.title("🔢 Autoencoder")
+st.title(server.PAGE[PAGE].heading)
 st.caption("A 64 → H → 64 ReLU network learns to redraw 8x8 digits from a code of H numbers. "
            "Press **Train** and watch the rows marked *rebuilt* sharpen; the dotted line on the "
            "loss is PCA with as many components, the best a *linear* code can do.")
@@ -79,7 +79,7 @@ charts = autoencoder.Charts(ps, slots, walk)
 charts.numbers_and_digits()
 charts.curves()
 charts.inside()
-if st.toggle("🔬 Show the instruments: error per digit, worst digits, code units switched off",
+if st.toggle(":material/science: Show the instruments: error per digit, worst digits, code units switched off",
              key="w.autoencoder.inst.on"):
     instruments.autoencoder(ps)
 if ps.running:

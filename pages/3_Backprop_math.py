@@ -1,12 +1,12 @@
 """Backprop math: the derivation line by line, with the live numbers of your network."""
 import streamlit as st
 
-from explorer.app import controls, derivation, teach
+from explorer.app import controls, derivation, server, teach
 
 PAGE = "math"
-v = controls.open_page(PAGE, "Backprop math", "✏️").values
+v = controls.open_page(PAGE).values
 
-st.title("✏️ Backprop math")
+st.title(server.PAGE[PAGE].heading)
 st.caption("Each line of the derivation above its value for a small batch of the network "
            "you are training on the other pages (or a fresh one). Rows of every matrix are "
            "samples; blue is negative, orange positive.")
@@ -20,7 +20,7 @@ controls.control(PAGE, "seed", help="Which samples are drawn (and the data and w
 
 net, X, y, origin = derivation.current_network(v["net"], v["n"], v["seed"])
 st.info(f"Showing {origin}: layers {' → '.join(map(str, net.sizes))}, a batch of {len(X)} "
-        "training samples.", icon="🔎")
+        "training samples.", icon=":material/info:")
 out, cache = net.forward(X)
 loss, D_out = net.output_delta(cache, y)
 grads, deltas = net.backward(cache, D_out)

@@ -3,10 +3,10 @@ import streamlit as st
 
 from explorer.app import controls, server, teach
 
-server.setup("Lessons", "🎓")
+server.setup("lessons")
 controls.enter_page("lessons")
 
-st.title("🎓 Lessons")
+st.title(server.PAGE["lessons"].heading)
 st.caption("Each lesson opens a page with its settings (the address is a link to share with "
            "a class), asks a question, and says what to notice. Every lesson's claim is "
            "checked by the test suite: the effect it promises shows with these settings.")

@@ -104,7 +104,7 @@ def test_a_card_says_nothing_of_a_spread_measured_for_other_settings():
 def test_a_lesson_link_opens_its_page_with_no_note_and_shows_the_lesson(lesson):
     at = page(PAGE_PATHS[lesson.page], **lesson.query)
     assert no_errors(at)
-    link_notes = [w.value for w in at.warning if w.icon == "🔗"]
+    link_notes = [w.value for w in at.warning if w.icon == ":material/link:"]
     assert not link_notes, link_notes
     assert at.session_state[f"page.{lesson.page}"].values == lesson.values()
     assert at.session_state[f"page.{lesson.page}"].lesson == lesson.key

@@ -1,10 +1,16 @@
-"""The app's plumbing: why a run stops, live charts, uploads."""
+"""The app's plumbing: why a run stops, live charts, uploads, what it shows."""
+import io
+import re
 import time
+import tokenize
+from pathlib import Path
 
 import numpy as np
+from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+from streamlit.runtime.uploaded_file_manager import UploadedFileRec
 
 from explorer import MLP, Trainer, limits
-from explorer.app import charts, live
+from explorer.app import charts, live, server
 
 
 def _trainer():
@@ -55,11 +61,6 @@ def test_a_chart_redrawn_unchanged_in_one_live_run_does_not_collide():
 
 def test_uploads_of_sessions_that_are_gone_are_freed(monkeypatch):
     """Streamlit never frees a closed tab's uploads (issue #12506): any run sweeps them."""
-    import streamlit.runtime as rt_mod
-    from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
-    from streamlit.runtime.uploaded_file_manager import UploadedFileRec
-
-    from explorer.app import server
     mgr = MemoryUploadedFileManager("/upload")
     for sid in ("alive", "gone"):
         mgr.add_file(sid, UploadedFileRec(f"{sid}-1", "x.csv", "text/csv", b"x" * 1000))
@@ -78,6 +79,33 @@ def test_uploads_of_sessions_that_are_gone_are_freed(monkeypatch):
         @staticmethod
         def is_active_session(sid):
             return sid == "alive"
-    monkeypatch.setattr(rt_mod, "Runtime", FakeRuntime)
+    monkeypatch.setattr(server, "Runtime", FakeRuntime)
     assert server.sweep_uploads() == 1
     assert mgr.get_files("alive", ["alive-1"]) and not mgr.get_files("gone", ["gone-1"])
+
+
+EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u23E9-\u23FA\uFE0F\u25B6\u25C0\u2B07]")
+
+
+def test_no_emoji_in_what_the_app_shows_only_material_icons():
+    # issue 24: every emoji in titles and buttons was an empty box on a machine without
+    # an emoji font (many classroom Linux machines); Streamlit's Material icons come with
+    # its own font. Every string the app's code holds (pages, app layer, view, lessons)
+    ROOT = Path(__file__).resolve().parents[1]
+    files = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")),
+             *sorted((ROOT / "explorer").rglob("*.py")),
+             *sorted((ROOT / "explorer").rglob("*.js"))]
+    found = []
+    for path in files:
+        if path.suffix == ".py":
+            tokens = tokenize.generate_tokens(io.StringIO(path.read_text()).readline)
+            strings = [(t.start[0], t.string) for t in tokens if t.type == tokenize.STRING
+                       or t.type == getattr(tokenize, "FSTRING_MIDDLE", -1)]
+        else:
+            strings = [(i, line) for i, line in enumerate(path.read_text().splitlines(), 1)
+                       if not line.strip().startswith("//")]
+        found += [f"{path.relative_to(ROOT)}:{n}: {EMOJI.search(s)[0]}" for n, s in strings
+                  if EMOJI.search(s)]
+    assert not found, found
+    for p in server.PAGES:
+        assert p.icon.startswith(":material/") and p.icon.endswith(":")

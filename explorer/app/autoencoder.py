@@ -57,7 +57,7 @@ class Charts:
         lab, s = self.lab, self.slots
         firing, dead = lab.firing()
         s["firing_caption"].caption(
-            "How often each code unit fires (ReLU on) for each digit. ✕ marks dead units: off "
+            "How often each code unit fires (ReLU on) for each digit. A cross marks dead units: off "
             "for every training image, so backprop never reaches their weights "
             f"({int(dead.sum())} of {len(dead)} now).")
         plot(s["firing"], F.code_firing_figure(firing, dead), frame)
@@ -72,7 +72,7 @@ class Charts:
                                       else "a longer code on its first two principal components."))
         warning = lab.dead_code_warning()
         if warning:
-            s["warning"].warning("⚠️ " + warning)
+            s["warning"].warning(warning, icon=":material/warning:")
         else:
             s["warning"].empty()
         da, db = self.walk

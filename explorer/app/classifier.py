@@ -63,7 +63,7 @@ def playback(ps):
     if st.session_state.get(key) in (None, ps.play_end) or st.session_state[key] not in snaps:
         st.session_state[key] = snaps[-1]
     ps.play_end = snaps[-1]
-    play = st.select_slider("⏪ Playback: the network as it was at epoch", options=snaps,
+    play = st.select_slider(":material/history: Playback: the network as it was at epoch", options=snaps,
                             key=key, help="Saved snapshots; drag to redraw the boundary, "
                             "curves, masks and regions as they were.")
     return None if play == snaps[-1] else play
@@ -115,7 +115,8 @@ class Charts:
             mark=self.play, height=300, blowup=blowup(self.lab)), frame)
         warning = self.lab.dead_warning() if self.play is None else None
         if warning:
-            self.slots["warning"].warning("⚠️ " + warning[0][0].upper() + warning[0][1:])
+            self.slots["warning"].warning(warning[0][0].upper() + warning[0][1:],
+                                          icon=":material/warning:")
         else:
             self.slots["warning"].empty()
 

@@ -15,10 +15,10 @@ from .state import current_page, page_state, pause_all, set_current_page, widget
 LR_CHOICES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 
 
-def open_page(page, title, icon):
+def open_page(page):
     """Set up a page with controls and return its state (see :func:`enter_page`)."""
     from .server import setup
-    setup(title, icon)
+    setup(page)
     enter_page(page)
     return page_state(page)
 
@@ -59,7 +59,7 @@ def show_url_notes(page, keep=False):
     ps = page_state(page)
     if ps.url_notes:
         st.warning("Some settings in this link were changed to fit what the explorer "
-                   "accepts:\n\n" + "\n".join(f"- {md(n)}" for n in ps.url_notes), icon="🔗")
+                   "accepts:\n\n" + "\n".join(f"- {md(n)}" for n in ps.url_notes), icon=":material/link:")
         if not keep:
             ps.url_notes = []
 
@@ -118,5 +118,5 @@ def seed_button(page, container):
     """A "New" button beside the seed: the next seed, hence new data and weights."""
     def next_seed():
         set_value(page, "seed", (page_state(page).values["seed"] + 1) % 1_000_000)
-    container.button("🎲 New", key=f"{page}.regen", help="A new seed: new random data and "
+    container.button("New", icon=":material/casino:", key=f"{page}.regen", help="A new seed: new random data and "
                      "initial weights", on_click=next_seed)

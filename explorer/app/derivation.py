@@ -119,7 +119,7 @@ def gradient_check(net, X, y):
     st.dataframe(pd.DataFrame([{
         "array": r["name"], "shape": "×".join(map(str, r["shape"])), "checked": r["checked"],
         "relative error": f"{r['rel_error']:.2e}", "kinks": r["near_kink"],
-        "result": "✅ pass" if r["passed"] else "❌ FAIL"} for r in rows]),
+        "result": "pass" if r["passed"] else "FAIL"} for r in rows]),
         hide_index=True, width="stretch")
 
 
@@ -150,7 +150,7 @@ def mistake(key, seed):
                                          blowup=stops["slip"] and stops["slip"]["trail"]),
                    key="mistake.runs")
     if stops["slip"]:
-        st.warning(f"With the slip: {stops['slip']['message']}", icon="💥")
+        st.warning(f"With the slip: {stops['slip']['message']}", icon=":material/error:")
     failed = [r["name"] for r in checks["slip"] if not r["passed"]]
     st.warning(f"With this slip the gradient check fails for {', '.join(failed)}: backprop "
-               "and finite differences disagree.", icon="❌")
+               "and finite differences disagree.", icon=":material/cancel:")

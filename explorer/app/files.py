@@ -108,15 +108,16 @@ def save_and_load(ps):
             said += " Not taken as written: " + "; ".join(md(clip(i, 80)) for i in ignored) + "."
         return said
 
-    with st.sidebar.expander("💾 Save or load"):
+    with st.sidebar.expander("Save or load", icon=":material/save:"):
         # made when clicked, not on every run of the page (it was 8% of a page run)
-        st.download_button("⬇ Download the weights (.npz)",
+        st.download_button("Download the weights (.npz)",
                            lambda: save_weights(net.params, config),
                            f"{ps.page}.npz", mime="application/octet-stream",
-                           key=f"{ps.page}.dl_npz", width="stretch", on_click="ignore")
-        st.download_button("⬇ Download the settings (.json)", lambda: config_to_json(config),
+                           key=f"{ps.page}.dl_npz", width="stretch", on_click="ignore",
+                           icon=":material/download:")
+        st.download_button("Download the settings (.json)", lambda: config_to_json(config),
                            f"{ps.page}.json", mime="application/json", key=f"{ps.page}.dl_json",
-                           width="stretch", on_click="ignore")
+                           width="stretch", on_click="ignore", icon=":material/download:")
         upload(ps, "npz", "Load weights (.npz)", ["npz"], limits.MAX_UPLOAD_BYTES,
                accept_weights, st)
         if upload(ps, "json", "Load settings (.json)", ["json"], MB, accept_settings, st):

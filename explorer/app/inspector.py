@@ -83,7 +83,7 @@ def unit_panel(lab, bp, l, i):
     if l < net.n_layers:
         a = unit_activity(net, t.X, l, i)
         if a["dead"]:
-            status = ("☠️ dead: off for every training point, so no gradient reaches its "
+            status = (":material/skull: dead: off for every training point, so no gradient reaches its "
                       "weights and it cannot learn")
         else:
             status = "" if a["on"] is None else f"on for {a['on']:.0%} of the training points"
@@ -133,9 +133,9 @@ def walk_panel(lab, step, on_move):
     s = steps[step]
     # the buttons keep their width (in columns they were cut to "◀ B…" at 1024 px)
     row = st.container(horizontal=True, vertical_alignment="center", gap="small")
-    row.button("◀ Back", key="walk.back", on_click=on_move, args=(step - 1,),
+    row.button("Back", icon=":material/arrow_back:", key="walk.back", on_click=on_move, args=(step - 1,),
                disabled=step == 0, width=100)
-    row.button("Next ▶", key="walk.next", on_click=on_move, args=(step + 1,),
+    row.button("Next", icon=":material/arrow_forward:", key="walk.next", on_click=on_move, args=(step + 1,),
                disabled=step == len(steps) - 1, width=100)
     row.markdown(f"**Step {step + 1} of {len(steps)} · {s.stage}:** {s.title}")
     opt = lab.values["opt"]

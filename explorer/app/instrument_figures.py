@@ -402,7 +402,7 @@ def worst_digits_figure(X, Xhat, labels, errors, k=6, title=None, height=None):
 
 def ablation_figure(base, off, dead=None, by_effect=False, title=None, height=340):
     """How much the mean test error grows when each code unit is switched off (bars);
-    dead units (grey, ✕) cost nothing. ``by_effect`` orders the units biggest first."""
+    dead units (grey, crossed) cost nothing. ``by_effect`` orders the units biggest first."""
     off = _finite(off, nan=base)
     H = len(off)
     inc = off - base

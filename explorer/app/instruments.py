@@ -3,7 +3,7 @@
     extra_tiers = instruments.classifier(ps)     # the Classifier page, below its analysis
     instruments.autoencoder(ps)                  # the Autoencoder page, below "Inside the code"
 
-Each draws an "🔬 Instruments" section of tabs. Only the open tab runs (the tabs
+Each draws an "Instruments" section of tabs. Only the open tab runs (the tabs
 rerun the page when switched), each instrument is explained in one sentence, and
 what it computes is kept in the page state's ``memo`` per network and epoch, so a
 rerun that changed nothing draws it again for free. The costly ones (the loss
@@ -79,7 +79,7 @@ def _result(ps, name, key, build, fresh):
 def _paused_note(ps, key, now):
     """Say that a result is older than the network (shown while training)."""
     if key is not None and key[:2] != now[:2]:
-        st.caption(f"⏸ Shown as at epoch {key[0]}: it is computed again when training pauses.")
+        st.caption(f":material/pause: Shown as at epoch {key[0]}: it is computed again when training pauses.")
 
 
 def _tabs(page, names):
@@ -111,7 +111,7 @@ def classifier(ps):
         while a second run exists and its tab is open, it trains in step with the
         page's run and its charts follow. Empty otherwise.
     """
-    st.subheader("🔬 Instruments")
+    st.subheader(":material/science: Instruments")
     st.caption("Measurements no playground has. The costly ones are computed when training "
                "pauses.")
     tabs = _tabs("classifier", CLASSIFIER_TABS)
@@ -131,7 +131,7 @@ def _key(lab, *more):
 # --- loss landscape -----------------------------------------------------------------------------
 def _landscape(ps):
     lab, page = ps.lab, "classifier"
-    st.caption("The training loss on a flat slice through the network's weights: the ★ is the "
+    st.caption("The training loss on a flat slice through the network's weights: the star is the "
                "network now, and a step of 1 along an axis changes each unit's weights by as "
                "much as they are long.")
     seed_key = _k(page, "land_seed")
@@ -140,7 +140,7 @@ def _landscape(ps):
         "Slice", ["random", "path"], default="random", key=_k(page, "land_slice"),
         # short labels: both fit beside the button at 1024 px
         format_func={"random": "random directions", "path": "the path so far"}.get) or "random"
-    c2.button("🎲 New", key=_k(page, "land_new"),
+    c2.button("New", icon=":material/casino:", key=_k(page, "land_new"),
               on_click=lambda: st.session_state.__setitem__(
                   seed_key, st.session_state.get(seed_key, 0) + 1),
               help="Draw new random directions for the slice.")
@@ -214,7 +214,7 @@ def _lr_finder(ps):
         c1, c2 = c2, c1                          # "Run again" first when there is nothing to use
     else:
         lr = float(min(max(float(f"{r.suggestion:.2g}"), 1e-5), 10.0))
-        c1.button(f"✔ Use {lr:g}", key=_k(page, "lr_use"), type="primary", width="stretch",
+        c1.button(f"Use {lr:g}", icon=":material/check:", key=_k(page, "lr_use"), type="primary", width="stretch",
                   on_click=_use_lr, args=(ps, lr), disabled=ps.running or lr == v["lr"],
                   help="Set the learning rate control to the suggestion.")
     c2.button("↻ Run again", key=_k(page, "lr_again"), width="stretch",
@@ -291,7 +291,7 @@ def _two_runs(ps):
         if twin:                  # a link's fork, or this run's setting changed to it
             f = forks.FORKS[spec[0]]
             st.warning(f"The second run would be this one's twin: {f.label} is "
-                       f"{f.name_of(spec[1])} here already. Pick another value.", icon="🍴")
+                       f"{f.name_of(spec[1])} here already. Pick another value.", icon=":material/call_split:")
         c1, c2, c3 = st.columns([2, 2, 2], vertical_alignment="bottom")
         key = c1.selectbox("Change", list(forks.FORKS), key=_k(page, "fork_key"),
                            format_func=lambda k: forks.FORKS[k].label)
@@ -302,7 +302,7 @@ def _two_runs(ps):
                              format_func=f.name_of,
                              index=min(range(len(options)), key=lambda i: _distance(
                                  options[i], current)))
-        c3.button("🍴 Fork this run", key=_k(page, "fork"), type="primary",
+        c3.button("Fork this run", icon=":material/call_split:", key=_k(page, "fork"), type="primary",
                   on_click=set_value, args=(page, "fork", forks.fork_text(key, value)),
                   help="Start the second run; its setting goes into the page's link.")
         st.caption("The link in the address bar carries the fork (fork=setting:value), so "
@@ -313,10 +313,10 @@ def _two_runs(ps):
         _catch_up(ps, f, CATCH_UP_SECONDS)
     c1, c2, c3 = st.columns([2, 2, 2], vertical_alignment="bottom")
     n = c1.number_input("Epochs", 1, 2000, 100, step=50, key=_k(page, "both_n"))
-    c2.button("▶ Run both", key=_k(page, "both"), type="primary", on_click=_train_both,
+    c2.button("Run both", icon=":material/play_arrow:", key=_k(page, "both"), type="primary", on_click=_train_both,
               args=(ps, n), disabled=ps.running, width="stretch",
               help=f"Train this run and the second one {n} epochs each.")
-    c3.button("✕ Close the fork", key=_k(page, "fork_close"), on_click=_close_fork, args=(ps,),
+    c3.button("Close the fork", icon=":material/close:", key=_k(page, "fork_close"), on_click=_close_fork, args=(ps,),
               width="stretch")
     note = st.session_state.pop(_k(page, "both_note"), None)
     if note:
@@ -487,7 +487,7 @@ def autoencoder(ps):
     ps : PageState
         ``page_state("autoencoder")`` with its lab built.
     """
-    st.subheader("🔬 Instruments")
+    st.subheader(":material/science: Instruments")
     st.caption("How the code does, digit by digit and unit by unit, on the test digits.")
     tabs = _tabs("autoencoder", AUTOENCODER_TABS)
     for tab, draw in zip(tabs, (_errors_per_digit, _worst_digits, _ablation)):
@@ -545,5 +545,5 @@ def _ablation(ps):
     top = int(np.argmax(off))
     st.caption(f"With every unit on, the mean test error is {base:.2f}; without unit {top + 1} "
                f"it is {off[top]:.2f}. {int(dead.sum())} dead unit"
-               f"{'s' if dead.sum() != 1 else ''} (✕) cost nothing. Computed in "
+               f"{'s' if dead.sum() != 1 else ''} (crossed) cost nothing. Computed in "
                f"{seconds * 1000:.0f} ms.")

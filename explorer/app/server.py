@@ -10,18 +10,49 @@ import gc
 import sys
 import threading
 import time
+from dataclasses import dataclass
 
 import streamlit as st
 from streamlit.runtime import Runtime
 from threadpoolctl import threadpool_limits
 
 from ..data import load_digits_data, make_dataset
+from ..lessons import LESSONS
 
-NAV = [("app.py", "Home", "🧠"), ("pages/1_Classifier.py", "Classifier", "🎯"),
-       ("pages/2_Autoencoder.py", "Autoencoder", "🔢"),
-       ("pages/3_Backprop_math.py", "Backprop math", "✏️"), ("pages/4_Lessons.py", "Lessons", "🎓")]
-PAGE_PATHS = {"classifier": "pages/1_Classifier.py", "autoencoder": "pages/2_Autoencoder.py",
-              "math": "pages/3_Backprop_math.py"}
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the app, as the navigation, the home page and the lessons show it.
+
+    ``icon`` is a Material icon (``:material/name:``), drawn from Streamlit's own font:
+    an emoji is an empty box on a machine without an emoji font, as many classroom
+    Linux machines are."""
+    key: str
+    path: str
+    title: str
+    icon: str
+    blurb: str = ""
+
+    @property
+    def heading(self):
+        return f"{self.icon} {self.title}"
+
+
+PAGES = (
+    Page("home", "app.py", "Home", ":material/psychology:"),
+    Page("classifier", "pages/1_Classifier.py", "Classifier", ":material/scatter_plot:",
+         "A ReLU network learns to separate 2-D points: its boundary, its units and the "
+         "gradient on each weight, live."),
+    Page("autoencoder", "pages/2_Autoencoder.py", "Autoencoder", ":material/grid_on:",
+         "A 64-32-64 network squeezes 8x8 digits through a small code; against PCA."),
+    Page("math", "pages/3_Backprop_math.py", "Backprop math", ":material/functions:",
+         "The derivation line by line over your network's numbers, the gradient check, "
+         "and five common slips."),
+    Page("lessons", "pages/4_Lessons.py", "Lessons", ":material/school:",
+         f"{len(LESSONS)} experiments, each with what to notice and why."),
+)
+PAGE = {p.key: p for p in PAGES}
+PAGE_PATHS = {p.key: p.path for p in PAGES if p.key not in ("home", "lessons")}
 
 
 # less empty space above the title: a projector at 1024x768 has no height to spare
@@ -157,17 +188,20 @@ def _bounded_uploads():
         bound_uploads(Runtime.instance().uploaded_file_mgr)
 
 
-def setup(title, icon="🧠"):
-    """Page config and navigation shared by every page (font sizes are in the theme)."""
+def setup(key):
+    """Page config and navigation shared by every page (font sizes are in the theme):
+    page ``key`` of :data:`PAGES`."""
     _one_blas_thread()
     _process_settings()
     _memory_trimmer()
     _bounded_uploads()
     sweep_uploads()
-    st.set_page_config(page_title=f"{title} · Backprop Explorer", page_icon=icon, layout="wide")
+    page = PAGE[key]
+    st.set_page_config(page_title=f"{page.title} · Backprop Explorer", page_icon=page.icon,
+                       layout="wide")
     st.html(PAGE_CSS)
-    for path, label, emoji in NAV:
-        st.sidebar.page_link(path, label=label, icon=emoji)
+    for p in PAGES:
+        st.sidebar.page_link(p.path, label=p.title, icon=p.icon)
     st.sidebar.divider()
 
 

@@ -5,7 +5,7 @@ import streamlit as st
 from ..lessons import BY_KEY, lessons_for
 from ..lessons.spread import summary
 from .charts import anchor
-from .server import PAGE_PATHS
+from .server import PAGE, PAGE_PATHS
 from .state import page_state
 
 NONE = "—"
@@ -32,13 +32,14 @@ def lesson_card(page):
     lesson = BY_KEY.get(ps.lesson)
     if lesson is None:
         return
-    with st.expander(f"🎓 Lesson: {lesson.title}", expanded=True):
+    with st.expander(f"Lesson: {lesson.title}", expanded=True, icon=":material/school:"):
         st.markdown(f"**{lesson.question}** {lesson.notice}")
         # buttons in one row that wraps, each as wide as its label (in columns they
         # were cut to "Then: with leaky R…" at 1024 px)
         row = st.container(horizontal=True, gap="small", vertical_alignment="center")
-        row.button("↺ Again", key=f"{page}.lesson.again", on_click=apply_lesson,
-                   args=(page, lesson.key), help="The lesson's settings, from fresh weights.")
+        row.button("Again", icon=":material/replay:", key=f"{page}.lesson.again",
+                   on_click=apply_lesson, args=(page, lesson.key),
+                   help="The lesson's settings, from fresh weights.")
         for i, (label, changes) in enumerate(lesson.then, start=1):
             row.button(f"Then: {label}", key=f"{page}.lesson.then{i}",
                        on_click=apply_lesson, args=(page, lesson.key), kwargs=changes)
@@ -49,7 +50,8 @@ def lesson_card(page):
             measured = summary(lesson)
             if measured:
                 st.caption(measured)
-        row.button("✕", key=f"{page}.lesson.close", help="Close the lesson",
+        row.button("", icon=":material/close:", key=f"{page}.lesson.close",
+                   help="Close the lesson",
                    on_click=lambda: setattr(ps, "lesson", None))
 
 
@@ -65,18 +67,16 @@ def lesson_picker(page):
         if key != NONE:
             apply_lesson(page, key)
         st.session_state[f"w.{page}.lesson"] = NONE
-    st.sidebar.selectbox("🎓 Lessons", keys, key=f"w.{page}.lesson", on_change=picked,
+    st.sidebar.selectbox(":material/school: Lessons", keys, key=f"w.{page}.lesson", on_change=picked,
                          format_func=lambda k: "pick a lesson…" if k == NONE else BY_KEY[k].title,
                          help="Each lesson sets up an experiment and says what to watch.")
 
 
 def lessons_index():
     """Every lesson, by page, as a link that opens it."""
-    titles = {"classifier": "🎯 Classifier", "autoencoder": "🔢 Autoencoder",
-              "math": "✏️ Backprop math"}
-    for page, title in titles.items():
-        st.subheader(title)
+    for page in PAGE_PATHS:
+        st.subheader(PAGE[page].heading)
         for lesson in lessons_for(page):
             st.page_link(PAGE_PATHS[page], label=lesson.title, query_params=lesson.query,
-                         icon="🎓")
+                         icon=":material/school:")
             st.caption(f"**{lesson.question}** {lesson.notice}")

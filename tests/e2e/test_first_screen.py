@@ -88,9 +88,9 @@ def test_the_walk_through_one_batch_steps_forward_and_back(page, app_url, artifa
     total = int(re.search(r"Step 1 of (\d+)", step.inner_text()).group(1))
     assert total >= 6
     for k in (2, 3):
-        page.locator("button", has_text="Next").click()
+        page.get_by_role("button", name="Next", exact=True).click()
         page.get_by_text(re.compile(rf"Step {k} of {total}")).wait_for()
-    page.locator("button", has_text="Back").click()
+    page.get_by_role("button", name="Back", exact=True).click()
     page.get_by_text(re.compile(rf"Step 2 of {total}")).wait_for()
     wait_idle(page)
     # the step at the top of the window: its formula and its matrix under it in view

@@ -73,7 +73,7 @@ def test_every_step_of_the_walk_reads_at_1024(page, app_url):
     total = int(re.search(r"Step 1 of (\d+)", step.inner_text()).group(1))
     for k in range(1, total + 1):
         if k > 1:
-            page.locator("button", has_text="Next").click()
+            page.get_by_role("button", name="Next", exact=True).click()
             page.get_by_text(re.compile(rf"Step {k} of {total}")).wait_for()
         wait_idle(page)
         drawn(page, 6)

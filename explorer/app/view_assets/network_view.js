@@ -636,12 +636,12 @@ class View {
       });
     });
     // text that changes with the frame
-    // "3 dead" under each hidden layer ("3 ✕" where the layers stand close)
+    // "3 dead" under each hidden layer ("3 ×" where the layers stand close)
     const spacing = Math.min(...g.cols.slice(2, -1).map((c, k) => c.cx - g.cols[k + 1].cx), Infinity);
     this.deadLabels.forEach((t, k) => {
       const n = f.dead[k].size;
       let text = n ? `${n} dead` : "";
-      if (n && this.measure(`${f.dead.reduce((a, s) => Math.max(a, s.size), 0)} dead`) + 8 > spacing) text = `${n} ✕`;
+      if (n && this.measure(`${f.dead.reduce((a, s) => Math.max(a, s.size), 0)} dead`) + 8 > spacing) text = `${n} ×`;
       if (t.textContent !== text) t.textContent = text;
     });
     // each layer's gradient norm under its gap: "‖∇W2‖ 0.031" where every one fits
