@@ -6,7 +6,7 @@ import streamlit as st
 from explorer.app import classifier, controls, files, inspector, instruments, live, server, teach
 from explorer.app.charts import section
 from explorer.data import allowed_classes
-from explorer.params import FEATURE_KEYS, SPEEDS
+from explorer.params import CLASSIFIER, FEATURE_KEYS, SPEEDS
 
 PAGE = "classifier"
 ps = controls.open_page(PAGE)
@@ -50,9 +50,11 @@ def sidebar():
 
     sb.header("Network")
     sb.caption("Input features")
-    cols = sb.columns(4)
+    # two a row: four were cut to "X X X X / X S S" at 1024 and 1280 px; as written
+    # (x₁, sin x₁), not capitalised as other labels are
+    cols = sb.columns(2)
     for i, key in enumerate(FEATURE_KEYS):
-        control(key, container=cols[i % 4])
+        control(key, container=cols[i % 2], label=CLASSIFIER[key].label)
     for i in range(1, control("layers") + 1):
         control(f"h{i}")
     control("act", help="What each hidden unit does to its input z. Leaky ReLU cannot die; "

@@ -133,3 +133,16 @@ def test_a_lessons_card_is_in_the_first_screen_and_its_chart_one_click_away(
                            f" const r = h && h.getBoundingClientRect();"
                            f" return r && r.top >= 0 && r.bottom <= {height}; }})()")
     assert_clean(page)
+
+
+@pytest.mark.parametrize("width, height", [(1024, 768), (1280, 800)])
+def test_no_label_in_the_sidebar_is_cut(page, app_url, width, height):
+    # the input-feature toggles, four a row, were cut to "X X X X / X S S"
+    open_classifier(page, app_url, width, height)
+    page.get_by_text("Input features").wait_for()
+    cut = page.evaluate("""() => [...document.querySelectorAll(
+        '[data-testid="stSidebar"] [data-testid="stWidgetLabel"]')]
+        .filter(e => [e, ...e.querySelectorAll('*')].some(c => c.scrollWidth > c.clientWidth + 1))
+        .map(e => e.innerText)""")
+    assert cut == []
+    assert page.get_by_text("sin x", exact=False).count() >= 1      # as written, lower case
