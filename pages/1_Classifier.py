@@ -22,9 +22,10 @@ st.title(server.PAGE[PAGE].heading)
 if ps.lesson:                        # the lesson says what to do and watch, in the first screen
     teach.lesson_card(PAGE)
 else:
-    st.caption("Press **Train**: the spirals take about 10 seconds to separate. The plane: "
-               "the class the network gives each point; beside it (below, on a phone), the "
-               "network.")
+    took = ("the spirals take about 10 seconds to separate" if ps.values["data"] == "spirals"
+            else "watch the boundary form")
+    st.caption(f"Press **Train**: {took}. The plane: the class the network gives each point; "
+               "beside it (below, on a phone), the network.")
 controls.show_url_notes(PAGE, keep=first_look)   # the next run follows at once
 if not first_look:
     teach.lesson_picker(PAGE)

@@ -516,3 +516,17 @@ def test_a_sessions_uploads_are_bounded_oldest_dropped_first_and_other_sessions_
     assert sum(len(f.data) for f in held.values()) <= UPLOAD_BYTES_PER_SESSION
     assert list(held) == ["f38", "f39"]                    # the newest stay
     assert mgr.get_files("other", ["keep"])[0].data == b"1,2,0\n"
+
+
+def test_batch_size_and_seed_are_typed_and_the_caption_names_no_other_dataset():
+    # sliders over 1-2,000 and 0-1,000,000 could not land on 32 with a mouse; on moons
+    # the caption said "the spirals take about 10 seconds"
+    at = page(CLASSIFIER_PAGE, data="moons")
+    at.number_input(key="w.classifier.bs").set_value(33).run()
+    at.number_input(key="w.classifier.seed").set_value(7).run()
+    vals = at.session_state["page.classifier"].values
+    assert no_errors(at) and (vals["bs"], vals["seed"]) == (33, 7)
+    assert not any("spirals" in c.value for c in at.caption)
+    for path, key in (("pages/2_Autoencoder.py", "w.autoencoder.bs"),
+                      ("pages/3_Backprop_math.py", "w.math.seed")):
+        assert page(path).number_input(key=key)

@@ -72,12 +72,17 @@ def sync_url(page):
         st.query_params.from_dict(query)
 
 
+#: int settings typed, not dragged: a slider over 1 to 2,000 (batch size) or 0 to
+#: 1,000,000 (seed) cannot land on 32 or 7 with a mouse
+TYPED = {"bs", "seed"}
+
+
 def control(page, key, container=None, help=None, **kw):
     """One widget for parameter ``key`` of ``page``, kept in the page's values.
 
     The widget type follows the parameter: choice -> selectbox (its names from
     the registry), bool -> toggle, learning rate -> log-scale select slider,
-    int/float -> slider.
+    int/float -> slider (:data:`TYPED` ones: a number input).
     """
     spec = P.PAGES[page][key]
     vals = page_state(page).values
@@ -101,7 +106,8 @@ def control(page, key, container=None, help=None, **kw):
         lo = cast(kw.pop("min_value", spec.lo))
         hi = cast(kw.pop("max_value", spec.hi))
         st.session_state[wkey] = min(max(cast(st.session_state[wkey]), lo), hi)
-        c.slider(label, min_value=lo, max_value=hi, key=wkey, help=help, **kw)
+        widget = c.number_input if key in TYPED else c.slider
+        widget(label, min_value=lo, max_value=hi, key=wkey, help=help, **kw)
     vals[key] = st.session_state[wkey]
     return vals[key]
 
