@@ -192,3 +192,16 @@ def test_a_divergence_stays_on_the_loss_and_gradient_charts():
         assert len(crosses) == 1 and len(crosses[0].x) == len(trail[key])
         assert np.isfinite(np.asarray(crosses[0].y, float)).all()   # inf drawn at the top
     assert loss.layout.yaxis.type == "log"
+
+
+def test_a_gradient_chart_over_many_decades_keeps_its_labels_apart():
+    # the lr-3 run: gradients from 1e-26 to 1e1 had a label every decade, ~30 of them
+    # on top of each other
+    epochs = np.arange(30)
+    g = np.logspace(1, -26, 30)[:, None] * np.ones((1, 3))
+    fig = F.gradient_figure(epochs, g, g / 10, np.full((30, 3), 1e-3))
+    y = fig.layout.yaxis
+    decades = 28
+    assert decades / y.dtick <= 7
+    small = F.gradient_figure(epochs, np.logspace(0, -2, 30)[:, None] * np.ones((1, 3)))
+    assert small.layout.yaxis.dtick == 1                  # a few decades: every one

@@ -336,6 +336,18 @@ def layer_names(n_layers):
     return [f"layer {l}" + (" (output)" if l == n_layers else "") for l in range(1, n_layers + 1)]
 
 
+def _log_dtick(*arrays, most=6):
+    """A log axis's step in decades (1 = every decade) so that at most about ``most``
+    labels show: a run that blew up spans 1e-26 to 1e1, and a label a decade was ~30
+    labels on top of each other."""
+    v = np.concatenate([np.asarray(a, float).ravel() for a in arrays if a is not None])
+    v = v[np.isfinite(v) & (v > 0)]
+    if not len(v):
+        return 1
+    decades = np.log10(v.max()) - np.log10(v.min())
+    return max(1, int(math.ceil(decades / most)))
+
+
 def gradient_figure(epochs, grad_W, grad_b=None, update_ratio=None, title=None, height=340,
                     mark=None, blowup=None):
     """Per-layer gradient norms (log scale) and update-to-weight ratios over epochs.
@@ -373,13 +385,16 @@ def gradient_figure(epochs, grad_W, grad_b=None, update_ratio=None, title=None, 
     data += _blowup(blowup, "grad_norm")
     x_end = max(epochs[-1] if len(epochs) else 0, *(blowup["epoch"] if blowup else [0]))
     layout = dict(xaxis=dict(domain=doms[0], title="epoch", range=_epoch_range([0, x_end])),
-                  yaxis=dict(type="log", exponentformat="power", dtick=1,
+                  yaxis=dict(type="log", exponentformat="power",
+                             dtick=_log_dtick(grad_W, grad_b,
+                                              blowup and blowup.get("grad_norm")),
                              title="‖dL/dW‖  (dotted: ‖dL/db‖)"),
                   uirevision="grads")
     if update_ratio is not None:
         layout.update(xaxis2=dict(domain=doms[1], title="epoch", anchor="y2",
                                   range=_epoch_range(epochs)),
-                      yaxis2=dict(type="log", exponentformat="power", anchor="x2", dtick=1),
+                      yaxis2=dict(type="log", exponentformat="power", anchor="x2",
+                                  dtick=_log_dtick(update_ratio, [1e-4, 1e-2])),
                       # around 1e-3 is the usual healthy pace; far above, steps are too big
                       shapes=[dict(type="rect", xref="x2 domain", yref="y2", x0=0, x1=1,
                                    y0=1e-4, y1=1e-2, fillcolor="#009E73", opacity=0.10,
