@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from explorer import MLP, Trainer
+from explorer.nn import train as T
 
 
 def _two_clusters(n=20, seed=0):
@@ -274,3 +275,42 @@ def test_core_imports_neither_streamlit_nor_plotly():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        cwd=root.parent)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("bs", [1, 7, 40])
+def test_an_epoch_paused_at_a_deadline_goes_on_as_if_it_had_never_stopped(bs, monkeypatch):
+    # batches of 1 on 2,000 points with 4x64 made one epoch ~0.2 s, uninterruptible: one
+    # client's tabs took the server from another student. An epoch now stops between
+    # steps at its deadline; a clock that ticks once a call makes it deterministic
+    from explorer.nn import train as T
+    X, y = _two_clusters(40)
+
+    def trainer():
+        return Trainer(MLP([2, 8, 8, 2], seed=3), X, y, X_test=X[:10], y_test=y[:10],
+                       optimizer="adam", lr=0.05, batch_size=bs, seed=5)
+    a, b = trainer(), trainer()
+    b.run(4)
+    ticks = iter(range(10**9))
+    monkeypatch.setattr(T.time, "perf_counter", lambda: float(next(ticks)))
+    calls, steps = 0, []
+    while a.epoch < 4:
+        s0 = a.steps
+        a.run(4 - a.epoch, time_budget=3)        # a few steps a call
+        calls += 1
+        steps.append(a.steps - s0)
+        if calls == 3:                           # an undone chunk in the middle of an epoch
+            cp = a.checkpoint()
+            a.run(1, time_budget=3)
+            a.restore(cp)
+    assert max(steps) <= 4 and (bs == 40 or calls > 4)           # never a whole slow epoch
+    for k in b.net.params:
+        np.testing.assert_array_equal(a.net.params[k], b.net.params[k])
+    timed = {"seconds"}
+    assert {k: v for k, v in a.history.items() if k not in timed} == \
+        {k: v for k, v in b.history.items() if k not in timed}
+    # new data in the middle of an epoch: that epoch starts again on it (a full batch is
+    # one step: never in the middle)
+    a.run(1, time_budget=2)
+    assert (a._partial is not None) == (bs < 40)
+    a.set_data(X[:30], y[:30])
+    assert a._partial is None and a.run(1) == 1 and a.epoch == (5 if bs < 40 else 6)

@@ -104,6 +104,8 @@ class Trainer:
         self.history_stride = 1
         self._names = [f"{w}{l}" for l in range(1, net.n_layers + 1) for w in "Wb"]
         self._last_pass = None
+        self._partial = None        # an epoch under way, paused at a deadline (see train_epoch)
+        self._epoch_start = None    # the weights the epoch under way started from
         self.last_grads = None
         self.history = {k: [] for k in HISTORY_KEYS}
         self.snapshots = []
@@ -151,6 +153,7 @@ class Trainer:
         self.y = self._targets(y)
         self.batch_size = min(self.batch_size, len(self.X))
         self._last_pass = None
+        self._partial = None                  # an epoch under way starts again on the new data
 
     def _targets(self, y):
         y = np.asarray(y)
@@ -246,33 +249,48 @@ class Trainer:
     def run(self, epochs=1, time_budget=None, should_stop=None):
         """Train up to ``epochs`` epochs; returns how many were completed.
 
-        Stops early after ``time_budget`` seconds (checked between epochs), when
-        ``should_stop()`` returns True, or on divergence (see ``diverged``).
+        Stops early after ``time_budget`` seconds, checked between steps: an epoch
+        still under way then is paused where it is and goes on at the next call (so
+        a slow epoch, batches of 1 on 2,000 points, never holds the server past its
+        slice); when ``should_stop()`` returns True (between epochs); or on
+        divergence (see ``diverged``).
         """
         t0 = time.perf_counter()
+        deadline = None if time_budget is None else t0 + time_budget
         done = 0
         while done < epochs and self.diverged is None:
-            if not self.train_epoch():
+            if not self.train_epoch(deadline):        # diverged, or paused mid-epoch
                 break
             done += 1
-            if time_budget is not None and time.perf_counter() - t0 >= time_budget:
+            if deadline is not None and time.perf_counter() >= deadline:
                 break
             if should_stop is not None and should_stop():
                 break
         return done
 
-    def train_epoch(self):
-        """One pass over the training set; returns False if training diverged."""
+    def train_epoch(self, deadline=None):
+        """One pass over the training set, or the rest of one under way.
+
+        Returns True when the epoch is complete, False if training diverged, and None
+        if the clock (``time.perf_counter``) passed ``deadline`` first: the epoch is
+        paused after its last step and the next call goes on from there, with the
+        same order of samples, as if it had never stopped.
+        """
         if self.diverged is not None:
             return False
         t0 = time.perf_counter()
-        self._epoch_start = {k: v.copy() for k, v in self.net.params.items()}
-        stats = self._step_stats_empty()
         X, y, n, bs = self.X, self.y, len(self.X), self.batch_size
-        # a full batch needs no order (its gradient is a sum over all the samples),
-        # unless noise is drawn for it sample by sample
-        order = None if bs == n and not self.input_noise else self.rng.permutation(n)
-        for start in range(0, n, bs):
+        p = self._partial
+        if p is None:
+            self._epoch_start = {k: v.copy() for k, v in self.net.params.items()}
+            # a full batch needs no order (its gradient is a sum over all the samples),
+            # unless noise is drawn for it sample by sample
+            p = self._partial = {
+                "order": None if bs >= n and not self.input_noise else self.rng.permutation(n),
+                "next": 0, "stats": self._step_stats_empty(), "seconds": 0.0}
+        order, stats = p["order"], p["stats"]
+        while p["next"] < n:
+            start = p["next"]
             if order is None:
                 Xb, yb = X, y
             else:
@@ -280,9 +298,15 @@ class Trainer:
                 Xb = X[idx]
                 yb = Xb if y is X else y[idx]
             if not self.step(Xb, yb, stats):
+                self._partial = None
                 return False
+            p["next"] = n if order is None else start + bs
+            if p["next"] < n and deadline is not None and time.perf_counter() >= deadline:
+                p["seconds"] += time.perf_counter() - t0
+                return None
+        self._partial = None
         self.epoch += 1
-        self._record(stats, time.perf_counter() - t0)
+        self._record(stats, p["seconds"] + time.perf_counter() - t0)
         return True
 
     def _step_stats_empty(self):
@@ -372,6 +396,9 @@ class Trainer:
             "rng": self.rng.bit_generator.state,
             "scalars": (self.epoch, self.steps, self.diverged, self.last_grads,
                         self._last_pass, self.snapshot_every, self.history_stride),
+            # an epoch paused mid-way: where it was, and the weights it started from
+            "partial": copy.deepcopy(self._partial),
+            "epoch_start": self._epoch_start,
             # the lists and their lengths: appends are undone by cutting them back, and
             # a thinning since then made new lists, leaving these whole
             "history": {k: (v, len(v)) for k, v in self.history.items()},
@@ -386,6 +413,8 @@ class Trainer:
         self.rng.bit_generator.state = cp["rng"]
         (self.epoch, self.steps, self.diverged, self.last_grads, self._last_pass,
          self.snapshot_every, self.history_stride) = cp["scalars"]
+        self._partial = copy.deepcopy(cp["partial"])
+        self._epoch_start = cp["epoch_start"]
         for k, (v, n) in cp["history"].items():
             del v[n:]
             self.history[k] = v
