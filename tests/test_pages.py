@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer import params as P
 from explorer.app import live
+from explorer.app.inspector import _tex
 from explorer.app.server import UPLOAD_BYTES_PER_SESSION, bound_uploads
 from explorer.nn.weights_io import save_weights
 
@@ -530,3 +531,15 @@ def test_batch_size_and_seed_are_typed_and_the_caption_names_no_other_dataset():
     for path, key in (("pages/2_Autoencoder.py", "w.autoencoder.bs"),
                       ("pages/3_Backprop_math.py", "w.math.seed")):
         assert page(path).number_input(key=key)
+
+
+def test_numbers_in_a_panels_formulas_are_written_as_powers_of_ten():
+    # on a phone the edge formula read "2.44e − 04": TeX sets e-notation's minus as an
+    # operator between two numbers
+    assert _tex(2.44e-4) == r"2.44 \times 10^{-4}" and _tex(0.5) == "0.5"
+    assert _tex(-1234.0) == r"-1.23 \times 10^{3}"
+    at = page(CLASSIFIER_PAGE)
+    clf_lab(at).net.params["W2"][1, 4] = 3e-5        # small numbers in the sum
+    _panel(at, ("edge", 2, 1, 4))
+    formulas = " ".join(x.value for x in at.latex)
+    assert r"\partial w" in formulas and not re.search(r"\de[-+]\d", formulas)

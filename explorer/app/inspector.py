@@ -29,6 +29,16 @@ def _num(x):
     return f"{x:.3g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.2e}"
 
 
+def _tex(x):
+    """A number for LaTeX: ``2.44 \\times 10^{-4}``, not ``2.44e-04``, whose minus TeX
+    sets as an operator between two numbers ("2.44e − 04")."""
+    text = _num(x)
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+
+
 def panel_key(selected):
     """The key of the panel of a clicked unit or edge: the network view finds the
     panel by it (class ``st-key-`` + key) and brings it into sight once drawn, so a
@@ -64,10 +74,10 @@ def _selection(lab, selected):
                 f"w = {_num(e['weight'])}")
     # every term written out, two to a line (on one line the sum ran off the page at
     # 1024 px and its value was never seen)
-    pairs = [f"({_num(d)})({_num(a)})" for d, a in zip(e["delta"], e["a"])]
+    pairs = [f"({_tex(d)})({_tex(a)})" for d, a in zip(e["delta"], e["a"])]
     lines = r" \\ &\quad + ".join(" + ".join(pairs[k:k + 2]) for k in range(0, len(pairs), 2))
     st.latex(rf"\begin{{aligned}} \frac{{\partial L}}{{\partial w}} &= \sum_i "
-             rf"\delta_{{{l},{i + 1}}}(i)\,{src}(i) \\ &= {lines} \\ &= {_num(e['grad'])} "
+             rf"\delta_{{{l},{i + 1}}}(i)\,{src}(i) \\ &= {lines} \\ &= {_tex(e['grad'])} "
              r"\end{aligned}")
     st.caption(f"On a batch of {len(e['delta'])} training samples: each term is the delta "
                "arriving at the unit times the activation that fed the edge.")
@@ -119,8 +129,8 @@ def unit_panel(lab, bp, l, i):
                                        else f"from hidden layer {l - 1}"),
                        key="inspect.unit.w")
     # two lines: on one, the sum was cut at the column's edge at 1024 px
-    right.latex(rf"\begin{{aligned}} b &= {_num(r['bias'])} \\ \partial L / \partial b &= "
-                rf"\textstyle\sum_i \delta_i = {_num(r['grad_bias'])} \end{{aligned}}")
+    right.latex(rf"\begin{{aligned}} b &= {_tex(r['bias'])} \\ \partial L / \partial b &= "
+                rf"\textstyle\sum_i \delta_i = {_tex(r['grad_bias'])} \end{{aligned}}")
     right.caption(f"On a batch of {n} training samples: dL/dw of each weight is the sum over "
                   "the samples of δ times the activation that fed it. Each column is coloured "
                   "on its own scale; the numbers are the values.")
