@@ -260,7 +260,7 @@ def test_every_activation_trains_on_the_classifier_and_the_math_page_follows(act
 
 
 def _set(at, key, value):
-    for kind in ("selectbox", "slider", "select_slider", "toggle"):
+    for kind in ("selectbox", "slider", "select_slider", "toggle", "number_input"):
         for w in getattr(at, kind):
             if w.key == key:
                 w.set_value(value)

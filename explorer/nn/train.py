@@ -145,6 +145,15 @@ class Trainer:
             self.clip = float(clip) or None
         if input_noise is not None:
             self.input_noise = float(input_noise)
+        self._drop_partial()                  # and with the new settings
+
+    def _drop_partial(self):
+        """Forget an epoch paused mid-way: it starts again at the next call, with the
+        same order of samples (the generator goes back to before it was drawn)."""
+        p = getattr(self, "_partial", None)
+        if p is not None:
+            self.rng.bit_generator.state = p["rng"]
+        self._partial = None
 
     def set_data(self, X, y):
         """Train on new data from the next step on, keeping the weights, the optimizer
@@ -153,7 +162,7 @@ class Trainer:
         self.y = self._targets(y)
         self.batch_size = min(self.batch_size, len(self.X))
         self._last_pass = None
-        self._partial = None                  # an epoch under way starts again on the new data
+        self._drop_partial()                  # an epoch under way starts again on the new data
 
     def _targets(self, y):
         y = np.asarray(y)
@@ -272,9 +281,12 @@ class Trainer:
         """One pass over the training set, or the rest of one under way.
 
         Returns True when the epoch is complete, False if training diverged, and None
-        if the clock (``time.perf_counter``) passed ``deadline`` first: the epoch is
-        paused after its last step and the next call goes on from there, with the
-        same order of samples, as if it had never stopped.
+        if the clock (``time.perf_counter``) passed ``deadline`` first. A paused epoch
+        keeps its own weights, optimizer, step count and last gradients aside, and the
+        trainer shows the end of the last complete epoch meanwhile (what the history
+        and every picture describe); the next call goes on from where it stopped, with
+        the same order of samples, as if it had never stopped. A change of data or
+        settings starts it again (:meth:`_drop_partial`).
         """
         if self.diverged is not None:
             return False
@@ -283,11 +295,17 @@ class Trainer:
         p = self._partial
         if p is None:
             self._epoch_start = {k: v.copy() for k, v in self.net.params.items()}
+            rng = self.rng.bit_generator.state
             # a full batch needs no order (its gradient is a sum over all the samples),
             # unless noise is drawn for it sample by sample
-            p = self._partial = {
-                "order": None if bs >= n and not self.input_noise else self.rng.permutation(n),
-                "next": 0, "stats": self._step_stats_empty(), "seconds": 0.0}
+            p = {"order": None if bs >= n and not self.input_noise else self.rng.permutation(n),
+                 "next": 0, "stats": self._step_stats_empty(), "seconds": 0.0, "rng": rng,
+                 # what the trainer shows if the epoch is paused (only a deadline can)
+                 "shown": None if deadline is None else (copy.deepcopy(self.opt), self.steps,
+                                                         self.last_grads)}
+        elif "live" in p:                         # resume: the epoch's own state back in
+            self.net.params, self.opt, self.steps, self.last_grads = p.pop("live")
+        self._partial = p
         order, stats = p["order"], p["stats"]
         while p["next"] < n:
             start = p["next"]
@@ -301,8 +319,13 @@ class Trainer:
                 self._partial = None
                 return False
             p["next"] = n if order is None else start + bs
-            if p["next"] < n and deadline is not None and time.perf_counter() >= deadline:
+            if (p["next"] < n and deadline is not None and p["shown"] is not None
+                    and time.perf_counter() >= deadline):
                 p["seconds"] += time.perf_counter() - t0
+                p["live"] = (self.net.params, self.opt, self.steps, self.last_grads)
+                opt, self.steps, self.last_grads = p["shown"]
+                self.opt = copy.deepcopy(opt)
+                self.net.params = {k: v.copy() for k, v in self._epoch_start.items()}
                 return None
         self._partial = None
         self.epoch += 1

@@ -161,7 +161,7 @@ def test_two_browsers_land_on_two_replicas_and_both_train(browser):
         # the button whose text holds "Train" (its icon and wording may change); a CSS
         # query, as an accessibility-tree query is slow on a page full of charts
         for page in pages:
-            page.locator("button", has_text=re.compile(r"\bTrain\b")).first.click()
+            page.locator("button", has_text=re.compile(r"Train\b")).first.click()
         deadline = time.monotonic() + 45
         while time.monotonic() < deadline and min(_epoch(p) for p in pages) < 5:
             time.sleep(0.3)
