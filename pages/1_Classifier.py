@@ -19,13 +19,7 @@ control = partial(controls.control, PAGE)
 first_look = not ps.analysis
 
 st.title(server.PAGE[PAGE].heading)
-if ps.lesson:                        # the lesson says what to do and watch, in the first screen
-    teach.lesson_card(PAGE)
-else:
-    took = ("the spirals take about 10 seconds to separate" if ps.values["data"] == "spirals"
-            else "watch the boundary form")
-    st.caption(f"Press **Train**: {took}. The plane: the class the network gives each point; "
-               "beside it (below, on a phone), the network.")
+classifier.first_words(ps)          # the open lesson's card, or how to start
 controls.show_url_notes(PAGE, keep=first_look)   # the next run follows at once
 if not first_look:
     teach.lesson_picker(PAGE)
@@ -51,8 +45,7 @@ def sidebar():
 
     sb.header("Network")
     sb.caption("Input features")
-    # two a row: four were cut to "X X X X / X S S" at 1024 and 1280 px; as written
-    # (x₁, sin x₁), not capitalised as other labels are
+    # two a row (four were cut to "X X X X"), labelled as written: x₁, sin x₁
     cols = sb.columns(2)
     for i, key in enumerate(FEATURE_KEYS):
         control(key, container=cols[i % 2], label=CLASSIFIER[key].label)

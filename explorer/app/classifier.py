@@ -14,6 +14,7 @@ from . import figures as F
 from . import frames
 from .charts import memo, plot
 from .server import cached_dataset
+from .teach import lesson_card
 from .view import network_view
 from .view_data import normalize_selected
 
@@ -51,6 +52,18 @@ def experiment(ps):
     if normalize_selected(ps.selected, ps.lab.net.sizes) is None:
         ps.selected = None      # a unit or edge the network no longer has (fewer layers,
     return ps.lab               # units or classes: a setting, a lesson, a file)
+
+
+def first_words(ps):
+    """Under the title: the open lesson's card (what to do and watch, in the first
+    screen), or how to start."""
+    if ps.lesson:
+        lesson_card("classifier")
+        return
+    took = ("the spirals take about 10 seconds to separate" if ps.values["data"] == "spirals"
+            else "watch the boundary form")
+    st.caption(f"Press **Train**: {took}. The plane: the class the network gives each point; "
+               "beside it (below, on a phone), the network.")
 
 
 def playback(ps):

@@ -126,10 +126,10 @@ def train_bar(page):
     bar.button("Pause" if ps.running else "Train", key=f"{page}.btn_train", on_click=toggle,
                icon=":material/pause:" if ps.running else ":material/play_arrow:",
                type="primary", width=116)
-    bar.button("Step", icon=":material/skip_next:", key=f"{page}.btn_step", on_click=step, width=100,
-               help="Train one epoch, then stop.")
-    bar.button("Reset", icon=":material/replay:", key=f"{page}.btn_reset", on_click=reset, width=104,
-               help="New initial weights from the seed; the data stays.")
+    bar.button("Step", icon=":material/skip_next:", key=f"{page}.btn_step", on_click=step,
+               width=100, help="Train one epoch, then stop.")
+    bar.button("Reset", icon=":material/replay:", key=f"{page}.btn_reset", on_click=reset,
+               width=104, help="New initial weights from the seed; the data stays.")
 
 
 def show_note(ps, container=st):

@@ -8,6 +8,7 @@ import shutil
 import time
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 pytestmark = pytest.mark.e2e
 
@@ -49,14 +50,24 @@ def assert_clean(page):
 VIEW = '[aria-label="decision boundary"]'
 
 
-def epoch(page):
-    """The epoch on screen: the network view's (Classifier), else the first metric's."""
-    page.wait_for_selector(f'{VIEW}[data-epoch], [data-testid="stMetricValue"]')
+def epoch(page, timeout=30):
+    """The epoch on screen: the network view's (Classifier), else the first metric's.
+    The view is drawn again when a run ends: found, it may be gone before it is read,
+    so it is looked for again (it was the metric that was then waited for, in vain)."""
     view = page.locator(f"{VIEW}[data-epoch]")
-    if view.count():
-        return int(view.first.get_attribute("data-epoch"))
-    text = page.locator('[data-testid="stMetricValue"]').first.inner_text()
-    return int(re.match(r"\d+", text).group())
+    metric = page.locator('[data-testid="stMetricValue"]')
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            if view.count():
+                return int(view.first.get_attribute("data-epoch", timeout=2_000))
+            if metric.count():
+                return int(re.match(r"\d+", metric.first.inner_text(timeout=2_000)).group())
+        except PlaywrightTimeoutError:
+            pass
+        if time.monotonic() > end:
+            raise AssertionError("no epoch on the screen")
+        page.wait_for_timeout(50)                # look again (not a wait for a result)
 
 
 def numbers_epoch(page):
