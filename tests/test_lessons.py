@@ -69,6 +69,14 @@ def test_what_a_card_says_of_most_runs_is_what_was_measured():
     # dead ReLUs: "in most runs accuracy stalls ... [leaky] in most runs learns far more"
     assert "in most runs it learns far more" in BY_KEY["dead_relu"].notice
     assert S.read()["dead_relu"][0].figures["gain"].median >= 20
+    # depth: "two layers of 16 get over 90% in most runs"; regions: "over a hundred in most
+    # runs"; too small a rate: "most of the loss is still there" (in every run)
+    assert "over 90% in most runs" in BY_KEY["depth"].notice
+    assert S.read()["depth"][0].figures["deep"].median > 0.9
+    assert "over a hundred in most runs" in BY_KEY["regions"].notice
+    assert S.read()["regions"][0].figures["deep"].median > 100
+    assert "most of the loss is still there" in BY_KEY["learning_rate"].notice
+    assert S.read()["learning_rate"][0].figures["small"].lo > 0.5
 
 
 def test_the_readme_lessons_table_is_the_record():
