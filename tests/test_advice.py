@@ -1,12 +1,15 @@
 """explorer.lens.advice: a divergence is explained by its real cause, and every
 suggestion is tried: the same run, from the same seed, with the suggestion applied,
 no longer diverges within the same number of epochs."""
+import dataclasses
+
 import numpy as np
 import pytest
 
 from explorer import MLP, Trainer, make_dataset
 from explorer.lens.advice import Advice, divergence_advice
 from explorer.lens.mistakes import MISTAKES
+from explorer.nn.optim import OPTIMIZERS
 
 EPOCHS = 40
 
@@ -65,6 +68,19 @@ def test_adam_is_told_to_lower_the_rate_and_never_to_clip(data, kind, batch):
     assert "clipping would not help" in advice.message
     never_what_is_chosen(t, advice)
     try_each(data[kind], advice, **setup)
+
+
+def test_the_advice_follows_the_optimizers_trait_not_its_name(data, monkeypatch):
+    # a new optimizer is one registry entry: the advice reads whether it is adaptive
+    monkeypatch.setitem(OPTIMIZERS, "adam", dataclasses.replace(OPTIMIZERS["adam"],
+                                                                 adaptive=False))
+    _, advice = diverged_with_advice(data["spirals"], optimizer="adam", lr=10.0, batch_size=32)
+    assert advice.cause == "step_size"
+    monkeypatch.setitem(OPTIMIZERS, "momentum", dataclasses.replace(
+        OPTIMIZERS["momentum"], adaptive=True, label="Adaptive momentum"))
+    _, advice = diverged_with_advice(data["spirals"], optimizer="momentum", lr=10.0,
+                                     batch_size=32)
+    assert advice.cause == "adam_step" and "Adaptive momentum divides each step" in advice.message
 
 
 def test_clipping_does_not_stop_adam_from_diverging(data):

@@ -9,7 +9,8 @@ from .. import params as P
 from ..lens.diagnostics import sample_batch
 from ..nn.activations import ACTIVATIONS
 from ..lens.gradcheck import TOL, check_gradients
-from ..lens.mistakes import MISTAKES, compare_with_correct
+from ..lens.mistakes import MISTAKES
+from ..lens.slips import compare_with_correct
 from . import figures as F
 from .server import cached_dataset, cached_digits
 from .state import page_state

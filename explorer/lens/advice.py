@@ -36,6 +36,7 @@ each one). A setting already chosen is never suggested again.
 import math
 from dataclasses import dataclass
 
+from ..nn.optim import OPTIMIZERS
 from ..nn.train import BLOWUP
 from .mistakes import MISTAKES
 
@@ -43,7 +44,7 @@ MIN_LR = 1e-5          # the smallest learning rate a link or a widget accepts
 LR_FACTOR = 10         # a suggested learning rate is this many times smaller
 MAX_CLIP = 1.0         # a suggested clipping threshold is at most this
 SMALL_BATCH = 8        # below this many samples a step's gradient is noisy: 10x smaller again
-ADAM_USUAL = 0.01      # Adam's usual learning rates are 0.001 to this; never suggest more
+ADAPTIVE_USUAL = 0.01  # an adaptive optimizer's usual rates are 0.001 to this; never suggest more
 _NICE = (1.0, 3.0)     # suggested values are 1 or 3 times a power of ten, like the rate widget's
 
 
@@ -136,25 +137,25 @@ def _first_step(trainer):
         "weights.")
 
 
-def _adam_step(trainer):
-    lr, clip = trainer.lr, trainer.clip
-    why = (f"Adam divides each step by the gradient's own recent size, so every weight "
+def _adaptive_step(trainer):
+    lr, clip, name = trainer.lr, trainer.clip, OPTIMIZERS[trainer.optimizer].label
+    why = (f"{name} divides each step by the gradient's own recent size, so every weight "
            f"moves by about the learning rate ({lr:g}) per step whatever the gradient's "
            "scale: far too far for weights of size about 1.")
     if clip:
         why += (f" Gradient clipping (on, at {clip:g}) cannot prevent this: scaling the "
-                "gradient down leaves Adam's steps the same size.")
+                f"gradient down leaves {name}'s steps the same size.")
     else:
-        why += (" Gradient clipping would not help: it scales the gradient, and Adam's "
-                "steps do not depend on its scale.")
+        why += (" Gradient clipping would not help: it scales the gradient, and "
+                f"{name}'s steps do not depend on its scale.")
     noisy = trainer.batch_size < SMALL_BATCH
     new = _smaller_lr(lr, LR_FACTOR * (LR_FACTOR if noisy else 1))
     if new is None:
         return Advice("adam_step", why + " The learning rate is already as small as it "
                       "goes: reset the network.")
-    new = min(new, ADAM_USUAL)
+    new = min(new, ADAPTIVE_USUAL)
     return Advice("adam_step", why + f" Try a learning rate of {new:g} ({_times(lr / new)}x "
-                  "smaller); Adam usually trains well between 0.001 and 0.01.",
+                  f"smaller); {name} usually trains well between 0.001 and 0.01.",
                   ({"lr": new},))
 
 
@@ -218,8 +219,8 @@ def divergence_advice(trainer):
         advice = _first_step(trainer)
     elif trainer.backward is not None:
         advice = _wrong_gradient(trainer)
-    elif trainer.optimizer == "adam":
-        advice = _adam_step(trainer)
+    elif OPTIMIZERS[trainer.optimizer].adaptive:
+        advice = _adaptive_step(trainer)
     else:
         advice = _step_size(trainer)
     return Advice(advice.cause, _what_happened(trainer) + " " + advice.message,

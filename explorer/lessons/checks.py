@@ -16,7 +16,8 @@ import numpy as np
 from .. import labs
 from ..data import load_digits_data
 from ..lens.diagnostics import activation_regions
-from ..lens.mistakes import MISTAKES, compare_with_correct
+from ..lens.mistakes import MISTAKES
+from ..lens.slips import compare_with_correct
 
 
 @dataclass(frozen=True)

@@ -116,17 +116,21 @@ class Adam(_Optimizer):
 
 @dataclass(frozen=True)
 class OptimizerKind:
-    """One entry of the optimizer registry: its name in a link, its label, its maker."""
+    """One entry of the optimizer registry: its name in a link, its label, its maker, and
+    whether it is adaptive: each step divided by the gradient's own recent size, so a
+    step is about the learning rate whatever the gradient's scale (clipping then does
+    not shorten it; the divergence advice says so)."""
     name: str
     label: str
     make: Callable            # make(lr) -> optimizer with .lr and .step(params, grads)
+    adaptive: bool = False
 
 
 # the registry: links, settings files and widgets take their choices from it
 OPTIMIZERS = {k.name: k for k in [
     OptimizerKind("sgd", "SGD", lambda lr: SGD(lr)),
     OptimizerKind("momentum", "SGD + momentum", lambda lr: SGD(lr, momentum=0.9)),
-    OptimizerKind("adam", "Adam", lambda lr: Adam(lr)),
+    OptimizerKind("adam", "Adam", lambda lr: Adam(lr), adaptive=True),
 ]}
 
 
