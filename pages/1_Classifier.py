@@ -4,6 +4,7 @@ from functools import partial
 import streamlit as st
 
 from explorer.app import classifier, controls, files, inspector, instruments, live, server, teach
+from explorer.app.state import widget_key
 from explorer.app.charts import section
 from explorer.data import allowed_classes
 from explorer.params import CLASSIFIER, FEATURE_KEYS, SPEEDS
@@ -90,9 +91,9 @@ if not first_look:
     bar = st.columns([3, 2, 3], vertical_alignment="center")
     control("edges", container=bar[0], label="Edges show")
     ps.add_class = bar[1].selectbox("A click adds", range(lab.ds.n_classes),
-                                    key="w.classifier.add",
+                                    key=widget_key(PAGE, "add"),
                                     format_func=lambda k: lab.class_names[k])
-    walking = bar[2].toggle(":material/footprint: Walk one batch", key="w.classifier.walk",
+    walking = bar[2].toggle(":material/footprint: Walk one batch", key=widget_key(PAGE, "walk"),
                             help="Pauses training and steps through backprop on 8 samples.",
                             on_change=lambda: setattr(ps, "running", False))   # before the bar
 st.caption("Each square in the network is a unit, drawn as its map over the plane (grey where "
@@ -137,8 +138,8 @@ inside = charts.inside()
 for draw in [charts.history, charts.gradients, *inside]:
     draw()
 instrument_tiers = []
-if st.toggle(":material/science: Show the instruments: loss landscape, learning-rate finder, two runs, which "
-             "points push, exact linear regions", key="w.classifier.inst.on"):
+if st.toggle(":material/science: Show the instruments: loss landscape, learning-rate finder, "
+             "two runs, which points push, exact linear regions", key=widget_key(PAGE, "inst.on")):
     instrument_tiers = instruments.classifier(ps)
 if ps.running:
     # the view every frame; the curves on their own slower timers (a Plotly chart costs

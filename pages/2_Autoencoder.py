@@ -4,6 +4,7 @@ from functools import partial
 import streamlit as st
 
 from explorer.app import autoencoder, controls, files, instruments, live, server, teach
+from explorer.app.state import widget_key
 from explorer.app.charts import section
 from explorer.params import SPEEDS
 
@@ -71,8 +72,8 @@ slots["decoder"] = section(st, None, "Decoder features: each column of W2, what 
 slots["codes_caption"], slots["codes"] = st.empty(), st.empty()
 st.caption("A walk in code space from one digit's code to another's, decoded on the way.")
 i1, i2, _ = st.columns([1, 1, 2])
-walk = (i1.selectbox("From digit", range(10), index=3, key="w.autoencoder.from"),
-        i2.selectbox("To digit", range(10), index=8, key="w.autoencoder.to"))
+walk = (i1.selectbox("From digit", range(10), index=3, key=widget_key(PAGE, "from")),
+        i2.selectbox("To digit", range(10), index=8, key=widget_key(PAGE, "to")))
 slots["walk"] = st.empty()
 
 charts = autoencoder.Charts(ps, slots, walk)
@@ -80,7 +81,7 @@ charts.numbers_and_digits()
 charts.curves()
 charts.inside()
 if st.toggle(":material/science: Show the instruments: error per digit, worst digits, code units switched off",
-             key="w.autoencoder.inst.on"):
+             key=widget_key(PAGE, "inst.on")):
     instruments.autoencoder(ps)
 if ps.running:
     live.live_loop(PAGE, lab.trainer, [(0.15, charts.numbers_and_digits), (1.0, charts.curves),

@@ -14,6 +14,7 @@ from . import figures as F
 from . import frames
 from .charts import memo, plot
 from .server import cached_dataset
+from .state import widget_key
 from .teach import lesson_card
 from .view import network_view
 from .view_data import normalize_selected
@@ -71,7 +72,7 @@ def playback(ps):
     snaps = ps.lab.snapshot_epochs()
     if ps.running or len(snaps) < 2:
         return None
-    key = "w.classifier.play"
+    key = widget_key("classifier", "play")
     # the slider follows the newest epoch unless someone moved it back
     if st.session_state.get(key) in (None, ps.play_end) or st.session_state[key] not in snaps:
         st.session_state[key] = snaps[-1]

@@ -28,6 +28,7 @@ from ..text import md
 from . import instrument_figures as IF
 from .charts import plot
 from .controls import set_value
+from .state import widget_key
 
 # short enough that all five fit beside the sidebar at 1024 px
 CLASSIFIER_TABS = ("Loss landscape", "LR finder", "Two runs", "Which points push",
@@ -47,7 +48,7 @@ RANGE_STEPS = 200
 
 def _k(page, name):
     """The widget key of one of the instruments' widgets."""
-    return f"w.{page}.inst.{name}"
+    return widget_key(page, f"inst.{name}")
 
 
 def _stored(ps, name):

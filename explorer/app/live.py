@@ -18,7 +18,7 @@ from .. import limits
 from ..params import FPS
 from ..lens.advice import divergence_advice
 from ..text import md
-from .state import page_state
+from .state import page_state, widget_key
 
 SERVER_SHARE = 0.7        # of one core: what all live runs of a process use together, at most
 MIN_FPS = 4.0             # a run's frames a second when the server is shared (if its part allows)
@@ -104,8 +104,8 @@ def train_bar(page):
         ps.running = not ps.running
         ps.say(None)
         ps.run_started = None
-        if ps.running and st.session_state.get(f"w.{page}.walk"):
-            st.session_state[f"w.{page}.walk"] = False      # Train ends a walk through a batch
+        if ps.running and st.session_state.get(widget_key(page, "walk")):
+            st.session_state[widget_key(page, "walk")] = False   # Train ends a walk through a batch
 
     def step():
         ps.running = False

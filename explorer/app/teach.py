@@ -6,7 +6,7 @@ from ..lessons import BY_KEY, lessons_for
 from ..lessons.spread import summary
 from .charts import anchor
 from .server import PAGE, PAGE_PATHS
-from .state import page_state
+from .state import page_state, widget_key
 
 NONE = "—"
 
@@ -63,11 +63,12 @@ def lesson_picker(page):
     keys = [NONE] + [lesson.key for lesson in lessons]
 
     def picked():
-        key = st.session_state[f"w.{page}.lesson"]
+        key = st.session_state[widget_key(page, "lesson")]
         if key != NONE:
             apply_lesson(page, key)
-        st.session_state[f"w.{page}.lesson"] = NONE
-    st.sidebar.selectbox(":material/school: Lessons", keys, key=f"w.{page}.lesson", on_change=picked,
+        st.session_state[widget_key(page, "lesson")] = NONE
+    st.sidebar.selectbox(":material/school: Lessons", keys, key=widget_key(page, "lesson"),
+                         on_change=picked,
                          format_func=lambda k: "pick a lesson…" if k == NONE else BY_KEY[k].title,
                          help="Each lesson sets up an experiment and says what to watch.")
 
