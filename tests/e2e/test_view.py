@@ -237,8 +237,14 @@ def test_gradient_mode_writes_each_layers_gradient_norm(open_view, artifacts):
     set_training(page, True)
     page.wait_for_function(f"{VIEW_JS}.frame.d.epoch > 3")
     set_training(page, False)
-    norms = page.evaluate(f"{VIEW_JS}.frame.d.layers.map(l => l.gnorm)")
-    labels = page.evaluate(f"{VIEW_JS}.footLabels.map(s => s.textContent)")
+    # the frame and its drawn labels, read in one look once the last frame is drawn (two
+    # reads could straddle a frame that arrived as training stopped)
+    page.wait_for_function(f"""() => {{ const v = {VIEW_JS};
+        return v.footLabels.length === v.frame.d.layers.length && v.frame.d.layers.every(
+            (l, i) => Math.abs(parseFloat(v.footLabels[i].textContent.split(' ').pop())
+                               - l.gnorm) <= 0.06 * l.gnorm); }}""", timeout=10_000)
+    norms, labels = page.evaluate(f"""() => [{VIEW_JS}.frame.d.layers.map(l => l.gnorm),
+                                              {VIEW_JS}.footLabels.map(s => s.textContent)]""")
     assert len(labels) == len(norms) == 3
     assert all(n > 0 for n in norms)
     for text, norm in zip(labels, norms):
