@@ -286,23 +286,25 @@ def test_the_fork_follows_the_page_and_is_rebuilt_with_a_new_network():
 
 
 def test_during_a_live_run_the_fork_trains_in_step_and_catches_up_at_the_pause():
-    at = harness("Two runs", epochs=4, fork="lr:0.1", live=1000, data="moons")
+    # 3,000 epochs (a few seconds): the fork's tier comes every 1.5 s, and 1,000 epochs
+    # alone (about 1.5 s) sometimes ended before it was due once
+    at = harness("Two runs", epochs=4, fork="lr:0.1", live=3000, data="moons")
     ps = ps_of(at)
     assert ok(at) and any("1 live tier" in c.value for c in at.caption)
     fork = ps.fork["lab"]
     followed = []
     train = fork.trainer.run
     fork.trainer.run = lambda *a, **kw: followed.append(ps.running) or train(*a, **kw)
-    at = at.button(key="harness.live").click().run()     # 1000 epochs live (seconds), then stop
+    at = at.button(key="harness.live").click().run()     # 3000 epochs live (seconds), then stop
     assert ok(at)
     ps = ps_of(at)
-    assert not ps.running and ps.lab.epoch == 1004
+    assert not ps.running and ps.lab.epoch == 3004
     assert True in followed                      # the live tier trained the fork during the run
     for _ in range(5):                           # each paused redraw catches up for 2 s at most
         if fork.epoch == ps.lab.epoch:
             break
         at = at.run()
-    assert ps_of(at).fork["lab"] is fork and fork.epoch == 1004
+    assert ps_of(at).fork["lab"] is fork and fork.epoch == 3004
     assert fork.trainer.lr == 0.1 and ps.lab.trainer.lr == 0.01
 
 
