@@ -10,9 +10,7 @@ from .server import cached_digits
 
 def experiment(ps):
     """The page's lab for its current values: kept, retuned, or built anew."""
-    if ps.lab is not None and labs.blew_up_before(ps.lab, ps.values):
-        ps.say("The last run blew up, so these settings start again from fresh weights "
-               "(the same seed).", "info")
+    ps.note_if_afresh(ps.values)
     if ps.lab is None or ps.lab.needs_rebuild(ps.values):
         ps.lab = labs.AutoencoderLab(cached_digits(), ps.values)
         ps.forget_charts()

@@ -41,18 +41,18 @@ def experiment(ps):
                 return ps.lab
             ps.csv = None
             return experiment(ps)
-    if ps.lab is not None and labs.blew_up_before(ps.lab, v):
-        ps.say("The last run blew up, so these settings start again from fresh weights "
-               "(the same seed).", "info")
+    ps.note_if_afresh(v)
     # a new CSV upload clears data_id: the same setting, new data
     if ps.lab is None or ps.data_id != v["data"] or ps.lab.needs_rebuild(v):
         ps.lab, ps.data_id = labs.ClassifierLab(ds, v, names), v["data"]
         ps.forget_charts()
     else:
         ps.lab.apply(v)
+    # a unit or edge the network no longer has (fewer layers, units or classes: a
+    # setting, a lesson, a file) is no longer selected
     if normalize_selected(ps.selected, ps.lab.net.sizes) is None:
-        ps.selected = None      # a unit or edge the network no longer has (fewer layers,
-    return ps.lab               # units or classes: a setting, a lesson, a file)
+        ps.selected = None
+    return ps.lab
 
 
 def first_words(ps):

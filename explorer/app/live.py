@@ -116,10 +116,7 @@ def train_bar(page):
             ps.say(md(divergence_advice(trainer).message), "error")
 
     def reset():
-        ps.running = False
-        ps.say(None)
-        ps.lab = None
-        ps.forget_charts()
+        ps.start_afresh()
 
     # one row of buttons, on a phone too (columns would stack there, one a line)
     bar = st.container(horizontal=True, wrap=False, gap="small")

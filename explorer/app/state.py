@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
+from .. import labs
 from .. import params as P
 
 @dataclass
@@ -66,6 +67,21 @@ class PageState:
     def forget_charts(self):
         """Drop the reused charts (the network changed under them)."""
         self.memo.clear()
+
+    def start_afresh(self):
+        """Stop and drop the experiment: the next run builds it from the seed's fresh
+        weights (Reset, and a lesson's buttons)."""
+        self.running = False
+        self.say(None)
+        self.lab = None
+        self.forget_charts()
+
+    def note_if_afresh(self, values):
+        """Say so when ``values`` make the page start afresh because the last run blew up
+        (see :func:`explorer.labs.blew_up_before`)."""
+        if self.lab is not None and labs.blew_up_before(self.lab, values):
+            self.say("The last run blew up, so these settings start again from fresh "
+                     "weights (the same seed).", "info")
 
 
 @dataclass

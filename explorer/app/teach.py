@@ -18,10 +18,8 @@ def apply_lesson(page, key, **changes):
     ps = page_state(page)
     ps.lesson = key
     ps.pending = BY_KEY[key].values(**changes)
-    ps.running = False
-    ps.lab = None              # from fresh weights, as its check measured it: a follow-up
-    ps.forget_charts()         # compares two runs, not one run continued with new settings
-    ps.say(None)
+    ps.start_afresh()          # from fresh weights, as its check measured it: a follow-up
+                               # compares two runs, not one run continued with new settings
 
 
 def lesson_card(page):
