@@ -121,8 +121,10 @@ def set_value(page, key, value):
 
 
 def seed_button(page, container):
-    """A "New" button beside the seed: the next seed, hence new data and weights."""
+    """A dice button beside the seed: the next seed, hence new data and weights. The
+    icon alone: beside a number input, "New" with its icon was cut to "N…"."""
     def next_seed():
         set_value(page, "seed", (page_state(page).values["seed"] + 1) % 1_000_000)
-    container.button("New", icon=":material/casino:", key=f"{page}.regen", help="A new seed: new random data and "
-                     "initial weights", on_click=next_seed)
+    container.button("", icon=":material/casino:", key=f"{page}.regen",
+                     help="A new seed: new random data and initial weights",
+                     on_click=next_seed)

@@ -140,9 +140,11 @@ def test_no_label_in_the_sidebar_is_cut(page, app_url, width, height):
     # the input-feature toggles, four a row, were cut to "X X X X / X S S"
     open_classifier(page, app_url, width, height)
     page.get_by_text("Input features").wait_for()
+    # (and the buttons: "New" beside the seed was cut to "N…")
     cut = page.evaluate("""() => [...document.querySelectorAll(
-        '[data-testid="stSidebar"] [data-testid="stWidgetLabel"]')]
-        .filter(e => [e, ...e.querySelectorAll('*')].some(c => c.scrollWidth > c.clientWidth + 1))
+        '[data-testid="stSidebar"] [data-testid="stWidgetLabel"], [data-testid="stSidebar"] button')]
+        .filter(e => [e, ...e.querySelectorAll('*')].some(c => c.scrollWidth > c.clientWidth + 1
+            && c.clientWidth > 1))            // not a screen reader's 1 px label ("casino icon")
         .map(e => e.innerText)""")
     assert cut == []
     assert page.get_by_text("sin x", exact=False).count() >= 1      # as written, lower case
