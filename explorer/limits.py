@@ -24,6 +24,11 @@ MAX_AE_UNITS = 128         # autoencoder code size
 MAX_PARAMS = 50_000        # any network the app builds or loads
 
 # Training
+MIN_LR = 1e-5              # learning rate: a link, a widget, a fork, a suggestion
+MAX_LR = 10.0
+#: the learning rates a widget and a fork offer: 1 and 3 times each power of ten
+LR_LADDER = tuple(float(f"{m}e{e}") for e in range(-5, 2) for m in (1, 3)
+                  if MIN_LR <= float(f"{m}e{e}") <= MAX_LR)
 MAX_BATCH = 2000
 MAX_EPOCHS_PER_RUN = 2000  # one press of Train
 MAX_SECONDS_PER_RUN = 120  # one press of Train, wall clock

@@ -96,7 +96,7 @@ CLASSIFIER = dict([
     # spirals with SGD + momentum at 0.01: 90% after about 500 epochs, so a class sees the
     # boundary form for several seconds at normal speed (moons with Adam took 2 s)
     _p("data", "choice", "spirals", choices=tuple(DATASETS) + ("csv",), label="dataset",
-       names=tuple(DATASETS) + ("your own CSV",)),
+       names=tuple(k.label for k in DATASETS.values()) + ("your own CSV",)),
     _p("n", "int", 300, limits.MIN_POINTS, limits.MAX_POINTS, label="points"),
     _p("noise", "float", 0.15, 0.0, 1.0, label="noise"),
     _p("classes", "int", 3, limits.MIN_CLASSES, limits.MAX_GEN_CLASSES, label="classes"),
@@ -111,7 +111,7 @@ CLASSIFIER = dict([
        names=tuple(i.label for i in INITS.values())),
     _p("opt", "choice", "momentum", choices=tuple(OPTIMIZERS), label="optimizer",
        names=OPT_NAMES),
-    _p("lr", "float", 0.01, 1e-5, 10.0, label="learning rate"),
+    _p("lr", "float", 0.01, limits.MIN_LR, limits.MAX_LR, label="learning rate"),
     _p("bs", "int", 32, 1, limits.MAX_BATCH, label="batch size"),
     L1,
     _p("l2", "float", 0.0, 0.0, 1.0, label="L2"),
@@ -133,7 +133,7 @@ AUTOENCODER = dict([
        names=OPT_NAMES),
     # Adam's textbook rate: at 0.01 a few code units and inked output pixels die
     # in the first epochs (test error ~1.2-1.5x PCA's after 10 s instead of ~0.85x)
-    _p("lr", "float", 0.001, 1e-5, 10.0, label="learning rate"),
+    _p("lr", "float", 0.001, limits.MIN_LR, limits.MAX_LR, label="learning rate"),
     _p("bs", "int", 64, 1, limits.MAX_BATCH, label="batch size"),
     L1,
     _p("l2", "float", 0.0, 0.0, 1.0, label="L2"),

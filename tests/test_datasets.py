@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from explorer.data import (Dataset, allowed_classes, load_digits_data, make_dataset,
                            make_dataset_from_points, parse_points_csv)
-from explorer.data.points import CLASS_COUNTS, DATASETS
+from explorer.data.points import DATASETS
 from explorer.limits import (
     MAX_CLASSES,
     MAX_CSV_BYTES,
@@ -21,8 +21,8 @@ from explorer.limits import (
 )
 
 ARRAY_FIELDS = ("X_train", "y_train", "X_test", "y_test", "mean", "std")
-KIND_AND_CLASSES = [(kind, k) for kind, (lo, hi) in CLASS_COUNTS.items()
-                    for k in sorted({lo, (lo + hi) // 2, hi})]
+KIND_AND_CLASSES = [(key, k) for key, kind in DATASETS.items()
+                    for k in sorted({kind.classes[0], sum(kind.classes) // 2, kind.classes[1]})]
 
 
 # --------------------------------------------------------------------------- #
@@ -31,7 +31,7 @@ KIND_AND_CLASSES = [(kind, k) for kind, (lo, hi) in CLASS_COUNTS.items()
 
 def test_registry_has_the_five_kinds_and_class_ranges():
     assert set(DATASETS) == {"moons", "circles", "xor", "blobs", "spirals"}
-    assert set(CLASS_COUNTS) == set(DATASETS)
+    assert all(key == kind.key and kind.label for key, kind in DATASETS.items())
     for kind in ("moons", "circles", "xor"):
         assert allowed_classes(kind) == (2, 2)
     for kind in ("blobs", "spirals"):

@@ -7,12 +7,10 @@ page, so the values live in the page state and the widgets are refilled from it.
 """
 import streamlit as st
 
-from .. import params as P
+from .. import limits, params as P
 from ..lessons import lesson_with_values
 from ..text import md
 from .state import current_page, page_state, pause_all, set_current_page, widget_key
-
-LR_CHOICES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 
 
 def open_page(page):
@@ -99,7 +97,7 @@ def control(page, key, container=None, help=None, **kw):
     elif spec.kind == "bool":
         c.toggle(label, key=wkey, help=help, **kw)
     elif key == "lr":
-        options = sorted(set(LR_CHOICES) | {float(st.session_state[wkey])})
+        options = sorted(set(limits.LR_LADDER) | {float(st.session_state[wkey])})
         c.select_slider(label, options, key=wkey, help=help, format_func=lambda v: f"{v:g}", **kw)
     else:
         cast = int if spec.kind == "int" else float

@@ -19,7 +19,7 @@ import time
 import numpy as np
 import streamlit as st
 
-from .. import labs
+from .. import labs, limits
 from ..lens import ablation, influence, landscape, lr_finder, regions
 from ..lens import fork as forks
 from ..lens.diagnostics import activation_regions, dead_units
@@ -192,7 +192,8 @@ def _use_lr(ps, lr):
 def _lr_finder(ps):
     lab, v, page = ps.lab, ps.values, "classifier"
     st.caption(f"Trains a copy of this network for up to {RANGE_STEPS} steps while the learning "
-               "rate grows from 0.00001 to 10, and suggests a tenth of the rate at which the "
+               f"rate grows from {limits.MIN_LR:.5f} to {limits.MAX_LR:g}, and suggests a tenth of "
+               "the rate at which the "
                "smoothed loss was lowest (the network itself is not touched).")
     seed_key = _k(page, "lr_seed")
     seed = st.session_state.get(seed_key, 0)
@@ -214,7 +215,7 @@ def _lr_finder(ps):
     if r.suggestion is None:
         c1, c2 = c2, c1                          # "Run again" first when there is nothing to use
     else:
-        lr = float(min(max(float(f"{r.suggestion:.2g}"), 1e-5), 10.0))
+        lr = float(min(max(float(f"{r.suggestion:.2g}"), limits.MIN_LR), limits.MAX_LR))
         c1.button(f"Use {lr:g}", icon=":material/check:", key=_k(page, "lr_use"), type="primary", width="stretch",
                   on_click=_use_lr, args=(ps, lr), disabled=ps.running or lr == v["lr"],
                   help="Set the learning rate control to the suggestion.")

@@ -23,7 +23,7 @@ import numpy as np
 
 from explorer.limits import MAX_CLASSES, MAX_CSV_ROWS, MAX_POINTS, MIN_CLASSES, MIN_POINTS
 
-from .points import CLASS_COUNTS, DATASETS, MAX_NOISE, _check_kind
+from .points import DATASETS, MAX_NOISE, _check_kind
 
 # --------------------------------------------------------------------------- #
 # Dataset, split, standardisation
@@ -262,7 +262,7 @@ def make_dataset(kind: str = "moons", n_points: int = 300, noise: float = 0.1,
     noise = _check_noise(noise)
     ratio = _check_ratio(test_ratio)
     rng = np.random.default_rng(_check_seed(seed))
-    lo, hi = CLASS_COUNTS[kind]
+    lo, hi = DATASETS[kind].classes
     k = lo if lo == hi else _check_int("n_classes", n_classes)
     if not lo <= k <= hi:
         raise ValueError(f"{kind} accepts between {lo} and {hi} classes, got {k}.")

@@ -1,6 +1,6 @@
 """Toy 2-D datasets: the generators, in one registry.
 
-Every generator has one signature (as in TensorFlow Playground)::
+Every generator (the ``make`` of a :class:`Kind`) has one signature (as in TensorFlow Playground)::
 
     gen(n_points, noise, n_classes, rng) -> (X, y)
 
@@ -17,6 +17,7 @@ what these make; :mod:`explorer.data.csv_points` parses a person's own points.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -201,22 +202,26 @@ def make_spirals(n_points: int, noise: float, n_classes: int,
     return _jitter(X, 0.6 * gap * noise, rng), y
 
 
-DATASETS: dict[str, PointGenerator] = {
-    "moons": make_moons,
-    "circles": make_circles,
-    "xor": make_xor,
-    "blobs": make_blobs,
-    "spirals": make_spirals,
-}
+@dataclass(frozen=True)
+class Kind:
+    """One kind of toy data: its key (in links), its label, its generator and the
+    class counts it accepts (``lo == hi``: a fixed count, the control is hidden)."""
+    key: str
+    label: str
+    make: PointGenerator
+    classes: tuple[int, int] = (2, 2)
 
-# (lowest, highest) class count each kind accepts; lo == hi means fixed.
-CLASS_COUNTS: dict[str, tuple[int, int]] = {
-    "moons": (2, 2),
-    "circles": (2, 2),
-    "xor": (2, 2),
-    "blobs": (MIN_CLASSES, MAX_GEN_CLASSES),
-    "spirals": (MIN_CLASSES, MAX_GEN_CLASSES),
-}
+    def __call__(self, n_points, noise, n_classes, rng):
+        return self.make(n_points, noise, n_classes, rng)
+
+
+DATASETS: dict[str, Kind] = {k.key: k for k in [
+    Kind("moons", "moons", make_moons),
+    Kind("circles", "circles", make_circles),
+    Kind("xor", "XOR", make_xor),
+    Kind("blobs", "blobs", make_blobs, (MIN_CLASSES, MAX_GEN_CLASSES)),
+    Kind("spirals", "spirals", make_spirals, (MIN_CLASSES, MAX_GEN_CLASSES)),
+]}
 
 
 def allowed_classes(kind: str) -> tuple[int, int]:
@@ -233,7 +238,7 @@ def allowed_classes(kind: str) -> tuple[int, int]:
         ``lo == hi`` means the kind has a fixed class count (hide the control).
     """
     _check_kind(kind)
-    return CLASS_COUNTS[kind]
+    return DATASETS[kind].classes
 
 
 def _check_kind(kind: str) -> None:

@@ -36,11 +36,11 @@ each one). A setting already chosen is never suggested again.
 import math
 from dataclasses import dataclass
 
+from ..limits import MIN_LR
 from ..nn.optim import OPTIMIZERS
 from ..nn.train import BLOWUP
 from .mistakes import MISTAKES
 
-MIN_LR = 1e-5          # the smallest learning rate a link or a widget accepts
 LR_FACTOR = 10         # a suggested learning rate is this many times smaller
 MAX_CLIP = 1.0         # a suggested clipping threshold is at most this
 SMALL_BATCH = 8        # below this many samples a step's gradient is noisy: 10x smaller again

@@ -15,7 +15,6 @@ from ..nn.activations import ACTIVATIONS
 from ..nn.optim import OPTIMIZERS
 
 NONE = "none"
-LRS = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 WIDTHS = tuple(w for w in (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
                if limits.MIN_UNITS <= w <= limits.MAX_UNITS)
 BATCHES = tuple(b for b in (1, 4, 8, 16, 32, 64, 128, 256, 512, 2000) if b <= limits.MAX_BATCH)
@@ -36,7 +35,7 @@ class Fork:
 
 FORKS = {f.key: f for f in [
     Fork("opt", "optimizer", tuple(OPTIMIZERS), tuple(o.label for o in OPTIMIZERS.values())),
-    Fork("lr", "learning rate", LRS),
+    Fork("lr", "learning rate", limits.LR_LADDER),
     Fork("act", "activation", tuple(ACTIVATIONS), tuple(a.label for a in ACTIVATIONS.values())),
     Fork("width", "units per hidden layer", WIDTHS),
     Fork("bs", "batch size", BATCHES),

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..limits import MAX_LR, MIN_LR
 from ..nn.optim import make_optimizer
 
 
@@ -66,7 +67,7 @@ def lr_schedule(lr_min, lr_max, steps):
     return np.geomspace(lr_min, lr_max, steps)
 
 
-def lr_range_test(net, X, y, optimizer="momentum", batch_size=32, lr_min=1e-5, lr_max=10.0,
+def lr_range_test(net, X, y, optimizer="momentum", batch_size=32, lr_min=MIN_LR, lr_max=MAX_LR,
                   steps=200, beta=0.9, stop_factor=4.0, seed=0, l2=0.0, clip=None,
                   eval_size=512):
     """Run the range test on a copy of ``net``.
