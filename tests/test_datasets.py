@@ -589,16 +589,30 @@ def test_csv_parse_result_feeds_make_dataset_from_points():
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=400))
 def test_csv_arbitrary_bytes_only_ever_raise_value_error(data):
+    _read_or_refused_clearly(b"x1,x2,label\n" + data)
+
+
+def _read_or_refused_clearly(data, valid_lines=1):
+    """Parse ``data``: what is read is well formed, and a refusal is one short sentence
+    that never blames one of the first ``valid_lines`` lines (known to be good)."""
     try:
-        parse_points_csv(b"x1,x2,label\n" + data)
-    except ValueError:
-        pass
+        X, y, labels = parse_points_csv(data)
+    except ValueError as e:
+        msg = str(e)
+        assert 0 < len(msg) < 600 and "\n" not in msg, msg
+        blamed = re.match(r"Line (\d+)", msg)
+        assert blamed is None or int(blamed[1]) >= valid_lines, msg
+        return None
+    assert X.shape == (len(y), 2) and np.isfinite(X).all()
+    assert MIN_POINTS <= len(y) <= MAX_CSV_ROWS
+    assert len(set(labels)) == len(labels) and set(y.tolist()) == set(range(len(labels)))
+    return X, y, labels
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.text(max_size=300))
 def test_csv_arbitrary_text_only_ever_raises_value_error(text):
-    try:
-        parse_points_csv(_csv(_rows(25)) + text.encode("utf-8"))
-    except ValueError:
-        pass
+    # the 25 good rows end on line 26, which the text may continue
+    read = _read_or_refused_clearly(_csv(_rows(25)) + text.encode("utf-8"), valid_lines=26)
+    if read is not None:
+        assert len(read[1]) >= 25 - 1               # the good rows are all there

@@ -333,15 +333,20 @@ def test_arbitrary_bytes_only_ever_raise_value_error(data):
 @settings(max_examples=200, deadline=None)
 @given(st.data())
 def test_corrupted_valid_files_only_ever_raise_value_error(draw):
-    data = bytearray(save_weights(_params({"W1": (3, 4), "b1": (4,)}), CONFIG))
-    for _ in range(draw.draw(st.integers(1, 4))):
+    saved = _params({"W1": (3, 4), "b1": (4,)})
+    good = save_weights(saved, CONFIG)
+    data = bytearray(good)
+    for _ in range(draw.draw(st.integers(0, 4))):
         i = draw.draw(st.integers(0, len(data) - 1))
         data[i] = draw.draw(st.integers(0, 255))
     try:
         params, _ = load_weights(bytes(data))
-    except ValueError:
+    except ValueError as e:
+        assert bytes(data) != good, e               # an intact file is always read
         return
     assert all(np.all(np.isfinite(a)) for a in params.values())
+    if bytes(data) == good:
+        assert all(np.array_equal(params[k], saved[k]) for k in saved)
 
 
 # --------------------------------------------------------------------------- #
