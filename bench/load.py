@@ -549,7 +549,7 @@ class Session:
         """The full configuration the server echoed for this session (its link)."""
         from explorer import params as P
         q = parse_qs(self.queries[-1]) if self.queries else parse_qs(self.query)
-        return P.parse(P.CLASSIFIER, q)[0]
+        return P.parse(P.ClassifierSettings, q)[0]
 
 
 # --- replay check ---------------------------------------------------------------------

@@ -57,7 +57,7 @@ from explorer import MLP, Trainer  # noqa: E402
 from explorer.nn.network import init_params  # noqa: E402
 from explorer.data import load_digits_data  # noqa: E402
 from explorer.labs import AutoencoderLab  # noqa: E402
-from explorer.params import AUTOENCODER as AE_PARAMS, defaults as params_defaults  # noqa: E402
+from explorer.params import AutoencoderSettings, ClassifierSettings  # noqa: E402
 
 try:
     import torch  # noqa: E402
@@ -405,7 +405,7 @@ def ae_quality(ds, seed, budget):
     AUTOENCODER defaults (so its initialisation, optimizer, learning rate and
     batch size, float32) on the app's digits split; only the seed varies.
     """
-    values = {**params_defaults(AE_PARAMS), "seed": seed}
+    values = AutoencoderSettings(seed=seed)
     lab = AutoencoderLab(ds, values)
     net, tr = lab.net, lab.trainer
     Xtr, Xte = tr.X, tr.X_test
@@ -423,8 +423,8 @@ def ae_quality(ds, seed, budget):
             "start_test_err": h["test_loss"][0],
             "dead_code_units": h["dead_frac"][-1][0], "dead_output_pixels": h["dead_outputs"][-1],
             "test_err_from_dead_pixels": float((Xte[:, dead_px] ** 2).sum(axis=1).mean()),
-            "train_n": len(Xtr), "test_n": len(Xte), "hidden": values["hidden"],
-            "opt": values["opt"], "lr": values["lr"], "bs": values["bs"],
+            "train_n": len(Xtr), "test_n": len(Xte), "hidden": values.hidden,
+            "opt": values.opt, "lr": values.lr, "bs": values.bs,
             "dtype": net.dtype.name}
 
 
@@ -467,8 +467,7 @@ def bench_quality(quick):
 def _classifier_lab(n=1000):
     """The Classifier page's lab on 1,000 moons, as the page builds it."""
     from explorer import labs
-    from explorer.params import CLASSIFIER, defaults
-    values = dict(defaults(CLASSIFIER), data="moons", n=n, noise=0.1, test=0.2)
+    values = ClassifierSettings(data="moons", n=n, noise=0.1, test=0.2)
     return labs.ClassifierLab(labs.dataset_for(values), values)
 
 

@@ -4,33 +4,56 @@ session state and hand its arrays to :mod:`explorer.app.figures`; nothing here k
 about Streamlit, so all of it is tested without a browser.
 """
 import dataclasses
+from dataclasses import dataclass
 
 import numpy as np
 
 from . import limits
-from .data import make_dataset
+from .data import Dataset, make_dataset, make_dataset_from_points, parse_points_csv
 from .data.features import FEATURES, feature_matrix
-from .params import FEATURE_KEYS, features_of
+from .params import FEATURE_KEYS
 from .lens.diagnostics import (codes, dead_output_pixels, dead_units,
                           firing_by_class, grid_eval, interpolate_codes, pca_fit,
                           pca_project, pca_reconstruction_error, plane_grid)
 from .nn.network import MLP
 from .nn.train import Trainer
 
+@dataclass(frozen=True)
+class OwnPoints:
+    """A person's own labelled points (an uploaded CSV) and the dataset made of them.
+
+    Read once from the file and split at the page's test share and seed; the page
+    trains on that dataset, and splits the points again only for another split.
+    """
+    X: np.ndarray
+    y: np.ndarray
+    names: tuple
+    ds: Dataset
+    split: tuple          # (test share, seed) ``ds`` was made with
+
+    @classmethod
+    def read(cls, data, test, seed):
+        """Parse a CSV file's bytes and split them; ValueError says why they cannot be used."""
+        X, y, names = parse_points_csv(data)
+        return cls(X, y, tuple(names), make_dataset_from_points(X, y, test, seed), (test, seed))
+
+    def dataset(self, test, seed):
+        """The dataset at test share ``test`` and ``seed`` (the one made at upload if it
+        is that split); ValueError if a class would be left without points."""
+        if (test, seed) == self.split:
+            return self.ds
+        return make_dataset_from_points(self.X, self.y, test, seed)
+
+
 DATA_KEYS = ("data", "n", "noise", "classes", "test", "seed")
 NET_KEYS = ("layers", "h1", "h2", "h3", "h4", "init", "act") + FEATURE_KEYS
 DTYPE = np.float32          # live training; the gradient check always runs in float64
 
 
-def hidden_sizes(values):
-    """Hidden widths ``[h1, ..., h_layers]`` from a classifier configuration."""
-    return [int(values[f"h{i}"]) for i in range(1, int(values["layers"]) + 1)]
-
-
-def dataset_for(values):
-    """The generated dataset a classifier configuration names (not for "csv")."""
-    return make_dataset(values["data"], values["n"], values["noise"], values["classes"],
-                        values["test"], values["seed"])
+def dataset_for(s):
+    """The generated dataset of :class:`~explorer.params.ClassifierSettings` ``s`` (not
+    for "csv")."""
+    return make_dataset(s.data, s.n, s.noise, s.classes, s.test, s.seed)
 
 
 def blew_up_before(lab, values):
@@ -40,7 +63,7 @@ def blew_up_before(lab, values):
     settings, a smaller learning rate above all, could never show what they do from
     there: they start afresh from the seed instead, as the lessons' checks measure them.
     """
-    return lab.trainer.diverged is not None and dict(values) != lab.values
+    return lab.trainer.diverged is not None and values != lab.values
 
 
 class ClassifierLab:
@@ -50,34 +73,33 @@ class ClassifierLab:
     ----------
     ds : Dataset
         Standardised 2-D points.
-    values : dict
-        A configuration from :data:`explorer.params.CLASSIFIER`.
+    values : ClassifierSettings
     class_names : list of str, optional
         Labels for legends (an uploaded CSV's own labels).
     """
 
     def __init__(self, ds, values, class_names=None):
         self.ds = ds
-        self.values = dict(values)
+        self.values = values
         self.class_names = class_names or [f"class {k}" for k in range(ds.n_classes)]
         self.edits = 0            # points added or removed by hand (charts depend on it)
         self.reset()
 
     def reset(self):
         v = self.values
-        self.features = features_of(v)
-        self.net = MLP([len(self.features), *hidden_sizes(v), self.ds.n_classes],
-                       output="softmax", seed=v["seed"], init=v["init"], dtype=DTYPE,
-                       activation=v["act"])
+        self.features = v.features
+        self.net = MLP([len(self.features), *v.hidden_sizes, self.ds.n_classes],
+                       output="softmax", seed=v.seed, init=v.init, dtype=DTYPE,
+                       activation=v.act)
         self.restart()
 
     def restart(self):
         """A new history from the network's current weights (e.g. just loaded ones)."""
         v, ds = self.values, self.ds
         self.trainer = Trainer(self.net, self.inputs(ds.X_train), ds.y_train,
-                               self.inputs(ds.X_test), ds.y_test, optimizer=v["opt"],
-                               lr=v["lr"], batch_size=v["bs"], l1=v["l1"], l2=v["l2"],
-                               clip=v["clip"] or None, seed=v["seed"], snapshot_every=1,
+                               self.inputs(ds.X_test), ds.y_test, optimizer=v.opt,
+                               lr=v.lr, batch_size=v.bs, l1=v.l1, l2=v.l2,
+                               clip=v.clip or None, seed=v.seed, snapshot_every=1,
                                max_snapshots=120)
         self.extent = np.vstack([ds.X_train, ds.X_test])   # all points: the plane shown
 
@@ -128,15 +150,14 @@ class ClassifierLab:
     def needs_rebuild(self, values):
         """True if ``values`` change the data or the network (a new lab is needed), or
         change anything after training diverged (see :func:`blew_up_before`)."""
-        return (any(self.values[k] != values[k] for k in DATA_KEYS + NET_KEYS)
-                or blew_up_before(self, values))
+        return self.values.differs(values, DATA_KEYS + NET_KEYS) or blew_up_before(self, values)
 
     def apply(self, values):
         """Take new training settings between epochs, keeping the weights."""
-        self.values = dict(values)
-        self.trainer.set_hyperparameters(optimizer=values["opt"], lr=values["lr"],
-                                         batch_size=values["bs"], l1=values["l1"],
-                                         l2=values["l2"], clip=values["clip"])
+        self.values = values
+        self.trainer.set_hyperparameters(optimizer=values.opt, lr=values.lr,
+                                         batch_size=values.bs, l1=values.l1,
+                                         l2=values.l2, clip=values.clip)
 
     # --- what the charts need ---------------------------------------------
     @property
@@ -208,12 +229,12 @@ class ClassifierLab:
         v = self.values
         # (a new seed is not offered: on spirals with Adam at 0.1 it kills as many units)
         options = []
-        if v["act"] == "relu":
+        if v.act == "relu":
             options.append(("leaky ReLU, whose units cannot die", {"act": "leaky_relu"}))
-        if v["lr"] > 0.001:             # a dead unit stays dead at any rate: start afresh
-            options.append((f"a smaller learning rate ({v['lr'] / 10:g}) from fresh weights "
-                            "(then press Reset)", {"lr": v["lr"] / 10}))
-        if v["init"] != "he" and v["act"] in ("relu", "leaky_relu"):
+        if v.lr > 0.001:             # a dead unit stays dead at any rate: start afresh
+            options.append((f"a smaller learning rate ({v.lr / 10:g}) from fresh weights "
+                            "(then press Reset)", {"lr": v.lr / 10}))
+        if v.init != "he" and v.act in ("relu", "leaky_relu"):
             options.append(("He initialisation", {"init": "he"}))
         where = "; ".join(f"hidden layer {l} has {f:.0%} dead units" for l, f in dead)
         message = (f"{where}, and training accuracy is {h['train_acc'][-1]:.0%}: those units "
@@ -230,7 +251,7 @@ class AutoencoderLab:
 
     def __init__(self, ds, values):
         self.ds = ds
-        self.values = dict(values)
+        self.values = values           # AutoencoderSettings
         # the first test image of each digit, then the next ones, for the grid
         firsts = [int(np.flatnonzero(ds.y_test == d)[0]) for d in range(10) if (ds.y_test == d).any()]
         rest = [i for i in range(len(ds.y_test)) if i not in firsts]
@@ -240,8 +261,8 @@ class AutoencoderLab:
 
     def reset(self):
         v = self.values
-        self.net = MLP([64, int(v["hidden"]), 64], output="relu", seed=v["seed"], dtype=DTYPE,
-                       activation=v["act"])
+        self.net = MLP([64, v.hidden, 64], output="relu", seed=v.seed, dtype=DTYPE,
+                       activation=v.act)
         self.start_at_mean_digit(self.net, self.ds.X_train)
         self.restart()
 
@@ -249,8 +270,8 @@ class AutoencoderLab:
         """A new history from the network's current weights (e.g. just loaded ones)."""
         v = self.values
         self.trainer = Trainer(self.net, self.ds.X_train, self.ds.X_train, self.ds.X_test,
-                               self.ds.X_test, optimizer=v["opt"], lr=v["lr"], batch_size=v["bs"],
-                               l1=v["l1"], l2=v["l2"], seed=v["seed"], input_noise=v["noise"],
+                               self.ds.X_test, optimizer=v.opt, lr=v.lr, batch_size=v.bs,
+                               l1=v.l1, l2=v.l2, seed=v.seed, input_noise=v.noise,
                                snapshot_every=1, max_snapshots=60)
 
     @classmethod
@@ -274,15 +295,15 @@ class AutoencoderLab:
     def needs_rebuild(self, values):
         """True if ``values`` change the network (a new lab is needed), or change anything
         after training diverged (see :func:`blew_up_before`)."""
-        return (any(self.values[k] != values[k] for k in ("hidden", "seed", "act"))
+        return (self.values.differs(values, ("hidden", "seed", "act"))
                 or blew_up_before(self, values))
 
     def apply(self, values):
         """Take new training settings between epochs, keeping the weights."""
-        self.values = dict(values)
-        self.trainer.set_hyperparameters(optimizer=values["opt"], lr=values["lr"],
-                                         batch_size=values["bs"], l1=values["l1"],
-                                         l2=values["l2"], input_noise=values["noise"])
+        self.values = values
+        self.trainer.set_hyperparameters(optimizer=values.opt, lr=values.lr,
+                                         batch_size=values.bs, l1=values.l1,
+                                         l2=values.l2, input_noise=values.noise)
 
     @property
     def epoch(self):
@@ -290,7 +311,7 @@ class AutoencoderLab:
 
     def pca_error(self):
         """Test error of PCA with as many components as the code has units."""
-        k = int(self.values["hidden"])
+        k = self.values.hidden
         if k not in self._pca:
             self._pca[k] = pca_reconstruction_error(self.ds.X_train, self.ds.X_test, min(k, 64))
         return self._pca[k]
@@ -339,7 +360,7 @@ class AutoencoderLab:
             return None
         return (f"{int(dead.sum())} of {dead.size} code units are dead: off for every training "
                 "image, so no gradient reaches their weights and the code is that much shorter."
-                + (" Try a smaller learning rate." if self.values["lr"] > 1e-4 else ""))
+                + (" Try a smaller learning rate." if self.values.lr > 1e-4 else ""))
 
     def interpolate(self, i, j, steps=8):
         """Decoded points between the codes of test images ``i`` and ``j``: (steps, 64)."""

@@ -6,16 +6,20 @@ people and passed around a class, so :func:`parse` accepts only known keys,
 parses each to its type, clamps it to its range, and returns a note for every
 value it had to change or drop. Pure Python: the pages turn notes into messages.
 """
+import dataclasses
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 from . import limits
 from .data.features import DEFAULT_FEATURES, FEATURES
 from .data.points import DATASETS, allowed_classes
-from .nn.activations import ACTIVATIONS
+from .lens.fork import FORK_CHOICES, NONE as NO_FORK, fork_text, parse_fork
 from .lens.mistakes import MISTAKES
+from .nn.activations import ACTIVATIONS
 from .nn.network import INITS
 from .nn.optim import OPTIMIZERS
+from .text import clip, plain_list
 
 
 @dataclass(frozen=True)
@@ -75,8 +79,23 @@ class Param:
         return str(value)
 
 
-def _p(*args, **kw):
-    p = Param(*args, **kw)
+@dataclass(frozen=True)
+class ForkParam(Param):
+    """The ``fork`` link parameter, ``setting:value`` (e.g. ``lr:0.1``): a choice of
+    :data:`explorer.lens.fork.FORK_CHOICES`, accepted in any spelling that
+    :func:`explorer.lens.fork.parse_fork` reads (``LR:1e-1`` is ``lr:0.1``)."""
+
+    def parse(self, raw):
+        text = str(raw).strip()
+        try:
+            fork = parse_fork(text)
+        except ValueError as e:
+            return self.default, f"{self.key}={text[:40]!r} is not a fork ({e}); no second run"
+        return (NO_FORK if fork is None else fork_text(*fork)), None
+
+
+def _p(*args, kind=Param, **kw):
+    p = kind(*args, **kw)
     return p.key, p
 
 
@@ -124,6 +143,8 @@ CLASSIFIER = dict([
        names=("weights", "gradient |dL/dw|")),
     _p("discrete", "bool", False, label="discretize"),
     _p("res", "int", 100, 20, limits.MAX_GRID, label="grid resolution"),
+    _p("fork", "choice", NO_FORK, choices=FORK_CHOICES, label="second run (a fork: setting:value)",
+       kind=ForkParam),
 ])
 
 AUTOENCODER = dict([
@@ -156,35 +177,97 @@ MATH = dict([
 FEATURE_KEYS = tuple(FEATURES)
 
 
-def features_of(values):
-    """The input features a classifier configuration turns on (x1, x2 if none is)."""
-    return tuple(f for f in FEATURE_KEYS if values.get(f)) or DEFAULT_FEATURES
+# --------------------------------------------------------------------------- #
+# Settings records: one frozen, typed record per page
+# --------------------------------------------------------------------------- #
+class Settings:
+    """A page's settings: a frozen dataclass whose fields are its spec's params.
+
+    Made by :func:`settings_record` from a spec, so the spec stays the one list of
+    properties (as TensorFlow Playground's ``State``): a new param is one entry
+    there and is a typed field here. ``Settings()`` holds every default; the
+    record is changed by making a new one (:meth:`replace`).
+    """
+    SPEC: ClassVar[dict]
+    PAGE: ClassVar[str]
+
+    def replace(self, **changes):
+        """A copy with ``changes`` (keys of the spec; not parsed nor clamped)."""
+        return dataclasses.replace(self, **changes)
+
+    def get(self, key):
+        """The value of param ``key``: for code that walks the spec."""
+        return getattr(self, key)
+
+    def to_query(self):
+        """The link's parameters (str to str) that :func:`parse` reads back into this."""
+        return {k: p.to_text(getattr(self, k)) for k, p in self.SPEC.items()}
+
+    def differs(self, other, keys):
+        """True if any of ``keys`` has another value in ``other``."""
+        return any(getattr(self, k) != getattr(other, k) for k in keys)
 
 
-PAGES = {"classifier": CLASSIFIER, "autoencoder": AUTOENCODER, "math": MATH}
+_TYPES = {"int": int, "float": float, "bool": bool, "choice": str}
 
 
-def defaults(spec):
-    """``{key: default}`` of a spec."""
-    return {k: p.default for k, p in spec.items()}
+def settings_record(name, page, spec):
+    """The frozen dataclass of ``spec``'s params (see :class:`Settings`)."""
+    fields = [(k, _TYPES[p.kind], dataclasses.field(default=p.default)) for k, p in spec.items()]
+    cls = dataclasses.make_dataclass(name, fields, bases=(Settings,), frozen=True)
+    cls.SPEC, cls.PAGE = spec, page
+    return cls
 
 
-def parse(spec, query):
-    """Values for every key of ``spec`` from a query mapping, with notes.
+class ClassifierSettings(settings_record("ClassifierFields", "classifier", CLASSIFIER)):
+    """The Classifier's settings (:data:`CLASSIFIER`)."""
+
+    @property
+    def hidden_sizes(self):
+        """Hidden widths ``[h1, ..., h_layers]``."""
+        return [getattr(self, f"h{i}") for i in range(1, self.layers + 1)]
+
+    @property
+    def features(self):
+        """The input features turned on (x1, x2 if none is)."""
+        return tuple(f for f in FEATURE_KEYS if getattr(self, f)) or DEFAULT_FEATURES
+
+    @property
+    def per_frame(self):
+        """Epochs per live frame at this speed (None: as many as fit)."""
+        return SPEEDS[self.speed]
+
+
+class AutoencoderSettings(settings_record("AutoencoderFields", "autoencoder", AUTOENCODER)):
+    """The Autoencoder's settings (:data:`AUTOENCODER`)."""
+
+    @property
+    def per_frame(self):
+        return SPEEDS[self.speed]
+
+
+MathSettings = settings_record("MathSettings", "math", MATH)
+
+#: page name -> its settings record; ``PAGES[page].SPEC`` is its spec
+PAGES = {cls.PAGE: cls for cls in (ClassifierSettings, AutoencoderSettings, MathSettings)}
+
+
+def parse(record, query):
+    """A page's settings from a query mapping (a link), with notes.
 
     Parameters
     ----------
-    spec : dict of str to Param
+    record : a :class:`Settings` class, e.g. :class:`ClassifierSettings`
     query : mapping of str to str (or list of str, the last one counts)
 
     Returns
     -------
-    values : dict
-        Every key of ``spec``: parsed and clamped where given, default elsewhere.
+    settings : record
+        Every param: parsed and clamped where given, default elsewhere.
     notes : list of str
         One line per unknown key dropped or value changed.
     """
-    values, notes = defaults(spec), []
+    spec, values, notes = record.SPEC, {}, []
     for key, raw in query.items():
         if isinstance(raw, (list, tuple)):
             raw = raw[-1] if raw else ""
@@ -195,22 +278,18 @@ def parse(spec, query):
         values[key] = value
         if note:
             notes.append(note)
-    if "classes" in query and values.get("data") in DATASETS:
+    settings = record(**values)
+    if "classes" in query and getattr(settings, "data", None) in DATASETS:
         # a generator's own range (moons: 2), which the sidebar's slider keeps to as well
-        lo, hi = allowed_classes(values["data"])
-        fitted = min(max(values["classes"], lo), hi)
-        if fitted != values["classes"]:
-            notes.append(f"classes={values['classes']} is not possible with "
-                         f"{values['data']}; using {fitted}")
-            values["classes"] = fitted
+        lo, hi = allowed_classes(settings.data)
+        fitted = min(max(settings.classes, lo), hi)
+        if fitted != settings.classes:
+            notes.append(f"classes={settings.classes} is not possible with "
+                         f"{settings.data}; using {fitted}")
+            settings = settings.replace(classes=fitted)
     if len(notes) > 12:
         notes = notes[:12] + [f"... and {len(notes) - 12} more"]
-    return values, notes
-
-
-def to_query(spec, values):
-    """The query mapping (str to str) that :func:`parse` turns back into ``values``."""
-    return {k: spec[k].to_text(values[k]) for k in spec if k in values}
+    return settings, notes
 
 
 # --------------------------------------------------------------------------- #
@@ -249,9 +328,8 @@ def _read_setting(p, raw):
         return None, None, True
     if not isinstance(raw, (str, int, float)):
         return None, None, True
-    from dataclasses import replace
     try:
-        value, note = replace(p, default=_REFUSED).parse(raw)
+        value, note = dataclasses.replace(p, default=_REFUSED).parse(raw)
     except (ValueError, OverflowError):          # e.g. an int too long to print
         return None, None, True
     if value is _REFUSED:
@@ -261,7 +339,6 @@ def _read_setting(p, raw):
 
 def _shown(raw):
     """A value from the file as short plain text for a message (not escaped)."""
-    from .text import clip
     if isinstance(raw, (list, dict)):
         return "a list" if isinstance(raw, list) else "an object"
     if raw is None:
@@ -280,8 +357,8 @@ def _current_text(p, value):
         return _shown(value)
 
 
-def parse_settings(spec, cfg, current, page=None):
-    """The page's values after loading a settings file on top of ``current``.
+def parse_settings(current, cfg):
+    """A page's settings after loading a settings file on top of ``current``.
 
     Each known key is parsed and clamped exactly as in a link (:meth:`Param.parse`);
     unknown keys and unusable values are skipped and reported, and the current
@@ -290,24 +367,20 @@ def parse_settings(spec, cfg, current, page=None):
 
     Parameters
     ----------
-    spec : dict of str to Param
-        The page's spec, e.g. :data:`CLASSIFIER`.
+    current : Settings
+        The page's settings now (a :class:`ClassifierSettings`, ...). A file that
+        says it was saved on another page (its ``"page"`` key) is refused: the
+        pages share key names (``lr``, ``noise``...) that do not mean the same thing.
     cfg : dict
         The file, as returned by :func:`explorer.nn.weights_io.config_from_json`
         (any JSON values: numbers and true/false are accepted as well as the
         text a link would hold).
-    current : mapping of str to object
-        The page's values now.
-    page : str, optional
-        The page's name. If given and the file says it was saved on another page
-        (its ``"page"`` key), the file is refused: the pages share key names
-        (``lr``, ``noise``...) that do not mean the same thing.
 
     Returns
     -------
-    values : dict
-        Every key of ``spec``: from the file where it holds a usable value,
-        otherwise from ``current`` (otherwise the default).
+    settings : Settings
+        Of ``current``'s page: every param from the file where it holds a usable
+        value, otherwise from ``current``.
     applied : list of str
         The keys taken from the file, in the file's order.
     ignored : list of str
@@ -324,11 +397,11 @@ def parse_settings(spec, cfg, current, page=None):
         If ``cfg`` is not a dict, was saved on another page (or names no page),
         holds no setting this page knows, or none it can use.
     """
-    from .text import clip, plain_list
     if not isinstance(cfg, dict):
         raise ValueError(f"A settings file must be a JSON object ({{...}}), got "
                          f"{type(cfg).__name__}.")
-    if page is not None and "page" in cfg and cfg["page"] != page:
+    spec, page = current.SPEC, current.PAGE
+    if "page" in cfg and cfg["page"] != page:
         saved = cfg["page"]
         if isinstance(saved, str) and saved in PAGES:
             raise ValueError(f"This settings file was saved on the {saved} page, not on the "
@@ -341,8 +414,7 @@ def parse_settings(spec, cfg, current, page=None):
         raise ValueError(f"This file holds no setting this page knows (it has "
                          f"{found or 'none'}). A settings file saved on this page has "
                          f"keys such as {', '.join(list(spec)[:5])}.")
-    values = defaults(spec)
-    values.update({k: current[k] for k in spec if k in current})
+    values = dataclasses.asdict(current)
     applied, ignored = [], []
     for key, raw in cfg.items():
         key = str(key)
@@ -366,29 +438,4 @@ def parse_settings(spec, cfg, current, page=None):
             f"… and {len(ignored) - MAX_SETTINGS_NOTES} more"]
     if not applied:
         raise ValueError("Nothing in this file could be used: " + "; ".join(ignored) + ".")
-    return values, applied, ignored
-
-
-# --------------------------------------------------------------------------- #
-# The Classifier's second run (appended; see explorer.lens.fork)
-# --------------------------------------------------------------------------- #
-from .lens.fork import FORK_CHOICES, NONE as NO_FORK, fork_text, parse_fork  # noqa: E402
-
-
-@dataclass(frozen=True)
-class ForkParam(Param):
-    """The ``fork`` link parameter, ``setting:value`` (e.g. ``lr:0.1``): a choice of
-    :data:`explorer.lens.fork.FORK_CHOICES`, accepted in any spelling that
-    :func:`explorer.lens.fork.parse_fork` reads (``LR:1e-1`` is ``lr:0.1``)."""
-
-    def parse(self, raw):
-        text = str(raw).strip()
-        try:
-            fork = parse_fork(text)
-        except ValueError as e:
-            return self.default, f"{self.key}={text[:40]!r} is not a fork ({e}); no second run"
-        return (NO_FORK if fork is None else fork_text(*fork)), None
-
-
-CLASSIFIER["fork"] = ForkParam("fork", "choice", NO_FORK, choices=FORK_CHOICES,
-                               label="second run (a fork: setting:value)")
+    return current.replace(**values), applied, ignored

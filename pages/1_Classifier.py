@@ -7,7 +7,7 @@ from explorer.app import classifier, controls, files, inspector, instruments, li
 from explorer.app.state import widget_key
 from explorer.app.charts import section
 from explorer.data import allowed_classes
-from explorer.params import CLASSIFIER, FEATURE_KEYS, SPEEDS
+from explorer.params import CLASSIFIER, FEATURE_KEYS
 
 PAGE = "classifier"
 ps = controls.open_page(PAGE)
@@ -32,7 +32,7 @@ def sidebar():
     sb = st.sidebar
     sb.header("Data")
     if control("data") != "csv":
-        lo, hi = allowed_classes(ps.values["data"])
+        lo, hi = allowed_classes(ps.values.data)
         if hi > lo:
             control("classes", min_value=lo, max_value=hi)
         control("n", step=10)
@@ -147,4 +147,4 @@ if ps.running:
     live.live_loop(PAGE, lab.trainer,
                    [(0, charts.view), (2.0, charts.history), (2.7, charts.gradients)]
                    + instrument_tiers,
-                   max_epochs=int(ps.values["epochs"]), per_frame=SPEEDS[ps.values["speed"]])
+                   max_epochs=ps.values.epochs, per_frame=ps.values.per_frame)

@@ -6,7 +6,6 @@ import streamlit as st
 from explorer.app import autoencoder, controls, files, instruments, live, server, teach
 from explorer.app.state import widget_key
 from explorer.app.charts import section
-from explorer.params import SPEEDS
 
 PAGE = "autoencoder"
 ps = controls.open_page(PAGE)
@@ -86,4 +85,4 @@ if st.toggle(":material/science: Show the instruments: error per digit, worst di
 if ps.running:
     live.live_loop(PAGE, lab.trainer, [(0.15, charts.numbers_and_digits), (1.0, charts.curves),
                                        (3.0, charts.inside)],
-                   max_epochs=int(ps.values["epochs"]), per_frame=SPEEDS[ps.values["speed"]])
+                   max_epochs=ps.values.epochs, per_frame=ps.values.per_frame)

@@ -18,7 +18,7 @@ controls.control(PAGE, "net")
 controls.control(PAGE, "n", help="Samples in the batch shown here.")
 controls.control(PAGE, "seed", help="Which samples are drawn (and the data and weights of the common mistakes).")
 
-net, X, y, origin = derivation.current_network(v["net"], v["n"], v["seed"])
+net, X, y, origin = derivation.current_network(v.net, v.n, v.seed)
 st.info(f"Showing {origin}: layers {' → '.join(map(str, net.sizes))}, a batch of {len(X)} "
         "training samples.", icon=":material/info:")
 out, cache = net.forward(X)
@@ -38,6 +38,6 @@ with tab_mistakes:
                 "gradient check always catches it. Training may or may not show it: any step "
                 "within 90° of the true gradient still goes downhill, so a wrong gradient can "
                 "look fine for a while, or go badly wrong at once. That is why the check exists.")
-    derivation.mistake(controls.control(PAGE, "mistake", container=st), v["seed"])
+    derivation.mistake(controls.control(PAGE, "mistake", container=st), v.seed)
 
 controls.sync_url(PAGE)

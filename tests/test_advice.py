@@ -10,6 +10,7 @@ from explorer import MLP, Trainer, make_dataset
 from explorer.lens.advice import Advice, divergence_advice
 from explorer.lens.mistakes import MISTAKES
 from explorer.nn.optim import OPTIMIZERS
+from explorer.nn.train import Divergence
 
 EPOCHS = 40
 
@@ -45,7 +46,7 @@ def try_each(ds, advice, **kw):
     for suggestion in advice.suggestions:
         assert set(suggestion) <= {"lr", "clip", "backward"}
         t = run(ds, **dict(kw, **suggestion))
-        assert t.diverged is None, (suggestion, t.diverged["message"])
+        assert t.diverged is None, (suggestion, t.diverged.message)
 
 
 def never_what_is_chosen(t, advice):
@@ -88,8 +89,8 @@ def test_clipping_does_not_stop_adam_from_diverging(data):
     plain = run(data["spirals"], optimizer="adam", lr=10.0)
     clipped = run(data["spirals"], optimizer="adam", lr=10.0, clip=0.5)
     assert plain.diverged is not None and clipped.diverged is not None
-    assert (clipped.diverged["epoch"], clipped.diverged["step"]) == \
-        (plain.diverged["epoch"], plain.diverged["step"])
+    assert (clipped.diverged.epoch, clipped.diverged.step) == \
+        (plain.diverged.epoch, plain.diverged.step)
     advice = divergence_advice(clipped)
     assert "Gradient clipping (on, at 0.5) cannot prevent this" in advice.message
     assert advice.suggestions == ({"lr": 0.01},)
@@ -118,8 +119,10 @@ def _stopped(**kw):
     from explorer.nn.optim import make_optimizer
     kw = dict(dict(optimizer="sgd", lr=10.0, clip=None, l2=0.0, batch_size=32, backward=None),
               **kw)
+    nan = float("nan")
     return SimpleNamespace(**kw, opt=make_optimizer(kw["optimizer"], kw["lr"]),
-                           diverged={"epoch": 1, "step": 5, "loss": float("nan")},
+                           diverged=Divergence(1, 5, nan, nan, "loss_nan",
+                                               "the loss became infinite or NaN", {}, ""),
                            history={"train_loss": [1.0]}, blowup=1e3)
 
 

@@ -31,7 +31,7 @@ def decode_png(uri_or_bytes):
 
 @pytest.fixture(scope="module")
 def lab():
-    v = dict(P.defaults(P.CLASSIFIER), data="spirals", classes=3)
+    v = P.ClassifierSettings(data="spirals", classes=3)
     lab = labs.ClassifierLab(labs.dataset_for(v), v)
     lab.trainer.run(20)
     return lab
@@ -183,7 +183,7 @@ def test_a_relu_mask_is_drawn_on_its_own_0_to_1_scale():
 def test_a_divergence_stays_on_the_loss_and_gradient_charts():
     from .test_training import diverged_trainer
     t = diverged_trainer()
-    trail = t.diverged["trail"]
+    trail = t.diverged.trail
     h = t.history_arrays()
     loss = valid(F.history_figure(h["epoch"], h["train_loss"], blowup=trail))
     grads = valid(F.gradient_figure(h["epoch"], h["grad_W"], blowup=trail))

@@ -62,4 +62,4 @@ def test_a_hostile_settings_file_shows_as_plain_text():
     at.run()
     assert no_errors(at)
     assert_plain(at)
-    assert at.session_state["page.classifier"].values["seed"] == 4
+    assert at.session_state["page.classifier"].values.seed == 4

@@ -146,11 +146,11 @@ def test_the_suggestion_is_a_tenth_of_the_rate_at_the_lowest_smoothed_loss():
 
 
 def test_a_network_on_a_plateau_gets_no_suggestion_but_the_rate_where_loss_rises():
-    v = P.defaults(P.CLASSIFIER)             # spirals, momentum at 0.01: a long plateau
+    v = P.ClassifierSettings()             # spirals, momentum at 0.01: a long plateau
     lab = ClassifierLab(dataset_for(v), v)
     lab.trainer.run(100)
     t = lab.trainer
-    r = lr_finder.lr_range_test(lab.net, t.X, t.y, v["opt"], v["bs"])
+    r = lr_finder.lr_range_test(lab.net, t.X, t.y, v.opt, v.bs)
     assert r.suggestion is None
     assert 0.1 < lr_finder.rise(r.lrs, r.smoothed) < 10
 
@@ -159,14 +159,14 @@ def test_a_network_on_a_plateau_gets_no_suggestion_but_the_rate_where_loss_rises
                                       ("spirals", "momentum"), ("xor", "sgd"),
                                       ("spirals", "adam")])
 def test_training_at_the_suggested_rate_beats_1e5_and_does_not_diverge(data, opt):
-    v = dict(P.defaults(P.CLASSIFIER), data=data, opt=opt)
+    v = P.ClassifierSettings(data=data, opt=opt)
     lab = ClassifierLab(dataset_for(v), v)
     t = lab.trainer
-    r = lr_finder.lr_range_test(lab.net, t.X, t.y, opt, v["bs"], seed=0)
+    r = lr_finder.lr_range_test(lab.net, t.X, t.y, opt, v.bs, seed=0)
     assert r.suggestion is not None and 1e-5 < r.suggestion < 10
 
     def final_loss(lr):
-        vv = dict(v, lr=lr)
+        vv = v.replace(lr=lr)
         run = ClassifierLab(dataset_for(vv), vv)
         run.trainer.run(60)
         return run.trainer.history["train_loss"][-1], run.trainer.diverged
@@ -317,30 +317,30 @@ def test_every_fork_choice_parses_back_to_itself():
 def test_hostile_forks_are_refused(bad):
     with pytest.raises(ValueError):
         fork.parse_fork(bad)
-    values, notes = P.parse(P.CLASSIFIER, {"fork": bad})
-    assert values["fork"] == "none" and len(notes) == 1 and len(notes[0]) < 400
+    values, notes = P.parse(P.ClassifierSettings, {"fork": bad})
+    assert values.fork == "none" and len(notes) == 1 and len(notes[0]) < 400
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=40))
 def test_any_fork_link_is_a_choice_or_none(raw):
-    values, _ = P.parse(P.CLASSIFIER, {"fork": raw})
-    assert values["fork"] in fork.FORK_CHOICES
+    values, _ = P.parse(P.ClassifierSettings, {"fork": raw})
+    assert values.fork in fork.FORK_CHOICES
 
 
 def test_a_fork_link_round_trips_and_a_lesson_link_has_no_fork():
-    values, notes = P.parse(P.CLASSIFIER, {"fork": "lr:1e-1", "lr": "0.01"})
-    assert values["fork"] == "lr:0.1" and notes == []
-    assert P.parse(P.CLASSIFIER, P.to_query(P.CLASSIFIER, values))[0] == values
-    assert P.defaults(P.CLASSIFIER)["fork"] == "none"
+    values, notes = P.parse(P.ClassifierSettings, {"fork": "lr:1e-1", "lr": "0.01"})
+    assert values.fork == "lr:0.1" and notes == []
+    assert P.parse(P.ClassifierSettings, values.to_query())[0] == values
+    assert P.ClassifierSettings().fork == "none"
 
 
 def test_fork_values_change_one_setting_and_width_changes_every_hidden_layer():
-    v = dict(P.defaults(P.CLASSIFIER), layers=3, h1=16, h2=8, h3=4, h4=2)
+    v = P.ClassifierSettings(layers=3, h1=16, h2=8, h3=4, h4=2)
     w = fork.fork_values(v, "width", 32)
-    assert (w["h1"], w["h2"], w["h3"], w["h4"]) == (32, 32, 32, 2)
-    assert {k for k in v if v[k] != w[k]} == {"h1", "h2", "h3"}
-    assert fork.fork_values(v, "opt", "adam") == dict(v, opt="adam")
+    assert (w.h1, w.h2, w.h3, w.h4) == (32, 32, 32, 2)
+    assert {k for k in v.SPEC if v.get(k) != w.get(k)} == {"h1", "h2", "h3"}
+    assert fork.fork_values(v, "opt", "adam") == v.replace(opt="adam")
     assert fork.current_value(v, "width") == 16
     with pytest.raises(ValueError):
         fork.fork_values(v, "seed", 3)

@@ -66,7 +66,7 @@ def check(fig, shown=()):
 
 @pytest.fixture(scope="module")
 def lab():
-    v = dict(P.defaults(P.CLASSIFIER), data="blobs", classes=3, layers=1, h1=6)
+    v = P.ClassifierSettings(data="blobs", classes=3, layers=1, h1=6)
     lab = labs.ClassifierLab(labs.dataset_for(v), v, class_names=HOSTILE[:3])
     lab.trainer.run(15)
     return lab
@@ -195,10 +195,10 @@ def test_every_classifier_tab_opens_and_computes_when_paused():
 
 def test_landscape_buttons_draw_new_directions_and_the_path():
     at = harness("Loss landscape", epochs=10)
-    before = ps_of(at).memo["inst.landscape.random"][2]["value"]["loss"]
+    before = ps_of(at).memo["inst.landscape.random"].value["loss"]
     at = at.button(key="w.classifier.inst.land_new").click().run()
     assert ok(at)
-    after = ps_of(at).memo["inst.landscape.random"][2]["value"]["loss"]
+    after = ps_of(at).memo["inst.landscape.random"].value["loss"]
     assert after[12, 12] == pytest.approx(before[12, 12]) and not np.allclose(after, before)
     at = at.get("button_group")[0].set_value("path").run()
     assert ok(at) and "inst.landscape.path" in ps_of(at).memo
@@ -213,12 +213,12 @@ def test_the_path_slice_asks_for_training_first():
 
 def test_use_sets_the_learning_rate_control_to_the_suggestion():
     at = harness("LR finder", epochs=0, data="moons", opt="adam", lr=0.0001)
-    r = ps_of(at).memo["inst.lr_finder"][2]["value"]
+    r = ps_of(at).memo["inst.lr_finder"].value
     assert r.suggestion is not None
     lr = float(f"{r.suggestion:.2g}")
     at = at.button(key="w.classifier.inst.lr_use").click().run()
     assert ok(at)
-    assert ps_of(at).values["lr"] == lr and at.session_state["w.classifier.lr"] == lr
+    assert ps_of(at).values.lr == lr and at.session_state["w.classifier.lr"] == lr
     assert ps_of(at).lab.trainer.lr == pytest.approx(lr)       # the lab took it
     assert any(f"{lr:g}" in s.value for s in at.success)
     at = at.button(key="w.classifier.inst.lr_again").click().run()
@@ -238,31 +238,31 @@ def test_fork_trains_in_step_and_goes_into_the_link():
     at = at.button(key="w.classifier.inst.fork").click().run()
     assert ok(at)
     ps = ps_of(at)
-    assert ps.values["fork"] == "lr:0.1"
-    assert P.to_query(P.CLASSIFIER, ps.values)["fork"] == "lr:0.1"
-    fork = ps.fork["lab"]
+    assert ps.values.fork == "lr:0.1"
+    assert ps.values.to_query()["fork"] == "lr:0.1"
+    fork = ps.fork.lab
     assert fork.trainer.lr == 0.1 and fork.epoch == ps.lab.epoch == 8      # caught up
-    assert fork.ds is ps.lab.ds and fork.values["seed"] == ps.lab.values["seed"]
+    assert fork.ds is ps.lab.ds and fork.values.seed == ps.lab.values.seed
     at.number_input(key="w.classifier.inst.both_n").set_value(5).run()
     at = at.button(key="w.classifier.inst.both").click().run()
     assert ok(at)
     ps = ps_of(at)
-    assert ps.lab.epoch == ps.fork["lab"].epoch == 13
+    assert ps.lab.epoch == ps.fork.lab.epoch == 13
     assert len(at.get("plotly_chart")) == 2
     assert any(c.value.startswith("Trained 5 epochs") for c in at.caption)
     at = at.button(key="w.classifier.inst.fork_close").click().run()
-    assert ok(at) and ps_of(at).values["fork"] == "none" and ps_of(at).fork is None
+    assert ok(at) and ps_of(at).values.fork == "none" and ps_of(at).fork is None
 
 
 def test_a_fork_link_opens_both_runs_from_the_same_weights():
     at = harness("Two runs", epochs=0, fork="lr:0.1")     # same shapes, same seed
     ps = ps_of(at)
-    assert ok(at) and ps.fork["spec"] == ("lr", 0.1)
-    a, b = ps.lab.net.params, ps.fork["lab"].net.params
+    assert ok(at) and ps.fork.spec == ("lr", 0.1)
+    a, b = ps.lab.net.params, ps.fork.lab.net.params
     assert all(np.array_equal(a[k], b[k]) for k in a)
     at = harness("Two runs", epochs=3, fork="opt:adam")
     ps = ps_of(at)
-    assert ok(at) and ps.fork["lab"].trainer.optimizer == "adam" and ps.fork["lab"].epoch == 3
+    assert ok(at) and ps.fork.lab.trainer.optimizer == "adam" and ps.fork.lab.epoch == 3
 
 
 @pytest.mark.parametrize("fork", ["width:16", "lr:0.01", "opt:momentum"])
@@ -275,14 +275,14 @@ def test_a_fork_equal_to_the_pages_own_setting_trains_no_twin_and_says_so(fork):
 
 def test_the_fork_follows_the_page_and_is_rebuilt_with_a_new_network():
     at = harness("Two runs", epochs=2, fork="bs:64")
-    first = ps_of(at).fork["lab"]
+    first = ps_of(at).fork.lab
     at.session_state["w.classifier.lr"] = 0.03          # a training setting: the fork takes it
     at = at.run()
-    assert ok(at) and ps_of(at).fork["lab"] is first and first.trainer.lr == 0.03
+    assert ok(at) and ps_of(at).fork.lab is first and first.trainer.lr == 0.03
     assert first.trainer.batch_size == 64
-    ps_of(at).values["seed"] = 5                        # new data: a new lab and a new fork
+    ps_of(at).values = ps_of(at).values.replace(seed=5)   # new data: a new lab and a new fork
     at = at.run()
-    assert ok(at) and ps_of(at).fork["lab"] is not first
+    assert ok(at) and ps_of(at).fork.lab is not first
 
 
 def test_during_a_live_run_the_fork_trains_in_step_and_catches_up_at_the_pause():
@@ -291,7 +291,7 @@ def test_during_a_live_run_the_fork_trains_in_step_and_catches_up_at_the_pause()
     at = harness("Two runs", epochs=4, fork="lr:0.1", live=3000, data="moons")
     ps = ps_of(at)
     assert ok(at) and any("1 live tier" in c.value for c in at.caption)
-    fork = ps.fork["lab"]
+    fork = ps.fork.lab
     followed = []
     train = fork.trainer.run
     fork.trainer.run = lambda *a, **kw: followed.append(ps.running) or train(*a, **kw)
@@ -304,7 +304,7 @@ def test_during_a_live_run_the_fork_trains_in_step_and_catches_up_at_the_pause()
         if fork.epoch == ps.lab.epoch:
             break
         at = at.run()
-    assert ps_of(at).fork["lab"] is fork and fork.epoch == 3004
+    assert ps_of(at).fork.lab is fork and fork.epoch == 3004
     assert fork.trainer.lr == 0.1 and ps.lab.trainer.lr == 0.01
 
 
@@ -312,7 +312,7 @@ def test_pushes_take_the_chosen_class_and_chain_through_features():
     at = harness("Which points push", epochs=10, x1sq="1", x2sq="1")
     assert ok(at) and ps_of(at).lab.features == ("x1", "x2", "x1sq", "x2sq")
     at = at.selectbox(key="w.classifier.inst.push_class").set_value(1).run()
-    assert ok(at) and ps_of(at).memo["inst.pushes"][1][-1] == 1
+    assert ok(at) and ps_of(at).memo["inst.pushes"].key[-1] == 1
     assert any("through the input features" in c.value for c in at.caption)
 
 
@@ -363,4 +363,4 @@ def test_every_autoencoder_tab_opens_and_its_widgets_work():
     assert ok(at) and len(at.get("plotly_chart")) == 1
     ps = ps_of(at, "autoencoder")
     base, off = ablation.code_ablation(ps.lab.net, ps.lab.ds.X_test)
-    assert ps.memo["inst.ae_ablation"][2]["value"][0] == pytest.approx(base)
+    assert ps.memo["inst.ae_ablation"].value[0] == pytest.approx(base)

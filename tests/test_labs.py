@@ -16,7 +16,7 @@ def digits():
 
 
 def clf(**changes):
-    v = dict(P.defaults(P.CLASSIFIER), **changes)
+    v = P.ClassifierSettings(**changes)
     return labs.ClassifierLab(labs.dataset_for(v), v)
 
 
@@ -24,7 +24,7 @@ def test_training_hyperparameters_change_mid_run_without_losing_the_weights():
     lab = clf()
     lab.trainer.run(3)
     w = lab.net.params["W1"].copy()
-    v = dict(lab.values, lr=0.1, opt="momentum", bs=8, l2=0.01, clip=2.0)
+    v = lab.values.replace(lr=0.1, opt="momentum", bs=8, l2=0.01, clip=2.0)
     assert not lab.needs_rebuild(v)
     lab.apply(v)
     assert np.array_equal(lab.net.params["W1"], w) and lab.epoch == 3
@@ -38,7 +38,7 @@ def test_training_hyperparameters_change_mid_run_without_losing_the_weights():
                                        ("init", "xavier"), ("noise", 0.4)])
 def test_data_or_architecture_changes_ask_for_a_new_network(key, value):
     lab = clf()
-    assert lab.needs_rebuild(dict(lab.values, **{key: value}))
+    assert lab.needs_rebuild(lab.values.replace(**{key: value}))
 
 
 def test_bad_learning_rate_is_refused_by_the_trainer():
@@ -75,7 +75,7 @@ def test_a_page_open_of_the_largest_network_at_the_finest_grid_holds_little_memo
     # every grid kept z, h and slope of every unit at every point (130 MB). Now a grid's
     # scratch is GRID_SCRATCH; what is kept is what is drawn (bench/load.py --link
     # measures the whole server: 585 MB peak for 30 such opens)
-    v, _ = P.parse(P.CLASSIFIER, {"layers": "4", "h1": "64", "h2": "64", "h3": "64",
+    v, _ = P.parse(P.ClassifierSettings, {"layers": "4", "h1": "64", "h2": "64", "h3": "64",
                                   "h4": "64", "res": "200"})
     lab = labs.ClassifierLab(labs.dataset_for(v), v)
     lab.trainer.run(1)
@@ -116,7 +116,7 @@ def test_dead_layers_are_reported():
 
 
 def test_autoencoder_lab_shows_reconstructions_codes_and_a_pca_reference(digits):
-    v = P.defaults(P.AUTOENCODER)
+    v = P.AutoencoderSettings()
     lab = labs.AutoencoderLab(digits, v)
     X, Xhat, y = lab.grid_digits()
     assert X.shape == Xhat.shape == (10, 64) and sorted(y) == list(range(10))
@@ -124,15 +124,15 @@ def test_autoencoder_lab_shows_reconstructions_codes_and_a_pca_reference(digits)
     C2, axes = lab.codes_2d()
     assert C2.shape == (len(digits.X_test), 2) and axes[0] == "principal component 1"
     firing, dead = lab.firing()
-    assert firing.shape == (10, v["hidden"]) and dead.shape == (v["hidden"],)
+    assert firing.shape == (10, v.hidden) and dead.shape == (v.hidden,)
     steps = lab.interpolate(0, 1, 5)
     assert steps.shape == (5, 64)
     ends = lab.net.predict(digits.X_test[[0, 1]])
     assert np.allclose(steps[[0, -1]], ends, atol=1e-5)
-    assert not lab.needs_rebuild(dict(v, lr=0.05, noise=0.1))
-    lab.apply(dict(v, lr=0.05, noise=0.1))
+    assert not lab.needs_rebuild(v.replace(lr=0.05, noise=0.1))
+    lab.apply(v.replace(lr=0.05, noise=0.1))
     assert lab.trainer.input_noise == 0.1 and lab.trainer.lr == 0.05
-    assert lab.needs_rebuild(dict(v, hidden=8))
+    assert lab.needs_rebuild(v.replace(hidden=8))
 
 
 def test_dead_units_warn_only_when_they_hurt_and_suggest_what_is_not_chosen():
@@ -142,16 +142,16 @@ def test_dead_units_warn_only_when_they_hurt_and_suggest_what_is_not_chosen():
     lab.trainer.run(200)
     message, suggestions = lab.dead_warning()
     assert "dead units" in message and {"act": "leaky_relu"} in suggestions
-    assert all(lab.values[k] != v for change in suggestions for k, v in change.items())
+    assert all(lab.values.get(k) != v for change in suggestions for k, v in change.items())
     acc = lab.trainer.history["train_acc"][-1]
     # a suggestion that keeps the weights (the learning rate) cannot revive a dead unit:
     # tried from the state where it is shown, it does not help, so it says "press Reset"
     for (text, change) in zip(message.split("Try ")[1].split(", or "), suggestions):
-        if not lab.needs_rebuild(dict(lab.values, **change)):
+        if not lab.needs_rebuild(lab.values.replace(**change)):
             assert "press Reset" in text, text
     # every suggestion, tried from the same start, leaves fewer dead units or learns more
     for change in suggestions:
-        values = dict(lesson.values(), **change)
+        values = lesson.values().replace(**change)
         other = labs.ClassifierLab(labs.dataset_for(values), values)
         other.trainer.run(200)
         h = other.trainer.history
@@ -189,7 +189,7 @@ def test_points_added_and_removed_on_the_plane_are_trained_on_and_the_weights_ke
 
 def test_a_code_of_two_is_drawn_as_it_is_and_most_dead_codes_warn():
     digits = load_digits_data()
-    lab = labs.AutoencoderLab(digits, dict(P.defaults(P.AUTOENCODER), hidden=2))
+    lab = labs.AutoencoderLab(digits, P.AutoencoderSettings(hidden=2))
     P2, axes = lab.codes_2d()
     from explorer.lens.diagnostics import codes
     assert np.allclose(P2, codes(lab.net, digits.X_test)) and axes == ("code unit 1", "code unit 2")

@@ -29,7 +29,7 @@ def test_every_lesson_has_its_texts_a_page_and_a_unique_key():
         assert lesson.page in P.PAGES and lesson.title and lesson.notice and lesson.why
         assert lesson.claim and lesson.spread
         assert lesson.question.endswith("?")
-        assert set(lesson.query) <= set(P.PAGES[lesson.page]), lesson.key
+        assert set(lesson.query) <= set(P.PAGES[lesson.page].SPEC), lesson.key
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -42,7 +42,7 @@ def test_the_lesson_shows_what_it_promises_whatever_the_seed(lesson, seed):
 
 def test_the_link_seed_is_the_default_check():
     lesson = BY_KEY["features"]
-    assert lesson.verify() == lesson.verify(lesson.values()["seed"])
+    assert lesson.verify() == lesson.verify(lesson.values().seed)
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[lesson.key for lesson in LESSONS])
@@ -129,7 +129,7 @@ def test_each_page_finds_its_lessons_by_their_settings():
     for lesson in LESSONS:
         assert lesson in lessons_for(lesson.page)
         assert lesson_with_values(lesson.page, lesson.values()) is lesson
-    assert lesson_with_values("classifier", P.defaults(P.CLASSIFIER)) is None
+    assert lesson_with_values("classifier", P.ClassifierSettings()) is None
 
 
 def test_picking_a_lesson_on_its_page_applies_it_and_its_follow_up_changes_one_setting():
@@ -140,7 +140,7 @@ def test_picking_a_lesson_on_its_page_applies_it_and_its_follow_up_changes_one_s
     assert ps.values == BY_KEY["dead_relu"].values()
     at.button(key="classifier.lesson.then1").click().run()
     ps = at.session_state["page.classifier"]
-    assert ps.values["act"] == "leaky_relu" and ps.values["lr"] == 0.1 and ps.lesson == "dead_relu"
+    assert ps.values.act == "leaky_relu" and ps.values.lr == 0.1 and ps.lesson == "dead_relu"
     assert at.selectbox(key="w.classifier.act").value == "leaky_relu"
     at.button(key="classifier.lesson.close").click().run()
     assert at.session_state["page.classifier"].lesson is None

@@ -187,7 +187,7 @@ def test_after_a_blow_up_the_lessons_next_step_and_a_new_rate_train_from_fresh_w
     at.slider(key="w.classifier.epochs").set_value(5).run()
     at.button(key="classifier.btn_train").click().run()
     ps = at.session_state["page.classifier"]
-    assert no_errors(at) and ps.values["lr"] == 1e-5
+    assert no_errors(at) and ps.values.lr == 1e-5
     assert ps.lab.trainer.diverged is None and ps.lab.epoch == 5 and not at.error
     # straight after a blow-up, a changed control starts afresh too, and says so
     at.button(key="classifier.lesson.again").click().run()
@@ -240,7 +240,7 @@ def test_every_classifier_control_can_be_changed():
     for key, value in changes.items():
         at = _set(at, f"w.classifier.{key}", value).run()
         assert no_errors(at), key
-    assert at.session_state["page.classifier"].values == {**P.defaults(P.CLASSIFIER), **changes}
+    assert at.session_state["page.classifier"].values == P.ClassifierSettings(**changes)
     lab = clf_lab(at)
     assert lab.net.sizes == [4, 8, 12, 5, 4] and lab.net.activation == "tanh"
     assert lab.features == ("x1", "x2", "x1sq", "x1x2") and lab.trainer.l1 == 0.001
@@ -269,14 +269,14 @@ def _set(at, key, value):
 
 
 def test_classifier_link_round_trips_every_control():
-    vals = dict(P.defaults(P.CLASSIFIER), data="blobs", classes=5, seed=42, lr=0.003, layers=1,
+    vals = P.ClassifierSettings(data="blobs", classes=5, seed=42, lr=0.003, layers=1,
                 h1=20, opt="sgd", show_test=False)
-    at = page("pages/1_Classifier.py", **P.to_query(P.CLASSIFIER, vals))
+    at = page("pages/1_Classifier.py", **vals.to_query())
     assert no_errors(at) and not at.warning
     assert at.session_state["page.classifier"].values == vals
-    assert dict(at.query_params) == P.to_query(P.CLASSIFIER, vals)   # the address bar
+    assert dict(at.query_params) == vals.to_query()   # the address bar
     # same link, same seed: the same network
-    again = page("pages/1_Classifier.py", **P.to_query(P.CLASSIFIER, vals))
+    again = page("pages/1_Classifier.py", **vals.to_query())
     a, b = clf_lab(at).net.params, clf_lab(again).net.params
     assert all(np.array_equal(a[k], b[k]) for k in a)
 
@@ -288,8 +288,8 @@ def test_bad_link_values_are_clamped_with_a_visible_note():
     for part in ("n=99999", "lr='lots'", "layers=-3", "unknown parameter 'evil'", "data='mnist'"):
         assert part in note
     vals = at.session_state["page.classifier"].values
-    assert vals["n"] == 2000 and vals["lr"] == 0.01 and vals["layers"] == 1
-    assert vals["data"] == P.defaults(P.CLASSIFIER)["data"]
+    assert vals.n == 2000 and vals.lr == 0.01 and vals.layers == 1
+    assert vals.data == P.ClassifierSettings().data
 
 
 def test_divergence_stops_at_the_first_bad_step_and_the_page_keeps_working():
@@ -300,7 +300,7 @@ def test_divergence_stops_at_the_first_bad_step_and_the_page_keeps_working():
     assert "diverged" in msg and "learning rate" in msg
     lab = clf_lab(at)
     assert lab.trainer.diverged is not None and lab.epoch < 200
-    assert lab.trainer.diverged["step"] <= 5
+    assert lab.trainer.diverged.step <= 5
     assert all(np.isfinite(p).all() for p in lab.net.params.values())
     at = _set(at, "w.classifier.lr", 0.01).run()           # a new lr rebuilds nothing...
     at.button(key="classifier.btn_reset").click().run()    # ...Reset starts afresh
@@ -398,8 +398,8 @@ def test_config_upload_applies_a_configuration_through_the_same_checks_as_a_link
     at.run()
     assert no_errors(at)
     vals = at.session_state["page.classifier"].values
-    assert vals["data"] == "circles" and vals["seed"] == 9 and vals["h1"] == 4
-    assert vals["lr"] == 10.0                                  # clamped, and said so
+    assert vals.data == "circles" and vals.seed == 9 and vals.h1 == 4
+    assert vals.lr == 10.0                                  # clamped, and said so
     assert "lr=500" in shown(at.success[0].value)
 
 
@@ -420,9 +420,9 @@ def test_every_autoencoder_control_can_be_changed_and_links_round_trip():
     for key, value in changes.items():
         at = _set(at, f"w.autoencoder.{key}", value).run()
         assert no_errors(at), key
-    vals = {**P.defaults(P.AUTOENCODER), **changes}
+    vals = P.AutoencoderSettings(**changes)
     assert at.session_state["page.autoencoder"].values == vals
-    again = page("pages/2_Autoencoder.py", **P.to_query(P.AUTOENCODER, vals))
+    again = page("pages/2_Autoencoder.py", **vals.to_query())
     assert again.session_state["page.autoencoder"].values == vals
     at.button(key="autoencoder.btn_step").click().run()
     assert no_errors(at) and metric(at, "Epoch") == "1"
@@ -434,7 +434,7 @@ def test_autoencoder_weights_and_configuration_can_be_loaded():
         ("c.json", b'{"hidden": 8, "lr": 0.003, "page": "autoencoder"}', "application/json"))
     at.run()
     at.run()
-    assert no_errors(at) and at.session_state["page.autoencoder"].values["hidden"] == 8
+    assert no_errors(at) and at.session_state["page.autoencoder"].values.hidden == 8
     lab = at.session_state["page.autoencoder"].lab
     assert lab.net.sizes == [64, 8, 64]
     trained = {k: v + 0.5 for k, v in lab.net.params.items()}
@@ -526,7 +526,7 @@ def test_batch_size_and_seed_are_typed_and_the_caption_names_no_other_dataset():
     at.number_input(key="w.classifier.bs").set_value(33).run()
     at.number_input(key="w.classifier.seed").set_value(7).run()
     vals = at.session_state["page.classifier"].values
-    assert no_errors(at) and (vals["bs"], vals["seed"]) == (33, 7)
+    assert no_errors(at) and (vals.bs, vals.seed) == (33, 7)
     assert not any("spirals" in c.value for c in at.caption)
     for path, key in (("pages/2_Autoencoder.py", "w.autoencoder.bs"),
                       ("pages/3_Backprop_math.py", "w.math.seed")):

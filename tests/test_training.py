@@ -199,7 +199,7 @@ def test_divergence_stops_at_the_first_nonfinite_step_and_keeps_finite_weights()
     t = Trainer(net, X, y, optimizer="momentum", lr=1e3, batch_size=200)
     done = t.run(50)
     assert t.diverged is not None and done < 50
-    assert "diverged" in t.diverged["message"] and t.diverged["cause"] == "loss_exploded"
+    assert "diverged" in t.diverged.message and t.diverged.cause == "loss_exploded"
     assert all(np.isfinite(v).all() for v in net.params.values())
     # the weights are those the history's last entry describes
     assert np.isclose(net.loss(X, y), t.history["train_loss"][-1], rtol=1e-9)
@@ -221,12 +221,12 @@ def diverged_trainer():
 def test_the_steps_that_blew_up_are_kept_for_the_charts():
     t = diverged_trainer()
     d = t.diverged
-    trail = d["trail"]
+    trail = d.trail
     assert len(trail["epoch"]) == len(trail["loss"]) == len(trail["grad_norm"]) >= 1
     # the last step kept is the bad one, at a fraction of the epoch that blew up
-    assert trail["loss"][-1] == d["loss"] and trail["grad_norm"][-1] == d["grad_norm"]
-    assert d["epoch"] - 1 < trail["epoch"][-1] <= d["epoch"]
-    assert d["cause"] in ("loss_nan", "loss_exploded", "grad_nan")
+    assert trail["loss"][-1] == d.loss and trail["grad_norm"][-1] == d.grad_norm
+    assert d.epoch - 1 < trail["epoch"][-1] <= d.epoch
+    assert d.cause in ("loss_nan", "loss_exploded", "grad_nan")
     assert np.all(np.diff(trail["epoch"]) > 0)
 
 
@@ -236,7 +236,7 @@ def test_a_loss_that_overflows_stops_training_at_that_step():
     net.params["b2"][:] = 1e18                 # squares overflow float32 on the first step
     t = Trainer(net, X, X, optimizer="sgd", lr=0.1, batch_size=20)
     assert t.run(3) == 0
-    assert t.diverged["step"] == 1 and "infinite or NaN" in t.diverged["message"]
+    assert t.diverged.step == 1 and "infinite or NaN" in t.diverged.message
 
 
 def test_time_budget_and_stop_callback_end_a_run_early():

@@ -75,7 +75,7 @@ def classifier_rows(lab):
          lambda r: IF.landscape_figure(r["a"], r["b"], r["loss"], path={
              "a": r["path_a"], "b": r["path_b"], "epochs": r["epochs"]})),
         ("LR range test (200 steps)", lambda: lr_finder.lr_range_test(
-            net, t.X, t.y, lab.values["opt"], t.batch_size, steps=I.RANGE_STEPS),
+            net, t.X, t.y, lab.values.opt, t.batch_size, steps=I.RANGE_STEPS),
          lambda r: IF.lr_finder_figure(r.lrs, r.losses, r.smoothed, r.suggestion, 0.01)),
         (f"two runs: fork + catch up {EPOCHS} epochs", fork_catch_up, None),
         ("which points push", pushes, None),
@@ -118,13 +118,13 @@ def show(title, rows):
 def main():
     threadpool_limits(1)
     for title, changes in NETWORKS.items():
-        v = dict(P.defaults(P.CLASSIFIER), **changes)
+        v = P.ClassifierSettings(**changes)
         lab = labs.ClassifierLab(labs.dataset_for(v), v)
         lab.trainer.run(EPOCHS)
         show(f"{title}, trained {EPOCHS} epochs", classifier_rows(lab))
     digits = load_digits_data()
     for hidden in (32, 128):
-        v = dict(P.defaults(P.AUTOENCODER), hidden=hidden)
+        v = P.AutoencoderSettings(hidden=hidden)
         lab = labs.AutoencoderLab(digits, v)
         lab.trainer.run(20)
         show(f"autoencoder 64-{hidden}-64, trained 20 epochs", autoencoder_rows(lab))

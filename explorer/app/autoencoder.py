@@ -35,7 +35,7 @@ class Charts:
             m3.metric("Test loss", f"{h['test_loss'][-1]:.2f}")
             m4.metric("PCA test loss", f"{lab.pca_error():.2f}",
                       help=f"Test error of the best linear code of the same size: PCA with "
-                           f"{self.v['hidden']} components.")
+                           f"{self.v.hidden} components.")
         X, Xhat, labels = lab.grid_digits()
         plot(self.slots["digits"], F.digits_grid_figure(X, Xhat, labels), frame)
 
@@ -43,10 +43,10 @@ class Charts:
         """Loss and gradient norms over epochs."""
         lab, h = self.lab, self.lab.history()
         d = lab.trainer.diverged
-        trail = d["trail"] if d else None
+        trail = d.trail if d else None
         plot(self.slots["history"], F.history_figure(
             h["epoch"], h["train_loss"], h["test_loss"], reference=lab.pca_error(),
-            reference_name=f"PCA, {self.v['hidden']} components", log=True, blowup=trail), frame)
+            reference_name=f"PCA, {self.v.hidden} components", log=True, blowup=trail), frame)
         plot(self.slots["gradients"], F.gradient_figure(h["epoch"], h["grad_W"], h["grad_b"],
                                                         h["update_ratio"], blowup=trail), frame)
 

@@ -1,6 +1,8 @@
 """Charts on a page: titled slots, drawing a figure into one, and reusing charts
 that did not change."""
 import re
+import time
+from dataclasses import dataclass
 
 
 def anchor(title):
@@ -35,6 +37,30 @@ def plot(placeholder, fig, frame=0):
     placeholder.plotly_chart(fig, config=chart_config(frame))
 
 
+@dataclass(frozen=True)
+class Kept:
+    """A result kept in a page's ``memo``: built for which lab (``owner``) and which
+    ``key`` (what it depends on besides the lab), and how many ``seconds`` it took."""
+    owner: object
+    key: object
+    value: object
+    seconds: float
+
+
+def kept(ps, name):
+    """The result kept under ``name`` for the page's lab now, or None."""
+    k = ps.memo.get(name)
+    return k if k is not None and k.owner is ps.lab else None
+
+
+def keep(ps, name, key, build):
+    """Build a result now and keep it under ``name`` (returns the :class:`Kept`)."""
+    t0 = time.perf_counter()
+    value = build()
+    ps.memo[name] = k = Kept(ps.lab, key, value, time.perf_counter() - t0)
+    return k
+
+
 def memo(ps, name, key, build):
     """``build()``, or its last result if the page's lab and ``key`` are the same as then.
 
@@ -42,9 +68,7 @@ def memo(ps, name, key, build):
     moment ago are reused instead of rebuilt, so the first frame comes sooner.
     Kept in the page state ``ps``, one result per name.
     """
-    last = ps.memo.get(name)
-    if last is not None and last[0] is ps.lab and last[1] == key:
-        return last[2]
-    value = build()
-    ps.memo[name] = (ps.lab, key, value)
-    return value
+    last = kept(ps, name)
+    if last is not None and last.key == key:
+        return last.value
+    return keep(ps, name, key, build).value

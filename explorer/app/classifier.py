@@ -7,7 +7,6 @@ from functools import partial
 import streamlit as st
 
 from .. import labs
-from ..data import make_dataset_from_points
 from ..text import md
 from ..lens.diagnostics import activation_regions
 from . import figures as F
@@ -21,38 +20,42 @@ from .view_data import normalize_selected
 
 
 def experiment(ps):
-    """The page's lab for its current values: kept, retuned, or built anew."""
+    """The page's lab for its current values: kept, retuned, or built anew (a new CSV
+    upload has dropped the lab: see :func:`explorer.app.files.points_csv`)."""
     v = ps.values
-    names = None
-    if v["data"] != "csv":
-        ds = cached_dataset(v["data"], v["n"], v["noise"], v["classes"], v["test"], v["seed"])
-    elif ps.csv is None:
+    if v.data == "csv" and ps.csv is None:
         st.info("Upload a CSV of labelled points in the sidebar (header `x1,x2,label`). "
                 "Until then, here are the moons.")
-        ds = cached_dataset("moons", v["n"], v["noise"], 2, v["test"], v["seed"])
-    else:
-        X, y, names = ps.csv
-        try:
-            ds = make_dataset_from_points(X, y, v["test"], v["seed"])
-        except ValueError as e:      # e.g. a test share that leaves a class no points
-            if ps.lab is not None:
-                st.error(f"These settings do not fit your CSV ({md(str(e))}); the network "
-                         "stays as it was.")
-                return ps.lab
-            ps.csv = None
-            return experiment(ps)
     ps.note_if_afresh(v)
-    # a new CSV upload clears data_id: the same setting, new data
-    if ps.lab is None or ps.data_id != v["data"] or ps.lab.needs_rebuild(v):
-        ps.lab, ps.data_id = labs.ClassifierLab(ds, v, names), v["data"]
-        ps.forget_charts()
-    else:
+    if ps.lab is not None and not ps.lab.needs_rebuild(v):
         ps.lab.apply(v)
+    else:
+        try:
+            ps.lab = _new_lab(ps, v)
+        except ValueError as e:      # e.g. a test share that leaves a class of the CSV no points
+            if ps.lab is None:
+                ps.csv = None
+                return experiment(ps)
+            st.error(f"These settings do not fit your CSV ({md(str(e))}); the network "
+                     "stays as it was.")
+            return ps.lab
+        ps.forget_charts()
     # a unit or edge the network no longer has (fewer layers, units or classes: a
     # setting, a lesson, a file) is no longer selected
     if normalize_selected(ps.selected, ps.lab.net.sizes) is None:
         ps.selected = None
     return ps.lab
+
+
+def _new_lab(ps, v):
+    """A lab on the data ``v`` names: generated, the uploaded CSV, or the moons until
+    there is one."""
+    if v.data != "csv":
+        return labs.ClassifierLab(cached_dataset(v.data, v.n, v.noise, v.classes, v.test,
+                                                 v.seed), v)
+    if ps.csv is None:
+        return labs.ClassifierLab(cached_dataset("moons", v.n, v.noise, 2, v.test, v.seed), v)
+    return labs.ClassifierLab(ps.csv.dataset(v.test, v.seed), v, list(ps.csv.names))
 
 
 def first_words(ps):
@@ -61,7 +64,7 @@ def first_words(ps):
     if ps.lesson:
         lesson_card("classifier")
         return
-    took = ("the spirals take about 10 seconds to separate" if ps.values["data"] == "spirals"
+    took = ("the spirals take about 10 seconds to separate" if ps.values.data == "spirals"
             else "watch the boundary form")
     st.caption(f"Press **Train**: {took}. The plane: the class the network gives each point; "
                "beside it (below, on a phone), the network.")
@@ -92,7 +95,7 @@ class Charts:
 
     def _key(self):
         """Everything a chart depends on, to reuse charts that did not change."""
-        return self.lab.epoch, self.lab.edits, self.play, tuple(sorted(self.v.items()))
+        return self.lab.epoch, self.lab.edits, self.play, self.v
 
     # --- the first screen: the network view and the numbers ----------------------
     def view(self, frame=0, tell_drawn=False):
@@ -103,8 +106,8 @@ class Charts:
         if frame % 3 == 0:
             self.numbers()
         payload = frames.view_payload(
-            self.lab, v["edges"], self.ps.selected, self.play,
-            min(v["res"], frames.LIVE_RES) if frame else v["res"], v["show_test"], v["discrete"])
+            self.lab, v.edges, self.ps.selected, self.play,
+            min(v.res, frames.LIVE_RES) if frame else v.res, v.show_test, v.discrete)
         with self.slots["view"]:
             network_view(payload, key="classifier.view", on_event=partial(on_click, self.ps),
                          tell_drawn=tell_drawn)
@@ -148,7 +151,7 @@ class Charts:
         return F.confusion_figure(self.lab.confusion(self.play), self.lab.class_names, height=300)
 
     def regions(self):
-        xs, ys, _, _, masks = self.lab.grid(self.v["res"], self.play, acts=False)
+        xs, ys, _, _, masks = self.lab.grid(self.v.res, self.play, acts=False)
         if masks[0] is None:               # tanh, sigmoid, linear: no on/off pattern
             return None
         labels, n_regions = activation_regions(masks)
@@ -175,7 +178,7 @@ class Charts:
 def blowup(lab):
     """The steps of the epoch that blew up, if training diverged (for the charts)."""
     d = lab.trainer.diverged
-    return d["trail"] if d else None
+    return d.trail if d else None
 
 
 def on_click(ps, event):

@@ -32,9 +32,8 @@ def enter_page(page):
     if page in P.PAGES:
         ps = page_state(page)
         if ps.pending:
-            for k, value in ps.pending.items():
-                set_value(page, k, value)
-            ps.pending = None
+            ps.values, ps.pending = ps.pending, None
+            refill_widgets(page)
     if current_page() == page:
         return
     pause_all()
@@ -46,8 +45,13 @@ def enter_page(page):
         ps.values, ps.url_notes = P.parse(P.PAGES[page], query)
         lesson = lesson_with_values(page, ps.values)   # a lesson's link shows its card
         ps.lesson = lesson.key if lesson else ps.lesson
-        for key in P.PAGES[page]:          # widgets pick up the linked values
-            st.session_state.pop(widget_key(page, key), None)
+        refill_widgets(page)
+
+
+def refill_widgets(page):
+    """Make every widget of ``page`` show the page's values on its next draw."""
+    for key in P.PAGES[page].SPEC:
+        st.session_state.pop(widget_key(page, key), None)
 
 
 def show_url_notes(page, keep=False):
@@ -64,7 +68,7 @@ def show_url_notes(page, keep=False):
 
 def sync_url(page):
     """Mirror every control of the page in the address bar (a shareable link)."""
-    query = P.to_query(P.PAGES[page], page_state(page).values)
+    query = page_state(page).values.to_query()
     current = {k: st.query_params.get(k) for k in st.query_params.keys()}
     if current != query:
         st.query_params.from_dict(query)
@@ -82,12 +86,12 @@ def control(page, key, container=None, help=None, **kw):
     the registry), bool -> toggle, learning rate -> log-scale select slider,
     int/float -> slider (:data:`TYPED` ones: a number input).
     """
-    spec = P.PAGES[page][key]
-    vals = page_state(page).values
+    ps = page_state(page)
+    spec = P.PAGES[page].SPEC[key]
     wkey = widget_key(page, key)
     c = container or st.sidebar
     if wkey not in st.session_state:
-        st.session_state[wkey] = vals[key]
+        st.session_state[wkey] = ps.values.get(key)
     label = kw.pop("label", spec.label[:1].upper() + spec.label[1:])
     if spec.kind == "choice":
         options = kw.pop("options", spec.choices)
@@ -106,15 +110,18 @@ def control(page, key, container=None, help=None, **kw):
         st.session_state[wkey] = min(max(cast(st.session_state[wkey]), lo), hi)
         widget = c.number_input if key in TYPED else c.slider
         widget(label, min_value=lo, max_value=hi, key=wkey, help=help, **kw)
-    vals[key] = st.session_state[wkey]
-    return vals[key]
+    value = st.session_state[wkey]
+    if value != ps.values.get(key):
+        ps.values = ps.values.replace(**{key: value})
+    return value
 
 
 def set_value(page, key, value):
     """Change a control from code (e.g. New seed): both the value and its widget.
 
     Only from a callback or before the widgets are drawn (Streamlit's rule)."""
-    page_state(page).values[key] = value
+    ps = page_state(page)
+    ps.values = ps.values.replace(**{key: value})
     st.session_state[widget_key(page, key)] = value
 
 
@@ -122,7 +129,7 @@ def seed_button(page, container):
     """A dice button beside the seed: the next seed, hence new data and weights. The
     icon alone: beside a number input, "New" with its icon was cut to "N…"."""
     def next_seed():
-        set_value(page, "seed", (page_state(page).values["seed"] + 1) % 1_000_000)
+        set_value(page, "seed", (page_state(page).values.seed + 1) % 1_000_000)
     container.button("", icon=":material/casino:", key=f"{page}.regen",
                      help="A new seed: new random data and initial weights",
                      on_click=next_seed)

@@ -21,10 +21,10 @@ def current_network(kind, n, seed):
     copy) or a fresh default one, and a batch of ``n`` of its training samples."""
     lab = page_state(kind).lab
     if lab is None:
-        vals = P.defaults(P.PAGES[kind])
+        vals = P.PAGES[kind]()
         if kind == "classifier":
-            lab = labs.ClassifierLab(cached_dataset(vals["data"], vals["n"], vals["noise"],
-                                                    vals["classes"], vals["test"], vals["seed"]), vals)
+            lab = labs.ClassifierLab(cached_dataset(vals.data, vals.n, vals.noise, vals.classes,
+                                                    vals.test, vals.seed), vals)
         else:
             lab = labs.AutoencoderLab(cached_digits(), vals)
         origin = "a fresh, untrained network (train one on the other page to see its numbers)"
@@ -148,10 +148,10 @@ def mistake(key, seed):
                    key="mistake.check")
     d.plotly_chart(F.compare_runs_figure(np.arange(len(curves["correct"])), curves["correct"],
                                          curves["slip"], m.title,
-                                         blowup=stops["slip"] and stops["slip"]["trail"]),
+                                         blowup=stops["slip"] and stops["slip"].trail),
                    key="mistake.runs")
     if stops["slip"]:
-        st.warning(f"With the slip: {stops['slip']['message']}", icon=":material/error:")
+        st.warning(f"With the slip: {stops['slip'].message}", icon=":material/error:")
     failed = [r["name"] for r in checks["slip"] if not r["passed"]]
     st.warning(f"With this slip the gradient check fails for {', '.join(failed)}: backprop "
                "and finite differences disagree.", icon=":material/cancel:")

@@ -99,13 +99,13 @@ def figure(data, layout, title=None, height=None):
     base.update(layout)
     base.setdefault("xaxis", {})
     base.setdefault("yaxis", {})
-    for k, v in base.items():
+    for k, axis in base.items():
         if k.startswith(("xaxis", "yaxis")):
-            if isinstance(v.get("title"), str):    # plotly.js 3 wants {"text": ...}
-                v["title"] = dict(text=html(v["title"]))
-            if isinstance(v.get("title"), dict):
-                v["title"].setdefault("font", AXIS_TITLE)
-            v.setdefault("tickfont", TICK)
+            if isinstance(axis.get("title"), str):    # plotly.js 3 wants {"text": ...}
+                axis["title"] = dict(text=html(axis["title"]))
+            if isinstance(axis.get("title"), dict):
+                axis["title"].setdefault("font", AXIS_TITLE)
+            axis.setdefault("tickfont", TICK)
     base["legend"].setdefault("font", TICK)
     for trace in data:
         if "colorbar" in trace:
@@ -264,7 +264,7 @@ def boundary_figure(xs, ys, probs, X_train, y_train, X_test=None, y_test=None,
 
 
 def _blowup(trail, key):
-    """Red crosses for the steps of an epoch that blew up (``Trainer.diverged["trail"]``),
+    """Red crosses for the steps of an epoch that blew up (``Trainer.diverged.trail``),
     at the top of a log axis where a value is not finite."""
     if not trail:
         return []
@@ -287,7 +287,7 @@ def history_figure(epochs, train_loss, test_loss=None, train_acc=None, test_acc=
 
     ``reference`` draws a horizontal dotted line on the loss panel (the
     autoencoder's PCA error at the same code size). ``log`` puts the loss on a log
-    axis. ``blowup`` (a trainer's ``diverged["trail"]``) marks the steps of the
+    axis. ``blowup`` (a trainer's ``diverged.trail``) marks the steps of the
     epoch that diverged with red crosses, on a log loss axis.
     """
     epochs = np.asarray(epochs)
@@ -358,7 +358,7 @@ def gradient_figure(epochs, grad_W, grad_b=None, update_ratio=None, title=None, 
         Mean over the epoch's steps of ``||dL/dW_l||``, ``||dL/db_l||`` and
         ``||delta W_l|| / ||W_l||``.
     blowup : dict, optional
-        A trainer's ``diverged["trail"]``: the whole gradient's norm at each step of
+        A trainer's ``diverged.trail``: the whole gradient's norm at each step of
         the epoch that blew up, marked with red crosses.
     """
     epochs = np.asarray(epochs)
@@ -735,7 +735,7 @@ def compare_runs_figure(epochs, correct, wrong, wrong_name, ylabel="training los
                         title=None, height=300, blowup=None):
     """Two training curves side by side: the correct backward pass and a slip (log scale,
     since a slip's loss can run off by orders of magnitude). ``blowup`` (the slip's
-    ``diverged["trail"]``) marks the steps where it blew up."""
+    ``diverged.trail``) marks the steps where it blew up."""
     epochs = np.asarray(epochs)
     data = [dict(type="scatter", x=epochs[:len(correct)], y=np.asarray(correct, float),
                  name="correct backprop", mode="lines", line=dict(color="#009E73", width=3)),

@@ -10,7 +10,7 @@ import streamlit as st
 
 from .. import limits
 from .. import params as P
-from ..data import make_dataset_from_points, parse_points_csv
+from ..labs import OwnPoints
 from ..nn.weights_io import config_from_json, config_to_json, load_weights, save_weights
 from ..text import clip, md
 from .state import widget_key
@@ -72,13 +72,11 @@ def forget_upload(file_id):
 def points_csv(ps, container=None):
     """The classifier's "your own CSV" uploader: good points replace the data."""
     def accept(data):
-        X, y, names = parse_points_csv(data)
-        v = ps.values
-        make_dataset_from_points(X, y, v["test"], v["seed"])   # refused here, not later
-        ps.csv = (X, y, names)
-        ps.data_id = None                    # new data: the page builds a new network
-        return (f"{len(y)} points in {len(names)} classes. The network starts afresh on "
-                "them.")
+        points = OwnPoints.read(data, ps.values.test, ps.values.seed)   # refused here, or used
+        ps.start_afresh()                    # new data: the page builds a new network on it
+        ps.csv = points
+        return (f"{len(points.y)} points in {len(points.names)} classes. The network starts "
+                "afresh on them.")
     return upload(ps, "csv", "CSV with header x1,x2,label", ["csv"], limits.MAX_CSV_BYTES,
                   accept, container,
                   help=f"Up to {limits.MAX_CSV_ROWS} rows and 1 MB; {limits.MIN_CLASSES} to "
@@ -87,9 +85,9 @@ def points_csv(ps, container=None):
 
 def save_and_load(ps):
     """The sidebar's "Save or load": download weights and settings, upload either."""
-    spec, lab = P.PAGES[ps.page], ps.lab
+    lab = ps.lab
     net = lab.net
-    config = {"page": ps.page, **P.to_query(spec, ps.values), "sizes": net.sizes,
+    config = {"page": ps.page, **ps.values.to_query(), "sizes": net.sizes,
               "epoch": lab.epoch}
 
     def accept_weights(data):
@@ -100,9 +98,7 @@ def save_and_load(ps):
         return "the epoch count starts again from these weights."
 
     def accept_settings(data):
-        values, applied, ignored = P.parse_settings(spec, config_from_json(data), ps.values,
-                                                    page=ps.page)
-        ps.pending = values
+        ps.pending, applied, ignored = P.parse_settings(ps.values, config_from_json(data))
         said = f"applied {', '.join(md(clip(k, 30)) for k in applied)}."
         if ignored:
             said += " Not taken as written: " + "; ".join(md(clip(i, 80)) for i in ignored) + "."

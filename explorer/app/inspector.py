@@ -17,7 +17,7 @@ def current_batch(lab):
     """The batch shown: ``BATCH`` training samples (fixed by the seed), through the
     network as it is now."""
     t = lab.trainer
-    X, y = sample_batch(t.X, t.y, BATCH, lab.values["seed"])
+    X, y = sample_batch(t.X, t.y, BATCH, lab.values.seed)
     return batch_pass(lab.net, X, y)
 
 
@@ -148,7 +148,7 @@ def walk_panel(lab, step, on_move):
     row.button("Next", icon=":material/arrow_forward:", key="walk.next", on_click=on_move, args=(step + 1,),
                disabled=step == len(steps) - 1, width=100)
     row.markdown(f"**Step {step + 1} of {len(steps)} · {s.stage}:** {s.title}")
-    opt = lab.values["opt"]
+    opt = lab.values.opt
     if s.stage == "update" and opt != "sgd":
         st.caption(f"Training itself uses {OPTIMIZERS[opt].label}, whose step also carries "
                    "earlier gradients along: the walk shows the plain step, the idea they share.")

@@ -15,6 +15,7 @@ The arrays come from :mod:`explorer.lens` (pure NumPy) and the charts from
 :mod:`explorer.app.instrument_figures`; this module only arranges them.
 """
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
@@ -26,7 +27,7 @@ from ..lens.diagnostics import activation_regions, dead_units
 from ..nn.activations import ACTIVATIONS
 from ..text import md
 from . import instrument_figures as IF
-from .charts import plot
+from .charts import keep, kept, plot
 from .controls import set_value
 from .state import widget_key
 
@@ -51,30 +52,19 @@ def _k(page, name):
     return widget_key(page, f"inst.{name}")
 
 
-def _stored(ps, name):
-    """``(key, value)`` of instrument ``name``'s last result for the page's lab, or Nones."""
-    last = ps.memo.get("inst." + name)
-    if last is not None and last[0] is ps.lab:
-        return last[1], last[2]
-    return None, None
-
-
 def _result(ps, name, key, build, fresh):
     """The instrument's result for ``key``: kept, or built now if ``fresh`` allows it.
 
     Returns ``(value, key it was computed for, seconds it took)``; the value is
     None when there is none yet and it may not be built now.
     """
-    old_key, old = _stored(ps, name)
-    if old is not None and old_key == key:
-        return old["value"], old_key, old["seconds"]
+    old = kept(ps, "inst." + name)
+    if old is not None and (old.key == key or not fresh):
+        return old.value, old.key, old.seconds
     if not fresh:
-        return (old["value"], old_key, old["seconds"]) if old is not None else (None, None, None)
-    t0 = time.perf_counter()
-    value = build()
-    seconds = time.perf_counter() - t0
-    ps.memo["inst." + name] = (ps.lab, key, {"value": value, "seconds": seconds})
-    return value, key, seconds
+        return None, None, None
+    new = keep(ps, "inst." + name, key, build)
+    return new.value, new.key, new.seconds
 
 
 def _paused_note(ps, key, now):
@@ -198,11 +188,11 @@ def _lr_finder(ps):
     seed_key = _k(page, "lr_seed")
     seed = st.session_state.get(seed_key, 0)
     t = lab.trainer
-    now = _key(lab, v["opt"], t.batch_size, t.l2, t.clip, seed)
+    now = _key(lab, v.opt, t.batch_size, t.l2, t.clip, seed)
 
     def build():
-        return lr_finder.lr_range_test(lab.net, t.X, t.y, v["opt"], t.batch_size,
-                                       steps=RANGE_STEPS, seed=v["seed"] + seed, l2=t.l2,
+        return lr_finder.lr_range_test(lab.net, t.X, t.y, v.opt, t.batch_size,
+                                       steps=RANGE_STEPS, seed=v.seed + seed, l2=t.l2,
                                        clip=t.clip)
 
     r, key, seconds = _result(ps, "lr_finder", now, build, not ps.running)
@@ -210,21 +200,21 @@ def _lr_finder(ps):
         st.info("Pause training to run the range test.")
         return
     _paused_note(ps, key, now)
-    plot(st.empty(), IF.lr_finder_figure(r.lrs, r.losses, r.smoothed, r.suggestion, v["lr"]))
+    plot(st.empty(), IF.lr_finder_figure(r.lrs, r.losses, r.smoothed, r.suggestion, v.lr))
     c1, c2, _ = st.columns([1, 1, 1], vertical_alignment="center")
     if r.suggestion is None:
         c1, c2 = c2, c1                          # "Run again" first when there is nothing to use
     else:
         lr = float(min(max(float(f"{r.suggestion:.2g}"), limits.MIN_LR), limits.MAX_LR))
         c1.button(f"Use {lr:g}", icon=":material/check:", key=_k(page, "lr_use"), type="primary", width="stretch",
-                  on_click=_use_lr, args=(ps, lr), disabled=ps.running or lr == v["lr"],
+                  on_click=_use_lr, args=(ps, lr), disabled=ps.running or lr == v.lr,
                   help="Set the learning rate control to the suggestion.")
     c2.button("↻ Run again", key=_k(page, "lr_again"), width="stretch",
               on_click=lambda: st.session_state.__setitem__(seed_key, seed + 1),
               disabled=ps.running, help="The same test on other random batches.")
     how = ("stopped when the smoothed loss passed 4× its lowest value"
            if r.stopped == "diverged" else "the loss never passed 4× its lowest value")
-    st.caption(f"{len(r.lrs)} steps of {v['opt']} with batches of {t.batch_size}, in "
+    st.caption(f"{len(r.lrs)} steps of {v.opt} with batches of {t.batch_size}, in "
                f"{seconds:.2f} s; {how}. The loss is measured after each step on the same "
                "sample of the training set.")
     if r.suggestion is None:
@@ -235,6 +225,17 @@ def _lr_finder(ps):
 
 
 # --- two runs -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SecondRun:
+    """The second run of "Two runs": its lab, its fork ``(setting, value)``, and what it
+    was forked from (the page's lab and trainer, and their hand edits then): when any
+    of those changes, the second run starts again."""
+    lab: labs.ClassifierLab
+    spec: tuple
+    base: tuple
+    edits: int
+
+
 def _fork_name(spec):
     f = forks.FORKS[spec[0]]
     return f"{f.label} {f.name_of(spec[1])}"
@@ -247,24 +248,24 @@ def _close_fork(ps):
 
 def _ensure_fork(ps):
     """The second run for the page's ``fork`` value, made or kept in step with its settings."""
-    spec = forks.parse_fork(ps.values["fork"])
+    spec = forks.parse_fork(ps.values.fork)
     lab = ps.lab
     values = forks.fork_values(ps.values, *spec)
     f = ps.fork
-    if (f is None or f["spec"] != spec or f["base"] != (lab, lab.trainer)
-            or f["edits"] != lab.edits or f["lab"].needs_rebuild(values)):
-        f = ps.fork = {"lab": labs.ClassifierLab(lab.ds, values, lab.class_names), "spec": spec,
-                       "base": (lab, lab.trainer), "edits": lab.edits}
+    if (f is None or f.spec != spec or f.base != (lab, lab.trainer)
+            or f.edits != lab.edits or f.lab.needs_rebuild(values)):
+        f = ps.fork = SecondRun(labs.ClassifierLab(lab.ds, values, lab.class_names), spec,
+                                (lab, lab.trainer), lab.edits)
     else:
-        f["lab"].apply(values)
+        f.lab.apply(values)
     return f
 
 
 def _catch_up(ps, f, seconds):
     """Train the second run towards the page's epoch for at most ``seconds``."""
-    behind = ps.lab.epoch - f["lab"].epoch
-    if behind > 0 and f["lab"].trainer.diverged is None:
-        f["lab"].trainer.run(behind, time_budget=seconds)
+    behind = ps.lab.epoch - f.lab.epoch
+    if behind > 0 and f.lab.trainer.diverged is None:
+        f.lab.trainer.run(behind, time_budget=seconds)
 
 
 def _train_both(ps, epochs):
@@ -272,7 +273,7 @@ def _train_both(ps, epochs):
     t0 = time.perf_counter()
     done = lab.trainer.run(int(epochs), time_budget=BOTH_SECONDS)
     if lab.trainer.diverged is not None:
-        ps.say(lab.trainer.diverged["message"], "error")
+        ps.say(lab.trainer.diverged.message, "error")
     if ps.fork is not None:
         _catch_up(ps, ps.fork, BOTH_SECONDS)
     note = f"Trained {done} epoch{'s' if done != 1 else ''} in {time.perf_counter() - t0:.1f} s"
@@ -285,7 +286,7 @@ def _two_runs(ps):
     page = "classifier"
     st.caption("A second network on the same data, from the same seed, with one setting "
                "changed, trained in step with this one: what that one setting does.")
-    fork = ps.values.get("fork", forks.NONE)
+    fork = ps.values.fork
     spec = None if fork == forks.NONE else forks.parse_fork(fork)
     twin = spec is not None and forks.current_value(ps.values, spec[0]) == spec[1]
     if spec is None or twin:
@@ -325,7 +326,7 @@ def _two_runs(ps):
         st.caption(note)
     slots = {"numbers": st.empty(), "curves": st.empty(), "boundaries": st.empty(),
              "status": st.empty()}
-    st.caption(f"Shareable: this page's link now holds fork={ps.values['fork']}; whoever "
+    st.caption(f"Shareable: this page's link now holds fork={ps.values.fork}; whoever "
                "opens it gets both runs.")
     _draw_two_runs(ps, f, slots)
     state = {"last": time.monotonic()}
@@ -348,10 +349,10 @@ def _distance(a, b):
 
 
 def _draw_two_runs(ps, f, slots, frame=0):
-    lab, other = ps.lab, f["lab"]
-    key = f["spec"][0]
+    lab, other = ps.lab, f.lab
+    key = f.spec[0]
     mine = (key, forks.current_value(ps.values, key))
-    names = (f"this run: {_fork_name(mine)}", f"fork: {_fork_name(f['spec'])}")
+    names = (f"this run: {_fork_name(mine)}", f"fork: {_fork_name(f.spec)}")
     ha, hb = lab.trainer.history, other.trainer.history
     slots["numbers"].markdown(
         f"**{md(names[0])}** · epoch {lab.epoch} · test {ha['test_acc'][-1]:.0%} · loss "
@@ -361,13 +362,13 @@ def _draw_two_runs(ps, f, slots, frame=0):
         [dict(name=names[0], **{k: ha[k] for k in ("epoch", "train_loss", "test_loss")}),
          dict(name=names[1], **{k: hb[k] for k in ("epoch", "train_loss", "test_loss")})]),
          frame)
-    res = min(ps.values["res"], FORK_RES)
+    res = min(ps.values.res, FORK_RES)
     xs, ys, pa, _, _ = lab.grid(res, units=None)
     pb = other.grid(res, units=None)[2]
     plot(slots["boundaries"], IF.two_boundaries_figure(
         xs, ys, [pa, pb], names, lab.ds.X_train, lab.ds.y_train, lab.class_names), frame)
     if other.trainer.diverged is not None:
-        slots["status"].warning("The second run diverged. " + other.trainer.diverged["message"])
+        slots["status"].warning("The second run diverged. " + other.trainer.diverged.message)
     elif other.epoch < lab.epoch and not ps.running:
         slots["status"].info(f"The second run is at epoch {other.epoch} of {lab.epoch}: it "
                              "catches up a little more every time the page is redrawn, or press "

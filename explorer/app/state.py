@@ -24,8 +24,9 @@ class PageState:
     ----------
     page : str
         The page's name in :data:`explorer.params.PAGES`.
-    values : dict
-        Every control's value (the shareable link is made from these).
+    values : explorer.params.Settings
+        Every control's value, a frozen record of the page's settings (the shareable
+        link is made from it); a control changes it by replacing it.
     lab : object or None
         The experiment (a :class:`~explorer.labs.ClassifierLab` or
         :class:`~explorer.labs.AutoencoderLab`); None until built, and after Reset.
@@ -39,8 +40,8 @@ class PageState:
         stopped, what was loaded), shown under the Train bar until the next action.
     url_notes : list of str
         What had to change in the link this page was opened with.
-    pending : dict or None
-        A loaded settings file, applied before the widgets are drawn next run.
+    pending : explorer.params.Settings or None
+        A loaded settings file's settings, applied before the widgets are drawn next run.
     uploads : dict
         Uploader name -> id of the last file handled, so one upload acts once.
     memo : dict
@@ -49,13 +50,13 @@ class PageState:
         The key of the lesson this page was opened for (its card stays until closed).
     """
     page: str
-    values: dict
+    values: P.Settings
     lab: object = None
     running: bool = False
     run_started: tuple = None
     note: tuple = None
     url_notes: list = field(default_factory=list)
-    pending: dict = None
+    pending: P.Settings = None
     uploads: dict = field(default_factory=dict)
     memo: dict = field(default_factory=dict)
     lesson: str = None
@@ -90,10 +91,8 @@ class ClassifierState(PageState):
 
     Attributes
     ----------
-    csv : tuple or None
-        ``(X, y, class_names)`` of the last good CSV upload.
-    data_id : tuple or None
-        Which data the lab was built on (a new upload means a new lab).
+    csv : explorer.labs.OwnPoints or None
+        The last good CSV upload: its points, and the dataset they were split into.
     play_end : int or None
         The newest epoch the playback slider offered last run: while it sits there,
         it follows training.
@@ -113,8 +112,7 @@ class ClassifierState(PageState):
         buttons, numbers, network view), and the network view starts the second once
         its picture is on the screen (or any press does).
     """
-    csv: tuple = None
-    data_id: tuple = None
+    csv: labs.OwnPoints = None
     play_end: int = None
     selected: tuple = None
     add_class: int = 0
@@ -130,7 +128,7 @@ def page_state(page):
     """This person's state of ``page``, made with the page's defaults on first use."""
     slot = f"page.{page}"
     if slot not in st.session_state:
-        st.session_state[slot] = STATES[page](page, P.defaults(P.PAGES[page]))
+        st.session_state[slot] = STATES[page](page, P.PAGES[page]())
     return st.session_state[slot]
 
 

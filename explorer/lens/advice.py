@@ -38,7 +38,6 @@ from dataclasses import dataclass
 
 from ..limits import MIN_LR
 from ..nn.optim import OPTIMIZERS
-from ..nn.train import BLOWUP
 from .mistakes import MISTAKES
 
 LR_FACTOR = 10         # a suggested learning rate is this many times smaller
@@ -95,17 +94,8 @@ def _smaller_lr(lr, factor=LR_FACTOR):
 def _what_happened(trainer):
     """The first sentences: what went wrong, where, and what the trainer did."""
     d = trainer.diverged
-    loss, cause = d["loss"], d.get("cause")
-    if cause == "loss_nan" or (cause is None and not math.isfinite(loss)):
-        what = "the loss became infinite or NaN"
-    elif cause == "loss_exploded" or (cause is None and loss > trainer.blowup):
-        start = trainer.history["train_loss"][0]
-        what = (f"the loss exploded to {loss:.3g}, over {BLOWUP:g}x its starting value "
-                f"{start:.3g}")
-    else:
-        what = "the gradient became infinite or NaN"
-    return (f"Training diverged: {what} at step {d['step']} (epoch {d['epoch']}). It stopped, "
-            f"and the weights are back to where they were after epoch {d['epoch'] - 1}.")
+    return (f"Training diverged: {d.what} at step {d.step} (epoch {d.epoch}). It stopped, "
+            f"and the weights are back to where they were after epoch {d.epoch - 1}.")
 
 
 def _mistake_title(backward):
@@ -215,7 +205,7 @@ def divergence_advice(trainer):
     """
     if trainer.diverged is None:
         raise ValueError("This run has not diverged; there is nothing to advise.")
-    if trainer.diverged["step"] <= 1:
+    if trainer.diverged.step <= 1:
         advice = _first_step(trainer)
     elif trainer.backward is not None:
         advice = _wrong_gradient(trainer)

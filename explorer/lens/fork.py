@@ -81,19 +81,15 @@ def parse_fork(text):
 
 
 def fork_values(values, key, value):
-    """The page's ``values`` with the one change of a fork (``width`` sets every
-    hidden layer in use to that width)."""
+    """The page's settings ``values`` with the one change of a fork (``width`` sets
+    every hidden layer in use to that width)."""
     if key not in FORKS:
         raise ValueError(f"cannot fork {key!r}")
-    out = dict(values)
     if key == "width":
-        for i in range(1, int(values["layers"]) + 1):
-            out[f"h{i}"] = int(value)
-    else:
-        out[key] = value
-    return out
+        return values.replace(**{f"h{i}": int(value) for i in range(1, values.layers + 1)})
+    return values.replace(**{key: value})
 
 
 def current_value(values, key):
-    """What the page has for a fork's setting now (``width``: layer 1's units)."""
-    return values["h1"] if key == "width" else values[key]
+    """What the page's settings have for a fork's setting now (``width``: layer 1's units)."""
+    return values.h1 if key == "width" else values.get(key)

@@ -1,6 +1,8 @@
 """The common mistakes trained beside the correct backward pass: what the math page's
 "Common mistakes" tab and the slips lesson show. Apart from :mod:`.mistakes` (the slips
 themselves) because it needs the advice, which names a slip when training blows up."""
+from dataclasses import replace
+
 import numpy as np
 
 from ..data import load_digits_data, make_dataset
@@ -56,5 +58,5 @@ def compare_with_correct(key, digits=None, epochs=60, seed=0):
                     backward=backward)
         t.run(epochs)
         curves[name] = t.history["train_loss"]
-        stops[name] = t.diverged and dict(t.diverged, message=divergence_advice(t).message)
+        stops[name] = t.diverged and replace(t.diverged, message=divergence_advice(t).message)
     return sizes, curves, checks, stops

@@ -97,13 +97,15 @@ def learning_rates(lesson, seed=None):
     stuck = min(tl) >= 0.9 * tl[0]               # or every step lands no lower than the start
     small = _history(lesson, seed, 200, lr=1e-5)["train_loss"]
     good = _history(lesson, seed, 200, lr=0.1)
-    big_text = f"diverged at step {d['step']}" if d else "never got below the starting loss"
-    return Claim(((d is not None and d["step"] <= 20) or stuck) and small[-1] >= 0.6 * small[0]
+    big_text = (f"diverged at step {d.step}" if d else
+                "never got below 90% of the starting loss" if stuck else
+                f"neither blew up nor stalled (its lowest loss was {min(tl) / tl[0]:.0%} of the start)")
+    return Claim(((d is not None and d.step <= 20) or stuck) and small[-1] >= 0.6 * small[0]
                  and good["train_loss"][-1] < 0.05 and good["test_acc"][-1] >= 0.95,
                  f"lr 10 {big_text}; after 200 epochs the training loss is "
                  f"{small[-1] / small[0]:.0%} of its start at lr 0.00001, "
                  f"{good['train_loss'][-1]:.3f} at lr 0.1",
-                 {"step": d["step"] if d else np.nan, "small": small[-1] / small[0],
+                 {"step": d.step if d else np.nan, "small": small[-1] / small[0],
                   "good": good["train_loss"][-1]})
 
 
@@ -197,7 +199,7 @@ def code_size(lesson, seed=None):
 
 
 def slips(lesson, seed=None):
-    seed = _values(lesson, seed)["seed"]
+    seed = _values(lesson, seed).seed
     digits = _digits()
     caught = {}
     for key in MISTAKES:

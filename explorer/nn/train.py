@@ -8,11 +8,43 @@ redraws) and never prints or sleeps: everything it learns goes into
 import copy
 import math
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
 from .network import MLP, col_sum
 from .optim import make_optimizer
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """Where and why a run blew up (see :meth:`Trainer._diverge`).
+
+    Attributes
+    ----------
+    epoch, step : int
+        The epoch and step (both counted from 1) whose loss or gradient was bad; the
+        weights are back to the end of epoch ``epoch - 1``.
+    loss, grad_norm : float
+        That step's loss and gradient norm.
+    cause : str
+        ``"loss_nan"``, ``"loss_exploded"`` or ``"grad_nan"``.
+    what : str
+        The cause in words ("the loss became infinite or NaN").
+    trail : dict of list
+        The steps of the epoch that blew up, for the charts: ``"epoch"`` (fractional),
+        ``"loss"`` and ``"grad_norm"``.
+    message : str
+        What happened, for the page.
+    """
+    epoch: int
+    step: int
+    loss: float
+    grad_norm: float
+    cause: str
+    what: str
+    trail: dict
+    message: str
 
 BLOWUP = 1e3
 MAX_HISTORY = 2048     # history entries kept; beyond, the older epochs are thinned
@@ -75,8 +107,8 @@ class Trainer:
         Copies of the parameters for playback.
     last_grads : dict or None
         The gradients the last step used (with L1/L2, after clipping).
-    diverged : dict or None
-        Why and where training stopped, if it blew up (see ``_diverge``).
+    diverged : Divergence or None
+        Why and where training stopped, if it blew up.
     """
 
     def __init__(self, net, X, y, X_test=None, y_test=None, optimizer="adam", lr=0.01,
@@ -229,7 +261,7 @@ class Trainer:
 
         Those are the last weights whose loss was computed and finite, and the
         ones the history's last entry describes, so charts and network agree.
-        ``diverged["trail"]`` keeps the loss and gradient norm of every step of the
+        ``diverged.trail`` keeps the loss and gradient norm of every step of the
         epoch that blew up (at fractional epochs), so the charts can show it.
         """
         self.net.params = {k: v.copy() for k, v in self._epoch_start.items()}
@@ -242,18 +274,14 @@ class Trainer:
         else:
             cause, what = "grad_nan", "the gradient became infinite or NaN"
         per_epoch = math.ceil(len(self.X) / self.batch_size)
-        self.diverged = {
-            "epoch": self.epoch + 1, "step": self.steps + 1, "loss": loss,
-            "grad_norm": grad_norm, "cause": cause,
+        self.diverged = Divergence(
+            self.epoch + 1, self.steps + 1, loss, grad_norm, cause, what,
             # the steps of the epoch that blew up, at fractional epochs, for the charts
-            "trail": {"epoch": [self.epoch + (i + 1) / per_epoch
-                                for i in range(len(stats["losses"]))],
-                      "loss": list(stats["losses"]), "grad_norm": list(stats["norms"])},
-            "message": (f"Training diverged: {what} at step {self.steps + 1} (epoch "
-                        f"{self.epoch + 1}). Training stopped, and the weights are back to "
-                        f"where they were after epoch {self.epoch}, the last with a finite "
-                        "loss."),
-        }
+            {"epoch": [self.epoch + (i + 1) / per_epoch for i in range(len(stats["losses"]))],
+             "loss": list(stats["losses"]), "grad_norm": list(stats["norms"])},
+            f"Training diverged: {what} at step {self.steps + 1} (epoch {self.epoch + 1}). "
+            f"Training stopped, and the weights are back to where they were after epoch "
+            f"{self.epoch}, the last with a finite loss.")
 
     def run(self, epochs=1, time_budget=None, should_stop=None):
         """Train up to ``epochs`` epochs; returns how many were completed.
