@@ -10,12 +10,12 @@ import streamlit as st
 from .. import limits, params as P
 from ..lessons import lesson_with_values
 from ..text import md
+from .server import setup
 from .state import current_page, page_state, pause_all, set_current_page, widget_key
 
 
 def open_page(page):
     """Set up a page with controls and return its state (see :func:`enter_page`)."""
-    from .server import setup
     setup(page)
     enter_page(page)
     return page_state(page)

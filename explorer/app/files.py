@@ -7,6 +7,8 @@ the page takes the file and says what it took, or it says why not and nothing
 changes. File names and anything quoted from a file are shown as plain text.
 """
 import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from .. import limits
 from .. import params as P
@@ -60,8 +62,6 @@ def forget_upload(file_id):
     (as ``st.chat_input`` does): otherwise they stay until the session ends, and a
     closed tab's session is never ended (Streamlit issue #12506)."""
     try:
-        from streamlit.runtime import Runtime
-        from streamlit.runtime.scriptrunner import get_script_run_ctx
         ctx = get_script_run_ctx()
         if ctx is not None and Runtime.exists():
             Runtime.instance().uploaded_file_mgr.remove_file(ctx.session_id, file_id)

@@ -16,6 +16,8 @@ import sys
 
 import numpy as np
 
+from ..nn.network import MLP
+
 TOL = 1e-6
 TINY = 1e-12
 
@@ -113,7 +115,6 @@ def keep_outputs_alive(net, bias=0.1):
 
 def _cases():
     """Both networks at several sizes and depths, with a small batch each."""
-    from ..nn.network import MLP
     rng = np.random.default_rng(0)
     for depth in (1, 2, 3):
         for K in (2, 3, 5):

@@ -19,6 +19,8 @@ the boundary, where the network is unsure. Pure NumPy.
 """
 import numpy as np
 
+from ..data.features import feature_matrix
+
 #: d feature / d (x1, x2), for each feature of :data:`explorer.data.features.FEATURES`
 FEATURE_GRADIENTS = {
     "x1": lambda x1, x2: (np.ones_like(x1), np.zeros_like(x1)),
@@ -123,7 +125,6 @@ def plane_gradient(net, points, y, features=("x1", "x2")):
     -------
     ndarray of shape (n, 2)
     """
-    from ..data.features import feature_matrix
     points = np.asarray(points, net.dtype)
     g = input_gradient(net, feature_matrix(points, features), y)          # (n, F)
     return np.einsum("nf,nfk->nk", g, feature_jacobian(points, features))
@@ -137,7 +138,6 @@ def gradient_field(net, points, features=("x1", "x2"), label=None):
     -------
     ndarray of shape (n,)
     """
-    from ..data.features import feature_matrix
     points = np.asarray(points, net.dtype)
     if label is None:
         y = net.predict(feature_matrix(points, features))
