@@ -15,6 +15,8 @@ from explorer import params as P
 from explorer.lens.diagnostics import activation_regions
 from explorer.lens.gradcheck import check_gradients
 
+from .helpers import diverged_trainer
+
 
 def decode_png(uri_or_bytes):
     """(h, w, channels) uint8 from our own PNG encoder's output (filter 0 rows)."""
@@ -181,7 +183,6 @@ def test_a_relu_mask_is_drawn_on_its_own_0_to_1_scale():
 
 
 def test_a_divergence_stays_on_the_loss_and_gradient_charts():
-    from .test_training import diverged_trainer
     t = diverged_trainer()
     trail = t.diverged.trail
     h = t.history_arrays()

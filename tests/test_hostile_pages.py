@@ -7,8 +7,7 @@ import re
 
 from explorer.text import WORD_JOINER
 
-from .test_pages import GOOD_CSV, no_errors, page, shown, upload_csv
-from .test_text import HOSTILE
+from .helpers import GOOD_CSV, HOSTILE, no_errors, page, shown, upload_csv
 
 # what a renderer would turn into a link, an image, a tag or an autolinked address
 LABELS = {"a": "<b>B</b>", "b": "[x](https://ex.invalid)"}     # labels are 30 characters at most

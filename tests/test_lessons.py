@@ -3,7 +3,6 @@ core and must find the effect the lesson promises, for the link's own seed and f
 seeds a student may pick; the spread its card quotes is a current measurement over 40
 seeds or more; its links open without a note."""
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +14,7 @@ from explorer.lessons import BY_KEY, LESSONS, lesson_with_values, lessons_for
 from explorer.lessons import spread as S
 from explorer.lessons.__main__ import main as measure_cli
 
-from .test_pages import ROOT, TIMEOUT, no_errors, page
+from .helpers import ROOT, TIMEOUT, no_errors, page
 
 # the link's own seed, and three a student might pick; none is among the seeds the
 # settings were tuned on (1 to 40) or the record was measured on (1001 to 1040)

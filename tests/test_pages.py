@@ -5,14 +5,12 @@ import json
 import re
 import threading
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
 import streamlit as st
 from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
 from streamlit.runtime.uploaded_file_manager import UploadedFileRec
-from streamlit.testing.v1 import AppTest
 
 from explorer import params as P
 from explorer.app import live
@@ -20,30 +18,7 @@ from explorer.app.inspector import _tex
 from explorer.app.server import UPLOAD_BYTES_PER_SESSION, bound_uploads
 from explorer.nn.weights_io import save_weights
 
-TIMEOUT = 60
-ROOT = Path(__file__).resolve().parent.parent
-
-
-CLASSIFIER_PAGE = "pages/1_Classifier.py"
-
-
-def page(path, first_look=False, **query):
-    """Open ``path`` as a person would: the app's entry point, then that page with a link.
-
-    The Classifier's first run draws its first screen alone; in a browser, the network
-    view then says it has drawn it, and that runs the page again for the rest (the
-    controls, the analysis). AppTest has no browser: this runs the page again as the
-    view would, unless ``first_look`` (then only the first run)."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    if path != "app.py":
-        at.switch_page(path)
-    for k, v in query.items():
-        at.query_params[k] = str(v)
-    at.run()
-    if path == CLASSIFIER_PAGE and not first_look and not at.exception:
-        at.run()
-    return at
-
+from .helpers import CLASSIFIER_PAGE, GOOD_CSV, no_errors, page, shown, upload_csv
 
 NUMBERS = re.compile(r"Epoch (?P<Epoch>\d+(?: of \d+)?) · loss (?P<loss>[\d.]+) · "
                      r"train (?P<train>\d+)% · test (?P<test>\d+)%")
@@ -57,17 +32,6 @@ def metric(at, label):
     line = next(m.value for m in at.markdown if NUMBERS.search(m.value))
     key = {"Train loss": "loss", "Train accuracy": "train", "Test accuracy": "test"}.get(label, label)
     return NUMBERS.search(line)[key]
-
-
-def shown(markdown):
-    """What Markdown shows of a message: backslash-escaped characters as themselves
-    (and no invisible word joiners, which explorer.text.md puts in)."""
-    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
-
-
-def no_errors(at):
-    assert not at.exception, [e.value for e in at.exception]
-    return True
 
 
 def clf_lab(at):
@@ -306,15 +270,6 @@ def test_divergence_stops_at_the_first_bad_step_and_the_page_keeps_working():
     at.button(key="classifier.btn_reset").click().run()    # ...Reset starts afresh
     at.button(key="classifier.btn_step").click().run()
     assert no_errors(at) and clf_lab(at).epoch == 1 and clf_lab(at).trainer.diverged is None
-
-
-GOOD_CSV = "x1,x2,label\n" + "\n".join(f"{np.cos(i)},{np.sin(i)},{'a' if i % 2 else 'b'}"
-                                       for i in range(60))
-
-
-def upload_csv(at, content, name="points.csv"):
-    at.file_uploader(key="w.classifier.csv").set_value((name, content, "text/csv"))
-    return at.run()
 
 
 def test_uploaded_csv_becomes_the_dataset():

@@ -13,30 +13,8 @@ from hypothesis import strategies as st
 
 from explorer.text import ELLIPSIS, WORD_JOINER, clip, html, md, plain, plain_list
 
-HOSTILE = [
-    '<a href="https://example.invalid">x</a>',
-    "<b>B</b>",
-    "<img src=x onerror=alert(1)>",
-    "[link](https://example.invalid)",
-    "![](https://example.invalid/t.png)",
-    "<https://example.invalid>",
-    "https://example.invalid/x and www.example.invalid and me@example.invalid",
-    ":smile: :+1: :streamlit: :material/home: :red[red] :blue-background[x] :small[s]",
-    "$x^2$ and $$\\int$$ 50% %{x} %{customdata[0]}",
-    "# heading",
-    "- item\n- item\n\n1. one",
-    "> quote\n---\n| a | b |\n|---|---|",
-    "`code` ```fence```    indented",
-    "**bold** __bold__ *it* _it_ ~~strike~~",
-    "&lt;b&gt; &amp; &#60;b&#62; &copy;",
-    "a -> b <- c <-> d -- e >= f <= g ~= h",
-    "back\\slash\\ and \\*",
-    "line\r\nbreak\ttab\x00nul\x1b[31mred\u2028sep\u202eevil",
-    "[x]: https://example.invalid\n[x]",
-    "<!-- comment --> <script>alert(1)</script>",
-]
+from .helpers import HOSTILE
 
-# --- the renderers' rules ----------------------------------------------------------
 _PUNCT = set(string.punctuation)
 # Streamlit's Markdown plugins that work on text after parsing (StreamlitMarkdown.tsx,
 # remark-emoji 3, mdast-util-gfm-autolink-literal 1); JavaScript's \w is ASCII-only

@@ -9,6 +9,8 @@ import pytest
 from explorer import MLP, Trainer
 from explorer.nn import train as T
 
+from .helpers import diverged_trainer
+
 
 def _two_clusters(n=20, seed=0):
     rng = np.random.default_rng(seed)
@@ -207,17 +209,6 @@ def test_divergence_stops_at_the_first_nonfinite_step_and_keeps_finite_weights()
     assert len(t.history["epoch"]) == done + 1
 
 
-def diverged_trainer():
-    """A small run that blows up within its first epochs (SGD at a learning rate of 50)."""
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((200, 2)) * 3
-    y = (X[:, 0] > 0).astype(int)
-    t = Trainer(MLP([2, 16, 2], seed=0), X, y, optimizer="sgd", lr=50.0, batch_size=20)
-    t.run(20)
-    assert t.diverged is not None
-    return t
-
-
 def test_the_steps_that_blew_up_are_kept_for_the_charts():
     t = diverged_trainer()
     d = t.diverged
@@ -282,7 +273,6 @@ def test_an_epoch_paused_at_a_deadline_goes_on_as_if_it_had_never_stopped(bs, mo
     # batches of 1 on 2,000 points with 4x64 made one epoch ~0.2 s, uninterruptible: one
     # client's tabs took the server from another student. An epoch now stops between
     # steps at its deadline; a clock that ticks once a call makes it deterministic
-    from explorer.nn import train as T
     X, y = _two_clusters(40)
 
     def trainer():

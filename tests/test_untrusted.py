@@ -5,7 +5,6 @@ up in a chart) is fed hostile and arbitrary input here: only ValueError may come
 out, and whatever is accepted is finite in the float32 the app trains in.
 """
 import json
-import math
 import re
 
 import numpy as np
@@ -15,22 +14,11 @@ from hypothesis import strategies as st
 
 from explorer import params as P
 
+from .helpers import in_range
+
 # --------------------------------------------------------------------------- #
 # Settings files
 # --------------------------------------------------------------------------- #
-
-def _in_range(values):
-    """Every value of the settings ``values`` is one its spec allows."""
-    for k, p in values.SPEC.items():
-        v = values.get(k)
-        if p.kind == "choice":
-            assert v in p.choices
-        elif p.kind == "bool":
-            assert isinstance(v, bool)
-        else:
-            assert isinstance(v, int) == (p.kind == "int") and not isinstance(v, bool)
-            assert p.lo <= v <= p.hi and math.isfinite(v)
-
 
 def test_settings_apply_known_keys_on_top_of_the_current_values():
     current = P.ClassifierSettings(lr=0.3, seed=5, data="xor")
@@ -41,7 +29,7 @@ def test_settings_apply_known_keys_on_top_of_the_current_values():
     assert (values.lr, values.opt, values.show_test, values.bs) == (0.1, "sgd",
                                                                                  False, 64)
     assert values.seed == 5 and values.data == "xor"      # not in the file: kept
-    _in_range(values)
+    in_range(values)
 
 
 def test_settings_round_trip_what_the_page_saves():
@@ -155,7 +143,7 @@ def test_any_settings_file_gives_values_in_range_or_a_value_error(cfg, page):
     except ValueError as e:
         assert any(r in str(e) for r in _REFUSALS), e
         return
-    _in_range(values)
+    in_range(values)
     assert set(applied) <= set(spec) and all(isinstance(i, str) for i in ignored)
     assert all(values.get(k) == current.get(k) for k in spec if k not in applied)
     assert len(ignored) <= P.MAX_SETTINGS_NOTES + 1
@@ -183,7 +171,7 @@ def test_any_json_text_through_the_settings_reader_only_raises_value_error(text)
         values, _, _ = P.parse_settings(P.ClassifierSettings(), config_from_json(text))
     except ValueError:
         return
-    _in_range(values)                   # what is read is always usable
+    in_range(values)                   # what is read is always usable
     assert isinstance(json.loads(text), dict)
 
 
@@ -196,9 +184,9 @@ def test_any_json_text_through_the_settings_reader_only_raises_value_error(text)
                        st.text(max_size=40) | st.lists(st.text(max_size=20), max_size=3),
                        max_size=12),
        st.sampled_from(sorted(P.PAGES)))
-def test_any_link_gives_values_in_range(query, page):
+def test_any_link_gives_valuesin_range(query, page):
     values, notes = P.parse(P.PAGES[page], query)
-    _in_range(values)
+    in_range(values)
     assert len(notes) <= 13 and all(isinstance(n, str) for n in notes)
 
 
@@ -207,7 +195,7 @@ def test_any_link_gives_values_in_range(query, page):
 def test_extreme_link_values_are_clamped_or_refused(raw):
     for record in P.PAGES.values():
         values, _ = P.parse(record, {k: raw for k in record.SPEC})
-        _in_range(values)
+        in_range(values)
 
 
 # --------------------------------------------------------------------------- #
