@@ -516,6 +516,42 @@ def bench_live(quick):
     return out
 
 
+def bench_hostile(quick):
+    """How long the parsers take to refuse files made to be slow: a CSV of 1 MB of blank
+    lines after a few rows, and weights whose header claims 10^10 numbers."""
+    import io
+    import zipfile
+
+    from numpy.lib import format as npy_format
+
+    from explorer.data import parse_points_csv
+    from explorer.limits import MAX_CSV_BYTES
+    from explorer.nn.weights_io import load_weights
+    rows = "x1,x2,label\n" + "".join(f"{i * 0.5},{-i},{'ab'[i % 2]}\n" for i in range(30))
+    header = io.BytesIO()
+    npy_format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False,
+                                               "shape": (100_000, 100_000)})
+    forged = io.BytesIO()
+    with zipfile.ZipFile(forged, "w") as zf:
+        zf.writestr("W1.npy", header.getvalue() + b"\x00" * 64)
+    cases = {f"csv_blank_lines_{name}": rows.encode() + filler * (MAX_CSV_BYTES // len(filler) - 500)
+             for name, filler in (("lf", b"\n"), ("commas", b",,\r\n"), ("quotes", b'"",""\r'))}
+    out = {}
+    for name, data in {**cases, "npy_forged_header": forged.getvalue()}.items():
+        parse = load_weights if name.startswith("npy") else parse_points_csv
+        ts = []
+        for _ in range(3 if quick else 7):
+            t0 = time.perf_counter()
+            try:
+                parse(data)
+                refused = False
+            except ValueError:
+                refused = True
+            ts.append(time.perf_counter() - t0)
+        out[name] = {"ms": 1e3 * med(ts), "refused": refused}
+    return out
+
+
 # =============================================================================
 # targets and report
 # =============================================================================
@@ -556,6 +592,10 @@ def targets(res):
             add(f"live frame {name}: KB", round(r["kb"], 1), f"<= {kb}", r["kb"] <= kb)
         elif live:                       # measured, but this frame could not be made
             add(f"live frame {name}: made", float("nan"), str(r), False)
+    for name, r in (res.get("hostile") or {}).items():
+        limit = 1000 if name.startswith("npy") else 500
+        add(f"refuse {name}: ms", round(r["ms"], 1), f"<= {limit}, refused",
+            r["refused"] and r["ms"] <= limit)
     return t
 
 
@@ -636,6 +676,10 @@ def print_report(res):
                 print(f"  {k}: {v['ms']:.1f} ms, {v['kb']:.0f} KB")
             else:
                 print(f"  {k}: {v}")
+    if "hostile" in res:
+        print("\n## Refusing files made to be slow")
+        for k, v in res["hostile"].items():
+            print(f"  {k}: {v['ms']:.1f} ms, {'refused' if v['refused'] else 'ACCEPTED'}")
     print("\n## Targets")
     for t in res["targets"]:
         v = t["value"]
@@ -644,7 +688,7 @@ def print_report(res):
     print(f"\n{len(res['targets']) - n_fail} passed, {n_fail} failed  ({res['seconds']:.0f} s)")
 
 
-SECTIONS = ("epoch", "fwdbwd", "quality", "live")
+SECTIONS = ("epoch", "fwdbwd", "quality", "live", "hostile")
 
 
 def main(argv=None):
@@ -666,6 +710,8 @@ def main(argv=None):
             res["quality"] = bench_quality(args.quick)
         if "live" in only:
             res["live"] = bench_live(args.quick)
+        if "hostile" in only:
+            res["hostile"] = bench_hostile(args.quick)
     res["targets"] = targets(res)
     res["seconds"] = time.perf_counter() - t0
     if args.json:

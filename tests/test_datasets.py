@@ -421,13 +421,11 @@ def test_csv_too_many_rows_is_refused():
 
 
 @pytest.mark.parametrize("filler", [b"\n", b",,\r\n", b'"",""\r'])
-def test_csv_of_endless_blank_lines_is_refused_quickly(filler):
-    import time
+def test_csv_of_endless_blank_lines_is_refused(filler):
+    # how fast: bench/run.py --only hostile
     data = _csv(_rows(30)) + filler * (MAX_CSV_BYTES // len(filler) - 500)
-    t0 = time.perf_counter()
     with pytest.raises(ValueError, match="lines .blank ones included"):
         parse_points_csv(data)
-    assert time.perf_counter() - t0 < 0.5
 
 
 def test_csv_blank_lines_between_rows_are_still_fine():

@@ -5,6 +5,7 @@ Read from the source (``ast``), so the test sees every import, also one in a fun
 that no test happens to call.
 """
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,16 @@ def test_the_layer_test_sees_an_upward_import_and_a_cycle(tmp_path):
     finally:
         ROOT = old
     assert _layer("explorer.app.state") > _layer("explorer.nn.x")
+
+
+def test_the_readmes_map_of_the_code_names_every_module_and_only_real_ones():
+    text = (ROOT / "README.md").read_text()
+    block = text.split("## How it is built", 1)[1].split("```")[1]
+    named = set(re.findall(r"[\w/]*?(\w+\.py)\b", block))
+    files = {p.name for folder in ("explorer", "pages", "bench", "tests", "deploy")
+             for p in (ROOT / folder).rglob("*.py")} | {"app.py"}
+    assert named <= files, named - files                      # nothing that is not there
+    modules = {p.name for p in PACKAGE.rglob("*.py")} - {"__init__.py", "__main__.py"}
+    assert modules <= named, modules - named                   # every module of explorer/
+    folders = {p.parent.relative_to(ROOT).as_posix() + "/" for p in PACKAGE.rglob("*.py")}
+    assert all(f in block for f in folders if f != "explorer/"), folders

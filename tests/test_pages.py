@@ -279,6 +279,10 @@ def test_uploaded_csv_becomes_the_dataset():
     lab = clf_lab(at)
     assert lab.ds.n_classes == 2 and len(lab.ds.X_train) + len(lab.ds.X_test) == 60
     assert lab.class_names == ["a", "b"]
+    # one road: the dataset made when the file was read is the one the network trains on
+    assert lab.ds is at.session_state["page.classifier"].csv.ds
+    at.sidebar.slider(key="w.classifier.test").set_value(0.5).run()    # another split
+    assert no_errors(at) and clf_lab(at).ds is not lab.ds and len(clf_lab(at).ds.y_test) == 30
 
 
 @pytest.mark.parametrize("content,expect", [

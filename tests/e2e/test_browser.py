@@ -1,73 +1,17 @@
 """The app in a real browser: every page opens cleanly, Train moves the charts and
 the epoch counter, Pause stops them, and a shareable link restores the controls in
 another browser context. Screenshots of each page land in tests/e2e/artifacts/."""
-import os
-import pathlib
 import re
-import shutil
-import time
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from .helpers import (assert_clean, assert_stopped, charts_drawn, epoch, keep, settled,
+                      wait_epoch, wait_idle)
 
 pytestmark = pytest.mark.e2e
 
-DOCS = pathlib.Path(__file__).resolve().parents[2] / "docs"
-
-
-def keep(path, name):
-    """With UPDATE_DOCS=1, also store a screenshot as docs/<name> for the README."""
-    if os.environ.get("UPDATE_DOCS"):
-        DOCS.mkdir(exist_ok=True)
-        shutil.copy(path, DOCS / name)
-
-
 PAGES = {"home": "", "classifier": "Classifier", "autoencoder": "Autoencoder",
          "math": "Backprop_math"}
-
-
-def wait_idle(page, timeout=45_000):
-    """Wait until the page has content, its script has finished and the status widget is gone.
-
-    The Classifier's first run of a visit draws its first screen alone, and the run its
-    view starts once drawn adds the sidebar and the analysis: idle means after that run
-    (its charts are there), or a test could reach for a control not yet drawn."""
-    for _ in range(2 if "/Classifier" in page.url else 1):
-        page.wait_for_selector("h1", timeout=timeout)
-        page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
-                               timeout=timeout)
-        page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached",
-                               timeout=timeout)
-        if "/Classifier" in page.url:
-            page.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=timeout)
-
-
-def assert_clean(page):
-    assert page.locator('[data-testid="stException"]').count() == 0
-    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
-
-
-VIEW = '[aria-label="decision boundary"]'
-
-
-def epoch(page, timeout=30):
-    """The epoch on screen: the network view's (Classifier), else the first metric's.
-    The view is drawn again when a run ends: found, it may be gone before it is read,
-    so it is looked for again (it was the metric that was then waited for, in vain)."""
-    view = page.locator(f"{VIEW}[data-epoch]")
-    metric = page.locator('[data-testid="stMetricValue"]')
-    end = time.monotonic() + timeout
-    while True:
-        try:
-            if view.count():
-                return int(view.first.get_attribute("data-epoch", timeout=2_000))
-            if metric.count():
-                return int(re.match(r"\d+", metric.first.inner_text(timeout=2_000)).group())
-        except PlaywrightTimeoutError:
-            pass
-        if time.monotonic() > end:
-            raise AssertionError("no epoch on the screen")
-        page.wait_for_timeout(50)                # look again (not a wait for a result)
 
 
 def numbers_epoch(page):
@@ -92,7 +36,8 @@ def full_screenshot(page, path):
     """The main area scrolls inside the app, so grow the window to the content first."""
     height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
     page.set_viewport_size({"width": 1400, "height": min(max(height + 40, 900), 6000)})
-    time.sleep(0.5)
+    charts_drawn(page)
+    settled(page)
     page.screenshot(path=str(path))
 
 
@@ -120,19 +65,13 @@ def test_train_moves_the_view_and_pause_freezes_it_on_the_networks_epoch(page, a
     wait_idle(page)
     assert epoch(page) == 0
     page.locator("button", has_text="Train").click()
-    deadline = time.time() + 30
-    while epoch(page) < 20 and time.time() < deadline:
-        time.sleep(0.2)
-    assert epoch(page) >= 20, "the view's epoch climbs while training"
-    time.sleep(2.0)
+    wait_epoch(page, 20)                # the view's epoch climbs while training
+    wait_epoch(page, 150)               # about 2 s: the spirals begin to show
     page.screenshot(path=str(artifacts / "classifier-training.png"))
     keep(artifacts / "classifier-training.png", "classifier-training.png")
     page.locator("button", has_text="Pause").click()
-    wait_idle(page)
-    stopped = epoch(page)
-    time.sleep(1.5)
-    assert epoch(page) == stopped, "training went on after Pause"
-    assert numbers_epoch(page) == stopped, "the picture shows the network's own epoch"
+    assert_stopped(page)
+    assert numbers_epoch(page) == epoch(page), "the picture shows the network's own epoch"
     assert page.locator("button", has_text="Train").count() == 1
     assert page.get_by_text("Playback").count() >= 1
     assert_clean(page)
@@ -145,9 +84,7 @@ def test_autoencoder_trains_in_the_browser(page, app_url):
     page.goto(f"{app_url}/Autoencoder?epochs=15")
     wait_idle(page)
     page.locator("button", has_text="Train").click()
-    deadline = time.time() + 30
-    while epoch(page) < 15 and time.time() < deadline:
-        time.sleep(0.3)
+    wait_epoch(page, 15)
     wait_idle(page)
     assert epoch(page) == 15
     assert page.get_by_text("Paused after 15 epochs").count() == 1
@@ -189,20 +126,15 @@ def test_leaving_the_page_stops_a_run(page, app_url):
     page.goto(f"{app_url}/Classifier?epochs=2000")
     wait_idle(page)
     page.locator("button", has_text="Train").click()
-    deadline = time.time() + 30
-    while epoch(page) < 1 and time.time() < deadline:
-        time.sleep(0.2)
+    wait_epoch(page, 1)
     page.locator('[data-testid="stSidebar"] a', has_text="Autoencoder").click()
     page.wait_for_selector("h1:has-text('Autoencoder')")
     wait_idle(page)
     page.locator('[data-testid="stSidebar"] a', has_text="Classifier").click()
     page.wait_for_selector("h1:has-text('Classifier')")
     wait_idle(page)
-    assert page.locator("button", has_text="Train").count() == 1   # paused, not running
-    before = epoch(page)
-    assert before > 0                                                # it did train
-    time.sleep(1.5)
-    assert epoch(page) == before
+    assert_stopped(page)                                             # paused, not running
+    assert epoch(page) > 0                                           # it did train
     assert_clean(page)
 
 

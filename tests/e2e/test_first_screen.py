@@ -7,24 +7,10 @@ import re
 
 import pytest
 
-from .test_browser import assert_clean, keep, wait_idle
-from .test_view import canvas_point, empty_spot
+from .helpers import (BOUNDARY, DIAGRAM, VIEW_JS, assert_clean, canvas_point, empty_spot,
+                      keep, open_classifier, settled, wait_idle)
 
 pytestmark = pytest.mark.e2e
-
-BOUNDARY = '[aria-label="decision boundary"]'
-DIAGRAM = '[aria-label="network diagram"]'
-VIEW_JS = "window.__bpxNetworkView.views.get('classifier.view')"
-
-
-def open_classifier(page, app_url, width=1024, height=768, query=""):
-    page.set_viewport_size({"width": width, "height": height})
-    page.goto(f"{app_url}/Classifier{query}")
-    page.wait_for_selector(BOUNDARY + "[data-epoch]")
-    # the analysis follows the first picture, in the page's second run
-    page.wait_for_selector('[data-testid="stPlotlyChart"]')
-    wait_idle(page)
-    return page
 
 
 def inside(page, selector, width, height):
@@ -74,7 +60,7 @@ def test_a_click_on_a_unit_opens_its_panel(page, app_url, artifacts):
     assert page.locator(".stLatex, .katex").count() >= 1      # b and dL/db written out
     page.get_by_text(re.compile(r"Unit 1 of hidden layer 1")).evaluate(
         "e => e.scrollIntoView({block: 'start'})")
-    page.wait_for_timeout(300)
+    settled(page)
     page.screenshot(path=str(artifacts / "unit-panel-1024.png"))
     keep(artifacts / "unit-panel-1024.png", "classifier-unit-panel.png")
     assert_clean(page)
@@ -96,7 +82,7 @@ def test_the_walk_through_one_batch_steps_forward_and_back(page, app_url, artifa
     # the step at the top of the window: its formula and its matrix under it in view
     page.get_by_text(re.compile(rf"Step 2 of {total}")).evaluate(
         "e => e.scrollIntoView({block: 'start'})")
-    page.wait_for_timeout(300)
+    settled(page)
     page.screenshot(path=str(artifacts / "walk-1024.png"))
     keep(artifacts / "walk-1024.png", "classifier-walk.png")
     assert_clean(page)

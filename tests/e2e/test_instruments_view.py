@@ -4,12 +4,12 @@ labels fit beside the sidebar, every chart reads (tests/e2e/legibility.py), and 
 instrument leaves a screenshot in tests/e2e/artifacts/inst-*.png to look at."""
 import pytest
 
+from .helpers import IDLE, charts_drawn, settled
 from .instruments_harness import running_harness
 from .legibility import chart_problems
 
 pytestmark = pytest.mark.e2e
 
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 CHARTS = '[data-testid="stPlotlyChart"]'
 # name, link, what to click (visible text), which chart to bring into view
 SHOTS = [
@@ -32,10 +32,13 @@ def harness_url():
         yield base
 
 
+# how many traces the page's Plotly charts hold in all (a click that adds a path changes it)
+TRACES = f"[...document.querySelectorAll('{CHARTS} .js-plotly-plot')].reduce((n, g) => n + (g.data || []).length, 0)"
+
+
 def settle(page):
-    page.wait_for_timeout(300)
     page.wait_for_selector(IDLE, timeout=120_000)
-    page.wait_for_timeout(800)                        # plotly draws after the script ends
+    charts_drawn(page, timeout=120_000)
 
 
 @pytest.mark.parametrize("name,query,clicks,chart", SHOTS, ids=[s[0] for s in SHOTS])
@@ -51,7 +54,9 @@ def test_each_instrument_draws_readably_at_1024(browser, harness_url, artifacts,
         page.wait_for_selector('[data-testid="stTabs"]')
         settle(page)
         for text in clicks:
+            before = page.evaluate(TRACES)
             page.get_by_text(text, exact=True).first.click()
+            page.wait_for_function(f"{TRACES} !== {before}", timeout=120_000)
             settle(page)
         assert page.locator('[data-testid="stException"]').count() == 0
         page.wait_for_function(f"document.querySelectorAll('{CHARTS}').length > {chart}")
@@ -69,7 +74,7 @@ def test_each_instrument_draws_readably_at_1024(browser, harness_url, artifacts,
         page.evaluate(f"document.querySelectorAll('{CHARTS}')[{chart}]"
                       ".scrollIntoView({block: 'end'})")
         page.mouse.move(5, 5)                          # no hover label in the picture
-        page.wait_for_timeout(400)
+        settled(page)
         page.screenshot(path=str(artifacts / f"inst-{name}.png"))
         assert not errors, errors
     finally:

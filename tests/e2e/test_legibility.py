@@ -4,30 +4,19 @@ chart's edge, no text under 14 px (tests/e2e/legibility.py says how it is measur
 Charts are checked as a class sees them: after training, with a unit's panel open,
 at every step of the walk through one batch."""
 import re
-import time
 
 import pytest
 
+from .helpers import (DIAGRAM, VIEW_JS, assert_clean, canvas_point, charts_drawn, epoch,
+                      open_classifier, wait_epoch, wait_idle)
 from .legibility import chart_problems, formulas_cut
-from .test_browser import assert_clean, epoch, wait_idle
-from .test_first_screen import DIAGRAM, VIEW_JS, open_classifier
-from .test_view import canvas_point
 
 pytestmark = pytest.mark.e2e
 
 
-def drawn(page, charts):
-    """Wait until ``charts`` Plotly charts have drawn (they draw after the script ends)."""
-    page.wait_for_function("n => document.querySelectorAll('.js-plotly-plot .main-svg')"
-                           ".length >= n", arg=charts)
-    page.wait_for_timeout(500)
-
-
 def train_to_the_end(page, epochs):
     page.locator("button", has_text="Train").click()
-    deadline = time.monotonic() + 60
-    while epoch(page) < epochs and time.monotonic() < deadline:
-        page.wait_for_timeout(300)
+    wait_epoch(page, epochs, timeout=60)
     wait_idle(page)
     assert epoch(page) == epochs
 
@@ -35,14 +24,14 @@ def train_to_the_end(page, epochs):
 def test_the_classifiers_charts_and_a_units_panel_read_at_1024(page, app_url):
     open_classifier(page, app_url, query="?epochs=80")
     train_to_the_end(page, 80)
-    drawn(page, 5)
+    charts_drawn(page, 5)
     assert chart_problems(page) == []
     x, y = page.evaluate(f"(() => {{ const n = {VIEW_JS}.geo.cols[2].nodes[0]; "
                          "return [n.cx, n.cy]; })()")
     page.mouse.click(*canvas_point(page, DIAGRAM, x, y))
     page.get_by_text(re.compile(r"Unit 1 of hidden layer 2")).wait_for()
     wait_idle(page)
-    drawn(page, 8)                                  # + its map, its weights, its batch
+    charts_drawn(page, 8)                                  # + its map, its weights, its batch
     assert chart_problems(page) == [] and formulas_cut(page) == []
     # an output unit, then an edge of the first layer: its dL/dw written out, all of it
     # (the view scrolled to the panel: back to the diagram first)
@@ -52,7 +41,7 @@ def test_the_classifiers_charts_and_a_units_panel_read_at_1024(page, app_url):
     page.mouse.click(*canvas_point(page, DIAGRAM, x, y))
     page.get_by_text(re.compile(r"Output unit 2")).wait_for()
     wait_idle(page)
-    drawn(page, 8)
+    charts_drawn(page, 8)
     assert chart_problems(page) == [] and formulas_cut(page) == []
     # an edge, W1[0, 0] (clicked half-way along it)
     page.locator(DIAGRAM).first.scroll_into_view_if_needed()
@@ -76,7 +65,7 @@ def test_every_step_of_the_walk_reads_at_1024(page, app_url):
             page.get_by_role("button", name="Next", exact=True).click()
             page.get_by_text(re.compile(rf"Step {k} of {total}")).wait_for()
         wait_idle(page)
-        drawn(page, 6)
+        charts_drawn(page, 6)
         assert chart_problems(page) == [] and formulas_cut(page) == [], f"step {k}"
     assert_clean(page)
 
@@ -88,16 +77,17 @@ def test_the_other_pages_charts_read_at_1024(page, app_url, path, epochs):
     wait_idle(page)
     if epochs:
         train_to_the_end(page, epochs)
-    drawn(page, 5)
+    charts_drawn(page, 5)
     assert chart_problems(page) == [] and formulas_cut(page) == []
     for tab in page.get_by_role("tab").all()[1:]:     # the math page's other tabs
         tab.click()
         wait_idle(page)
-        page.wait_for_timeout(800)
+        charts_drawn(page)
         assert chart_problems(page) == [] and formulas_cut(page) == [], tab.inner_text()
     if path == "Backprop_math":
         page.get_by_role("tab").first.click()
-        page.wait_for_timeout(800)
+        wait_idle(page)
+        charts_drawn(page)
         # a layer's Z and its mask, one under the other (the open tab): columns line up
         areas = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')]
             .map(p => [p.querySelector('.g-gtitle')?.textContent || '',
@@ -123,7 +113,7 @@ def test_the_classifiers_charts_read_on_a_phone(browser, app_url):
         page.set_default_timeout(30_000)
         open_classifier(page, app_url, width=390, height=844, query="?epochs=40")
         train_to_the_end(page, 40)
-        drawn(page, 5)
+        charts_drawn(page, 5)
         assert chart_problems(page) == []
         # Plotly's toolbar, always shown on a touch screen, is hidden (it covered legends)
         assert page.evaluate("matchMedia('(hover: none)').matches")

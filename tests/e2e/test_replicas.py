@@ -17,6 +17,7 @@ import threading
 import time
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from .server import ROOT, free_port
 from .server import child_pids as _children, cmdline as _cmdline
@@ -97,6 +98,17 @@ def _epoch(page):
     return int(m.group(1)) if m else 0
 
 
+def _wait_epoch_above(page, epoch, timeout):
+    """Wait until the page shows an epoch above ``epoch``; False if it did not in time."""
+    try:
+        page.wait_for_function(f"""n => {{
+            const m = /\\bEpoch\\s*(\\d+)/.exec(({_MAIN_TEXT_JS})());
+            return m && +m[1] > n; }}""", arg=epoch, timeout=timeout * 1000)
+        return True
+    except PlaywrightTimeoutError:
+        return False
+
+
 def _screenshots(pages):
     from playwright.sync_api import Error as PlaywrightError
     ARTIFACTS.mkdir(exist_ok=True)
@@ -163,14 +175,15 @@ def test_two_browsers_land_on_two_replicas_and_both_train(browser):
         for page in pages:
             page.locator("button", has_text=re.compile(r"Train\b")).first.click()
         deadline = time.monotonic() + 45
-        while time.monotonic() < deadline and min(_epoch(p) for p in pages) < 5:
-            time.sleep(0.3)
+        for page in pages:
+            _wait_epoch_above(page, 4, max(1.0, deadline - time.monotonic()))
         phases["Train pressed, epochs counted"] = time.monotonic() - t0
         first = [_epoch(p) for p in pages]
         if min(first) < 5:
             _screenshots(pages)
         assert min(first) >= 5, f"epochs after pressing Train: {first} (screenshots in {ARTIFACTS})"
-        time.sleep(1.5)
+        for page, e in zip(pages, first):                  # both go on training
+            _wait_epoch_above(page, e, 30)
         later = [_epoch(p) for p in pages]
         assert all(b > a for a, b in zip(first, later)), (first, later)
         phases["both trained"] = time.monotonic() - t0

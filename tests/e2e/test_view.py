@@ -6,17 +6,15 @@ point removed, a unit or an edge selected (and still highlighted in later frames
 Screenshots land in tests/e2e/artifacts/view-*.png."""
 import ast
 import re
-import time
 
 import pytest
 
+from .helpers import BOUNDARY, DIAGRAM, canvas_point, empty_spot, view_js
 from .view_harness import KEY, running_harness
 
 pytestmark = pytest.mark.e2e
 
-BOUNDARY = '[aria-label="decision boundary"]'
-DIAGRAM = '[aria-label="network diagram"]'
-VIEW_JS = f"window.__bpxNetworkView.views.get({KEY!r})"
+VIEW_JS = view_js(KEY)                    # the harness's view
 
 
 @pytest.fixture(scope="module")
@@ -58,13 +56,10 @@ def last_event(page):
 
 def wait_event(page, pattern):
     """Wait until the harness shows an event matching ``pattern``; return it parsed."""
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        text = last_event(page)
-        if re.search(pattern, text):
-            return ast.literal_eval(text)
-        time.sleep(0.1)
-    raise AssertionError(f"no event like {pattern!r}; the page shows {last_event(page)!r}")
+    page.wait_for_function("""p => new RegExp(p).test(
+        document.querySelector('[data-testid="stCode"]')?.innerText || '')""",
+                           arg=pattern, timeout=20_000)
+    return ast.literal_eval(last_event(page))
 
 
 def n_points(page):
@@ -78,12 +73,6 @@ def set_training(page, on):
         page.locator("label", has_text="Train").first.click()
     if not on:
         page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
-
-
-def canvas_point(page, selector, x, y):
-    """Page coordinates of the point (x, y) given in a canvas' own CSS pixels."""
-    box = page.locator(selector).bounding_box()
-    return box["x"] + x, box["y"] + y
 
 
 def test_boundary_and_diagram_fit_the_first_screen_of_a_projector(open_view, artifacts):
@@ -117,7 +106,7 @@ def test_drawn_epoch_grows_while_training(open_view, artifacts):
     set_training(page, True)
     page.wait_for_function(f"{VIEW_JS}.frame.d.epoch > 0")
     first = drawn_epoch(page)
-    time.sleep(1.5)
+    page.wait_for_function(f"{VIEW_JS}.frame.d.epoch > {first} + 10")   # frames keep coming
     second = drawn_epoch(page)
     assert second > first > 0
     page.screenshot(path=str(artifacts / "view-training.png"))
@@ -125,28 +114,10 @@ def test_drawn_epoch_grows_while_training(open_view, artifacts):
     assert not page.errors, page.errors
 
 
-def empty_spot(page, view_js=VIEW_JS):
-    """A spot on the plane (canvas px) far from every point, and its data coordinates."""
-    return page.evaluate(f"""() => {{
-        const v = {view_js}, f = v.frame, pts = [];
-        for (const set of [f.train, f.test]) if (set)
-            for (let i = 0; i < set.n; i++) pts.push(v.toPx(set.xy[2 * i], set.xy[2 * i + 1]));
-        let best = null;
-        for (let x = 20; x < v.S - 20; x += 6) for (let y = 20; y < v.S - 20; y += 6) {{
-            const d = Math.min(...pts.map(([px, py]) => Math.hypot(px - x, py - y)));
-            if (!best || d > best.d) best = {{x, y, d}};
-        }}
-        const p = f.d.plane;
-        return {{...best, x1: p.x[0] + best.x / v.S * (p.x[1] - p.x[0]),
-                 x2: p.y[1] - best.y / v.S * (p.y[1] - p.y[0]),
-                 span: p.x[1] - p.x[0]}};
-    }}""")
-
-
 def test_a_click_on_the_empty_plane_adds_one_point_there(open_view):
     page = open_view()
     before = n_points(page)
-    spot = empty_spot(page)
+    spot = empty_spot(page, VIEW_JS)
     assert spot["d"] > 20
     page.mouse.click(*canvas_point(page, BOUNDARY, spot["x"], spot["y"]))
     event = wait_event(page, "add_point")
@@ -157,7 +128,8 @@ def test_a_click_on_the_empty_plane_adds_one_point_there(open_view):
     assert n_points(page) == before + 1
     # one-shot: more runs of the page (train on, off) do not add it again
     set_training(page, True)
-    time.sleep(1.0)
+    e = drawn_epoch(page)
+    page.wait_for_function(f"{VIEW_JS}.frame.d.epoch > {e} + 10")      # many frames later
     set_training(page, False)
     assert n_points(page) == before + 1
     assert not page.errors, page.errors
