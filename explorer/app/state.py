@@ -121,7 +121,8 @@ class ClassifierState(PageState):
     analysis: bool = False
 
 
-STATES = {"classifier": ClassifierState, "autoencoder": PageState, "math": PageState}
+#: each page with settings (:data:`explorer.params.PAGES`) and the state it keeps
+STATES = {page: ClassifierState if page == "classifier" else PageState for page in P.PAGES}
 
 
 def page_state(page):
