@@ -230,7 +230,7 @@ class Sampler(threading.Thread):
 
 # --- one session ---------------------------------------------------------------------
 def frame_digest(layers):
-    """A fingerprint of the weights a frame carries: its float16 encodings of every W, b."""
+    """A fingerprint of the weights a frame carries: its encodings of every W, b."""
     text = "|".join(f"{layer['W']},{layer['b']}" for layer in layers)
     return hashlib.blake2b(text.encode("ascii"), digest_size=12).hexdigest()
 
@@ -559,13 +559,14 @@ def replay(values, epochs):
     them), the numbers line's text (loss, train and test accuracy) and the raw train
     losses, each indexed by epoch."""
     from explorer import labs
-    from explorer.app.view_data import encode_f16
+    from explorer.app.view_data import encode_weights, weights_dtype
     lab = labs.ClassifierLab(labs.dataset_for(values), values)
-    L = len(lab.net.sizes) - 1
+    L, dtype = len(lab.net.sizes) - 1, weights_dtype(lab.net.sizes)
 
     def digest():
         p = lab.net.params
-        return frame_digest([{"W": encode_f16(p[f"W{l}"]), "b": encode_f16(p[f"b{l}"])}
+        return frame_digest([{"W": encode_weights(p[f"W{l}"], dtype),
+                              "b": encode_weights(p[f"b{l}"], dtype)}
                              for l in range(1, L + 1)])
 
     weights = [digest()]

@@ -87,23 +87,19 @@ def payload_size():
     import numpy as np
 
     from explorer import MLP, make_dataset
-    from explorer.app.view_data import network_payload, payload_bytes, suggested_map_res
-    from explorer.lens.diagnostics import dead_units, grid_eval, plane_grid
+    from explorer.app.view_data import network_payload, payload_bytes
+    from explorer.lens.diagnostics import dead_units, plane_bounds
 
     ds = make_dataset("moons", 300, 0.15, 2, 0.3, seed=0)
     net = MLP([2, 16, 16, 2], seed=0, dtype=np.float32)
-    allX = np.vstack([ds.X_train, ds.X_test])
-    xs, ys, P = plane_grid(allX, res=60)
-    probs, _, _ = grid_eval(net, xs, ys, P)
-    mxs, mys, MP = plane_grid(allX, res=suggested_map_res(net.sizes))
-    _, acts, masks = grid_eval(net, mxs, mys, MP)
     _, grads = net.loss_and_grads(ds.X_train, ds.y_train)
     sizes = {}
     for mode in ("weights", "gradient"):
-        p = network_payload(epoch=1, probs=probs, xs=xs, ys=ys, X_train=ds.X_train,
-                            y_train=ds.y_train, X_test=ds.X_test, y_test=ds.y_test,
-                            unit_maps=acts, unit_masks=masks, sizes=net.sizes,
-                            params=net.params, grads=grads, dead=dead_units(net, ds.X_train),
+        p = network_payload(epoch=1, bounds=plane_bounds(np.vstack([ds.X_train, ds.X_test])),
+                            X_train=ds.X_train, y_train=ds.y_train, X_test=ds.X_test,
+                            y_test=ds.y_test, sizes=net.sizes, params=net.params,
+                            features=("x1", "x2"), activation=net.activation, live=True,
+                            grads=grads, dead=dead_units(net, ds.X_train),
                             class_names=["class 0", "class 1"],
                             class_colors=["#0072B2", "#E69F00"], mode=mode)
         sizes[mode] = payload_bytes(p)

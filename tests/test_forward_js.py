@@ -16,7 +16,7 @@ import subprocess
 import numpy as np
 
 from explorer.data.features import FEATURES, feature_matrix
-from explorer.nn.activations import ACTIVATIONS
+from explorer.nn.activations import ACTIVATIONS, LEAK
 from explorer.nn.network import MLP
 
 from .helpers import ROOT
@@ -105,3 +105,21 @@ def test_the_grid_is_in_image_order_with_cells_centred():
     assert r.returncode == 0, r.stderr
     px, py = json.loads(r.stdout)
     assert px == [0.5, 1.5, 2.5, 3.5] * 2 and py == [0.5] * 4 + [-0.5] * 4   # top row first
+
+
+def test_the_views_on_off_units_are_the_cores_gated_activations():
+    r = subprocess.run([NODE, "-e", """
+        const F = require(process.argv[1]);
+        process.stdout.write(JSON.stringify([[...F.GATED], F.LEAK, Object.keys(F.FEATURES),
+                                             Object.keys(F.ACTIVATIONS)]));
+    """, str(FORWARD_JS)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    gated, leak, features, activations = json.loads(r.stdout)
+    assert set(gated) == {k for k, a in ACTIVATIONS.items() if a.gated}
+    assert leak == LEAK and features == list(FEATURES) and activations == list(ACTIVATIONS)
+
+
+def test_the_view_runs_this_very_file():
+    from explorer.app import view
+    assert 'js=_asset("forward.js")' in (ROOT / "explorer" / "app" / "view.py").read_text()
+    assert view.ASSETS / "forward.js" == FORWARD_JS

@@ -12,38 +12,36 @@ import pytest
 from explorer import MLP, make_dataset
 from explorer.app.view import FRAMES
 from explorer.app.view_data import (
+    F32_WEIGHTS,
     MAX_PAYLOAD_BYTES,
     decode_f16,
     decode_payload,
     encode_f16,
-    encode_unit_maps,
     network_payload,
     normalize_selected,
     parse_event,
     payload_bytes,
-    quantize_unit,
     suggested_map_res,
 )
-from explorer.lens.diagnostics import dead_units, grid_eval, plane_grid
+from explorer.lens.diagnostics import dead_units, plane_bounds
 
 COLORS = ["#0072B2", "#E69F00", "#009E73"]
 
 
-def build(hidden=(16, 16), res=60, mode="weights", names=("class 0", "class 1"), **kw):
+def build(hidden=(16, 16), res=60, mode="weights", names=("class 0", "class 1"),
+          features=("x1", "x2"), **kw):
     """A payload of a real (untrained) classifier on moons, and what it was built from."""
     ds = make_dataset("moons", 300, 0.15, 2, 0.3, seed=0)
-    net = MLP([2, *hidden, 2], seed=1, dtype=np.float32)
-    allX = np.vstack([ds.X_train, ds.X_test])
-    xs, ys, P = plane_grid(allX, res=res)
-    probs, _, _ = grid_eval(net, xs, ys, P.astype(np.float32))
-    r = suggested_map_res(net.sizes)
-    mxs, mys, MP = plane_grid(allX, res=r)
-    _, acts, masks = grid_eval(net, mxs, mys, MP.astype(np.float32))
-    _, grads = net.loss_and_grads(ds.X_train, ds.y_train)
-    args = {"epoch": 7, "probs": probs, "xs": xs, "ys": ys, "X_train": ds.X_train,
-            "y_train": ds.y_train, "X_test": ds.X_test, "y_test": ds.y_test, "unit_maps": acts,
-            "unit_masks": masks, "sizes": net.sizes, "params": net.params, "grads": grads,
-            "dead": dead_units(net, ds.X_train), "class_names": list(names),
+    net = MLP([len(features), *hidden, 2], seed=1, dtype=np.float32)
+    bounds = plane_bounds(np.vstack([ds.X_train, ds.X_test]))
+    _, grads = net.loss_and_grads(np.column_stack([ds.X_train] * (len(features) // 2 + 1))[
+        :, :len(features)], ds.y_train)
+    args = {"epoch": 7, "bounds": bounds, "X_train": ds.X_train, "y_train": ds.y_train,
+            "X_test": ds.X_test, "y_test": ds.y_test, "sizes": net.sizes, "params": net.params,
+            "features": features, "activation": net.activation, "res": res, "grads": grads,
+            "dead": dead_units(net, np.column_stack([ds.X_train] * (len(features) // 2 + 1))[
+                :, :len(features)]),
+            "input_names": features, "class_names": list(names),
             "class_colors": COLORS[:2], "mode": mode}
     args.update(kw)
     return network_payload(**args), args
@@ -64,11 +62,15 @@ def test_payload_is_plain_json_data():
     assert json.loads(json.dumps(p)) == p
 
 
-def test_default_network_frame_is_under_60_kb():
-    p, _ = build(hidden=(16, 16), res=60)
-    assert suggested_map_res([2, 16, 16, 2]) == 20
-    assert p["units"][0]["ry"] == p["units"][0]["rx"] == 20
-    assert payload_bytes(p) < MAX_PAYLOAD_BYTES
+def test_a_frame_carries_the_network_not_its_pictures_and_is_small():
+    p, a = build(hidden=(16, 16), res=60)
+    assert "probs" not in p["plane"] and "units" not in p
+    assert p["net"] == {"features": ["x1", "x2"], "act": "relu", "dtype": "f4"}
+    assert p["plane"]["res"] == 60 and p["plane"]["map"] == suggested_map_res(p["sizes"]) == 20
+    assert payload_bytes(p) < 8_000                   # points included (issue 21: 3 KB without)
+    big, _ = build(hidden=(64, 64, 64, 64), features=("x1", "x2", "x1sq", "x2sq", "x1x2",
+                                                      "sinx1", "sinx2"))
+    assert big["net"]["dtype"] == "f2" and payload_bytes(big) < MAX_PAYLOAD_BYTES
     assert payload_bytes(build(mode="gradient")[0]) < MAX_PAYLOAD_BYTES
 
 
@@ -80,37 +82,37 @@ def test_unit_map_grid_shrinks_for_big_networks():
         assert r * r * sum(sizes[1:-1]) <= 32 * 400 or r == 8
 
 
-def test_probabilities_come_back_within_half_a_level_in_caller_order():
-    p, a = build()
-    d = decode_payload(p)
-    assert d["probs"].shape == a["probs"].shape == (60, 60, 2)
-    assert np.abs(d["probs"] - a["probs"]).max() <= 0.5 / 255 + 1e-9
-    # image order on the wire: the first row is the top of the plane (the largest x2)
-    raw = np.frombuffer(__import__("base64").b64decode(p["plane"]["probs"]), np.uint8)
-    assert np.array_equal(raw.reshape(60, 60, 2)[0], quantize_unit(a["probs"][-1]))
+def test_the_plane_is_the_points_bounds_and_the_grid_is_asked_for():
+    p, a = build(res=50, discrete=True, live=True)
+    lo, hi = a["bounds"]
+    assert p["plane"]["x"] == [lo[0], hi[0]] and p["plane"]["y"] == [lo[1], hi[1]]
+    assert (p["plane"]["res"], p["plane"]["live"], p["plane"]["discrete"]) == (50, True, True)
+    with pytest.raises(ValueError, match="bounds"):
+        build(bounds=(hi, lo))
+    with pytest.raises(ValueError, match="res"):
+        build(res=1)
 
 
-def test_plane_extent_covers_the_grid_cells():
-    p, a = build(res=50)
-    xs = a["xs"]
-    step = xs[1] - xs[0]
-    assert p["plane"]["x"] == pytest.approx([xs[0] - step / 2, xs[-1] + step / 2])
-    assert p["plane"]["nx"] == p["plane"]["ny"] == 50
-    with pytest.raises(ValueError, match="evenly spaced"):
-        build(res=50, xs=np.r_[a["xs"][:-1], a["xs"][-1] + 1.0])
-
-
-def test_weights_points_and_gradients_survive_float16():
+def test_weights_are_exact_in_float32_and_points_and_gradients_survive_float16():
     p, a = build(mode="gradient")
     d = decode_payload(p)
     for l, W in enumerate(d["W"], start=1):
-        ref = a["params"][f"W{l}"].astype(np.float64)
-        assert W.shape == ref.shape
-        assert np.allclose(W, ref, rtol=2 ** -11, atol=2 ** -24)
+        ref = a["params"][f"W{l}"]
+        assert np.array_equal(W, ref) and np.array_equal(d["b"][l - 1], a["params"][f"b{l}"])
         assert np.allclose(d["dW"][l - 1], a["grads"][f"W{l}"], rtol=2 ** -11, atol=1e-7)
     assert np.allclose(d["train_X"], a["X_train"], rtol=2 ** -11, atol=1e-4)
     assert np.array_equal(d["train_y"], a["y_train"])
     assert np.array_equal(d["test_y"], a["y_test"])
+    assert (d["features"], d["act"]) == (["x1", "x2"], "relu")
+
+
+def test_a_big_networks_weights_go_as_float16():
+    p, a = build(hidden=(64, 64, 64))
+    n = sum(W.size + b.size for W, b in zip(*[[a["params"][f"{k}{l}"] for l in range(1, 5)]
+                                              for k in "Wb"]))
+    assert n > F32_WEIGHTS and p["net"]["dtype"] == "f2"
+    d = decode_payload(p)
+    assert np.allclose(d["W"][1], a["params"]["W2"], rtol=2 ** -11, atol=2 ** -24)
 
 
 def test_float16_clips_what_it_cannot_hold():
@@ -118,27 +120,6 @@ def test_float16_clips_what_it_cannot_hold():
     back = decode_f16(encode_f16(x))
     assert back.tolist()[:4] == [65504.0, -65504.0, 0.0, 65504.0]
     assert back[4] == pytest.approx(0.1, rel=2 ** -11)
-
-
-def test_unit_maps_are_grey_where_off_and_graded_where_on():
-    p, a = build()
-    d = decode_payload(p)
-    for acts, masks, codes, maps, u in zip(a["unit_maps"], a["unit_masks"], d["unit_codes"],
-                                           d["unit_maps"], p["units"]):
-        assert codes.shape == acts.shape
-        assert np.array_equal(codes > 0, masks)            # 0 exactly where the ReLU is off
-        peak = np.asarray(u["peak"])
-        assert np.allclose(peak, acts.reshape(-1, acts.shape[-1]).max(axis=0), rtol=5e-4)
-        assert np.all(np.abs(maps - acts) <= peak / 508 + peak * 1e-3 + 1e-9)
-
-
-def test_a_unit_that_is_off_everywhere_encodes_as_zeros():
-    maps = np.zeros((4, 4, 3))
-    maps[..., 1] = np.arange(16).reshape(4, 4)
-    codes, peak = encode_unit_maps(maps)
-    assert peak.tolist() == [0.0, 15.0, 0.0]
-    assert not codes[0].any() and not codes[2].any()
-    assert codes[1].max() == 255 and codes[1].min() == 0
 
 
 def test_dead_units_are_listed_per_layer():
@@ -176,8 +157,9 @@ def test_bad_arguments_say_what_is_wrong():
         build(class_colors=["red", "blue"])
     with pytest.raises(ValueError, match="class names"):
         build(names=("only one",))
-    with pytest.raises(ValueError, match="probs"):
-        build(probs=np.zeros((60, 60, 3)))
+    with pytest.raises(ValueError, match="features"):
+        _, a = build()
+        network_payload(**dict(a, features=("x1",)))
     with pytest.raises(ValueError, match="mode"):
         build(mode="both")
     with pytest.raises(ValueError, match="labels"):

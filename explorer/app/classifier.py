@@ -107,7 +107,8 @@ class Charts:
             self.numbers()
         payload = frames.view_payload(
             self.lab, v.edges, self.ps.selected, self.play,
-            min(v.res, frames.LIVE_RES) if frame else v.res, v.show_test, v.discrete)
+            min(v.res, frames.LIVE_RES) if frame else v.res, v.show_test, v.discrete,
+            live=bool(frame))
         with self.slots["view"]:
             network_view(payload, key="classifier.view", on_event=partial(on_click, self.ps),
                          tell_drawn=tell_drawn)

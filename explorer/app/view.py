@@ -43,7 +43,7 @@ def _asset(name):
 # registered once at import: a component's definition never changes while the app runs
 _VIEW = st.components.v2.component(
     "backprop_explorer_network_view",
-    css=_asset("network_view.css"), js=_asset("network_view.js"))
+    css=_asset("network_view.css"), js=_asset("forward.js") + "\n" + _asset("network_view.js"))
 
 
 def network_view(payload, *, key, height=None, on_event=None, tell_drawn=False):

@@ -1,20 +1,21 @@
 """The live network view's data: arrays in, one small JSON-ready dict out.
 
 Pure NumPy (no streamlit, no plotly), so the payload is tested without a browser.
-The element (``view.py`` and ``view_assets/network_view.js``) draws what this
-module builds: the decision boundary with the points, and the network diagram with
-one activation map per hidden unit and one edge per weight.
+The element (``view.py`` and ``view_assets/``) draws what this module builds: the
+decision boundary with the points, and the network diagram with one activation map
+per hidden unit and one edge per weight.
+
+A frame carries the network, not its pictures: its weights and biases, the input
+features and the activation. The browser runs the forward pass over the plane itself
+(``view_assets/forward.js``, tested against the core in ``tests/test_forward_js.py``)
+and paints the boundary and every unit's map from that one pass, at a resolution it
+chooses so that it keeps up (the paused picture at the page's "grid resolution").
 
 Encoding (everything a frame carries is a string, int, float, list or dict):
 
-- probabilities and unit maps: uint8, base64. Images are in *image order*: the first
-  row is the top of the plane (the largest ``x2``), so the browser draws them as
-  they come. :func:`decode_payload` turns them back into the caller's order.
-- weights, gradients and point coordinates: float16 (little-endian), base64.
-- a unit map byte is 0 where the unit is off (its ReLU mask is 0) and
-  ``1 + round(254 * h / peak)`` where it is on, ``peak`` being that unit's largest
-  activation on the map (sent beside it): the browser paints off grey and on by
-  strength.
+- weights and biases: float32 (little-endian, base64) up to :data:`F32_WEIGHTS` of
+  them, float16 beyond; gradients and point coordinates: float16.
+- class labels: uint8, base64.
 
 Names (input features, classes) are kept exactly as given: no escaping or markup
 here. The browser only ever puts them in ``textContent``.
@@ -31,8 +32,10 @@ import re
 
 import numpy as np
 
-SCHEMA = 1
-MAX_PAYLOAD_BYTES = 60_000          # a frame of the default network stays under this
+SCHEMA = 2
+MAX_PAYLOAD_BYTES = 40_000          # a frame of the largest network stays under this
+F32_WEIGHTS = 6_000                 # weights sent as float32 up to this many, float16 beyond
+MAX_RES = 400                       # grid points per side a frame may ask for
 MODES = ("weights", "gradient")
 F16_MAX = 65504.0
 _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
@@ -48,19 +51,6 @@ def unb64(text, dtype=np.uint8, shape=None):
     """The inverse of :func:`b64` for arrays: base64 text -> ndarray of ``dtype``."""
     a = np.frombuffer(base64.b64decode(text), dtype=np.dtype(dtype))
     return a if shape is None else a.reshape(shape)
-
-
-def quantize_unit(a):
-    """Values in [0, 1] -> uint8 ``round(255 a)`` (clipped): error at most 1/510."""
-    a = np.asarray(a, dtype=np.float64)
-    if not np.isfinite(a).all():
-        a = np.nan_to_num(a, nan=0.0)
-    return np.rint(np.clip(a, 0.0, 1.0) * 255.0).astype(np.uint8)
-
-
-def dequantize_unit(q):
-    """uint8 -> floats in [0, 1], the inverse of :func:`quantize_unit`."""
-    return np.asarray(q, dtype=np.float64) / 255.0
 
 
 def encode_u8(a):
@@ -80,28 +70,19 @@ def encode_f16(a):
     return b64(np.ascontiguousarray(np.clip(a, -F16_MAX, F16_MAX), dtype="<f2"))
 
 
+def encode_f32(a):
+    """Float array -> little-endian float32 bytes, base64 (C order); NaN as 0 and
+    beyond float32's range clipped to its largest finite values."""
+    a = np.asarray(a, dtype=np.float64)
+    big = float(np.finfo(np.float32).max)
+    if not np.isfinite(a).all():
+        a = np.nan_to_num(a, nan=0.0, posinf=big, neginf=-big)
+    return b64(np.ascontiguousarray(np.clip(a, -big, big), dtype="<f4"))
+
+
 def decode_f16(text, shape=None):
     """base64 float16 -> float64 ndarray (the inverse of :func:`encode_f16`)."""
     return unb64(text, "<f2", shape).astype(np.float64)
-
-
-def encode_unit_maps(maps, masks=None):
-    """One hidden layer's maps (r_y, r_x, H) -> (uint8 codes (H, r_y, r_x) in image
-    order, peaks (H,)).
-
-    Code 0: off (mask 0); 1..255: on, ``1 + round(254 h / peak)``.
-    """
-    h = np.asarray(maps, dtype=np.float64)
-    if not np.isfinite(h).all():
-        h = np.nan_to_num(h, nan=0.0)
-    on = h > 0 if masks is None else np.asarray(masks, dtype=bool)
-    if on.shape != h.shape:
-        raise ValueError(f"a unit mask has shape {on.shape}, its map {h.shape}")
-    h = np.where(on, np.maximum(h, 0.0), 0.0)
-    peak = h.reshape(-1, h.shape[-1]).max(axis=0) if h.size else np.zeros(h.shape[-1])
-    scale = np.where(peak > 0, 254.0 / np.where(peak > 0, peak, 1.0), 0.0)
-    codes = np.where(on, 1 + np.rint(h * scale), 0).astype(np.uint8)
-    return np.ascontiguousarray(codes[::-1].transpose(2, 0, 1)), peak
 
 
 def round_sig(x, digits=4):
@@ -117,17 +98,6 @@ def _color(c):
         raise ValueError(f"class colours must be '#rgb' or '#rrggbb' strings; got {c!r}")
     c = c.lower()
     return c if len(c) == 7 else "#" + "".join(ch * 2 for ch in c[1:])
-
-
-def _extent(axis, name):
-    """Edges of a uniform grid axis (its cells' outer borders), for drawing."""
-    axis = np.asarray(axis, dtype=np.float64).ravel()
-    if axis.size < 2 or not np.all(np.isfinite(axis)) or axis[-1] <= axis[0]:
-        raise ValueError(f"{name} must be an increasing grid of at least 2 finite values")
-    step = (axis[-1] - axis[0]) / (axis.size - 1)
-    if np.abs(np.diff(axis) - step).max() > 1e-3 * step:   # allclose, at a tenth of its cost
-        raise ValueError(f"{name} must be evenly spaced (as np.linspace gives)")
-    return [float(axis[0] - step / 2), float(axis[-1] + step / 2)]
 
 
 def _points(X, y, n_classes, name):
@@ -179,34 +149,58 @@ def suggested_map_res(sizes, budget=32 * 400):
 
 
 # --- the payload --------------------------------------------------------------
-def network_payload(*, epoch, probs, xs, ys, X_train, y_train, X_test=None, y_test=None,
-                    unit_maps, unit_masks=None, sizes, params, grads=None, dead=None,
-                    input_names=("x1", "x2"), class_names, class_colors, mode="weights",
-                    selected=None):
+def weights_dtype(sizes):
+    """How a network's weights travel: ``"f4"`` (float32) up to :data:`F32_WEIGHTS`
+    weights and biases, ``"f2"`` (float16) beyond."""
+    n = sum(sizes[l] * (sizes[l - 1] + 1) for l in range(1, len(sizes)))
+    return "f4" if n <= F32_WEIGHTS else "f2"
+
+
+def encode_weights(a, dtype):
+    """An array of weights as a frame carries them (``dtype`` from :func:`weights_dtype`)."""
+    return encode_f32(a) if dtype == "f4" else encode_f16(a)
+
+
+def network_payload(*, epoch, bounds, X_train, y_train, X_test=None, y_test=None, sizes,
+                    params, features, activation, res=60, map_res=None, live=False,
+                    discrete=False, grads=None, dead=None, input_names=("x1", "x2"),
+                    class_names, class_colors, mode="weights", selected=None):
     """Everything one frame of the network view draws, as a JSON-ready dict.
+
+    A frame carries the network, not its pictures: the browser runs the network's
+    forward pass over the plane (``view_assets/forward.js``, tested against the core)
+    and paints the boundary and every hidden unit's map from it.
 
     Parameters
     ----------
     epoch : int
-        The epoch the arrays show; the element carries it as ``data-epoch``.
-    probs : ndarray of shape (res_y, res_x, K)
-        Class probabilities on the grid (rows follow ``ys``, columns ``xs``), as
-        :func:`explorer.lens.diagnostics.grid_eval` returns them.
-    xs, ys : ndarray of shape (res_x,), (res_y,)
-        The grid's axes in data coordinates, evenly spaced and increasing.
+        The epoch the weights are of; the element carries it as ``data-epoch``.
+    bounds : (lo, hi), each of shape (2,)
+        The plane shown: ``x1`` from ``lo[0]`` to ``hi[0]``, ``x2`` from ``lo[1]`` to
+        ``hi[1]`` (see :func:`explorer.lens.diagnostics.plane_bounds`).
     X_train, y_train : ndarray of shape (n, 2), (n,) int in 0..K-1
         Training points (filled circles). A ``remove_point`` event's index is a
         row of this array.
     X_test, y_test : ndarray, optional
         Test points (hollow circles).
-    unit_maps : list of ndarray, each (r, r, H_l)
-        Every hidden unit's activation on a (small) grid, one array per hidden layer.
-    unit_masks : list of ndarray of bool, each (r, r, H_l), optional
-        Where each unit is on (``z > 0``); default ``unit_maps > 0``.
     sizes : sequence of int
         Layer widths ``[D, H_1, ..., K]``.
     params : dict
         ``"W1", "b1", ...`` with ``W_l`` of shape ``(sizes[l], sizes[l-1])``.
+    features : sequence of str
+        The input features the network is fed, in order (keys of
+        :data:`explorer.data.features.FEATURES`): what the browser computes from a
+        point of the plane.
+    activation : str
+        The hidden layers' activation (a key of
+        :data:`explorer.nn.activations.ACTIVATIONS`).
+    res : int
+        Grid points per side of the boundary: the paused picture's detail. A live
+        frame (``live``) may be drawn coarser, as fast as the browser allows.
+    map_res : int, optional
+        Grid points per side of each unit's map (default :func:`suggested_map_res`).
+    discrete : bool
+        Colour each point of the plane by its most likely class only.
     grads : dict, optional
         The last step's gradients, same layout. Each layer's ``||dW_l||`` (Frobenius)
         is sent as ``gnorm``; in ``"gradient"`` mode the gradients themselves too.
@@ -225,9 +219,10 @@ def network_payload(*, epoch, probs, xs, ys, X_train, y_train, X_test=None, y_te
     Returns
     -------
     dict
-        JSON-serialisable (str, int, float, list, dict, None only); about 30 KB of
-        JSON for the default network (2 hidden layers of 16, a 60x60 grid, 20x20
-        unit maps).
+        JSON-serialisable (str, int, float, list, dict, None only). Weights go as
+        float32 up to :data:`F32_WEIGHTS` of them (the default network's frame is
+        about 3 KB with its points), as float16 beyond (a network of four layers of
+        64: its picture is drawn from weights rounded to 11 significant bits).
     """
     sizes = [int(s) for s in sizes]
     L = len(sizes) - 1
@@ -237,19 +232,24 @@ def network_payload(*, epoch, probs, xs, ys, X_train, y_train, X_test=None, y_te
         raise ValueError(f"mode must be one of {MODES}; got {mode!r}")
     input_names = [str(n) for n in input_names]
     class_names = [str(n) for n in class_names]
+    features = [str(f) for f in features]
     K = sizes[-1]
-    if len(input_names) != sizes[0]:
-        raise ValueError(f"{len(input_names)} input names for {sizes[0]} inputs")
+    if len(input_names) != sizes[0] or len(features) != sizes[0]:
+        raise ValueError(f"{len(input_names)} input names and {len(features)} features for "
+                         f"{sizes[0]} inputs")
     if len(class_names) != K:
         raise ValueError(f"{len(class_names)} class names for {K} outputs")
     if len(class_colors) < K:
         raise ValueError(f"{len(class_colors)} class colours for {K} classes")
+    lo, hi = (np.asarray(b, dtype=np.float64).ravel() for b in bounds)
+    if lo.shape != (2,) or hi.shape != (2,) or not (np.isfinite(lo).all() and np.isfinite(hi).all()
+                                                     and (hi > lo).all()):
+        raise ValueError(f"bounds must be finite (lo, hi) pairs with hi > lo; got {bounds}")
+    res = int(res)
+    if not 2 <= res <= MAX_RES:
+        raise ValueError(f"res must be 2 to {MAX_RES}; got {res}")
 
-    probs = np.asarray(probs, dtype=np.float64)
-    if probs.ndim != 3 or probs.shape[2] != K or probs.shape[:2] != (len(ys), len(xs)):
-        raise ValueError(f"probs must have shape (len(ys), len(xs), {K}) = "
-                         f"({len(ys)}, {len(xs)}, {K}); got {probs.shape}")
-
+    dtype = weights_dtype(sizes)
     layers = []
     for l in range(1, L + 1):
         W = np.asarray(params[f"W{l}"], dtype=np.float64)
@@ -257,8 +257,8 @@ def network_payload(*, epoch, probs, xs, ys, X_train, y_train, X_test=None, y_te
         if W.shape != (sizes[l], sizes[l - 1]) or b.shape != (sizes[l],):
             raise ValueError(f"W{l}/b{l} have shapes {W.shape}/{b.shape}; sizes {sizes} "
                              f"need {(sizes[l], sizes[l - 1])}/{(sizes[l],)}")
-        layer = {"W": encode_f16(W), "b": encode_f16(b),
-                 "wmax": round_sig(np.abs(W).max()), "gnorm": None}
+        layer = {"W": encode_weights(W, dtype), "b": encode_weights(b, dtype), "wmax": round_sig(np.abs(W).max()),
+                 "gnorm": None}
         if grads is not None:
             dW = np.asarray(grads[f"W{l}"], dtype=np.float64)
             if dW.shape != W.shape:
@@ -268,18 +268,6 @@ def network_payload(*, epoch, probs, xs, ys, X_train, y_train, X_test=None, y_te
                 layer["dW"] = encode_f16(dW)
                 layer["gmax"] = round_sig(np.abs(dW).max())
         layers.append(layer)
-
-    if len(unit_maps) != L - 1:
-        raise ValueError(f"{len(unit_maps)} unit maps for {L - 1} hidden layers")
-    units = []
-    for l, maps in enumerate(unit_maps, start=1):
-        maps = np.asarray(maps)
-        if maps.ndim != 3 or maps.shape[2] != sizes[l]:
-            raise ValueError(f"unit maps of layer {l} must be (r, r, {sizes[l]}); "
-                             f"got {maps.shape}")
-        codes, peak = encode_unit_maps(maps, None if unit_masks is None else unit_masks[l - 1])
-        units.append({"ry": int(codes.shape[1]), "rx": int(codes.shape[2]),
-                      "maps": encode_u8(codes), "peak": [round_sig(p, 4) for p in peak]})
 
     dead_idx = [[] for _ in range(L - 1)]
     if dead is not None:
@@ -300,12 +288,12 @@ def network_payload(*, epoch, probs, xs, ys, X_train, y_train, X_test=None, y_te
         "inputs": input_names,
         "classes": class_names,
         "colors": [_color(c) for c in list(class_colors)[:K]],
-        "plane": {"x": _extent(xs, "xs"), "y": _extent(ys, "ys"),
-                  "nx": len(xs), "ny": len(ys),
-                  "probs": encode_u8(quantize_unit(probs[::-1]))},
+        "net": {"features": features, "act": str(activation), "dtype": dtype},
+        "plane": {"x": [float(lo[0]), float(hi[0])], "y": [float(lo[1]), float(hi[1])],
+                  "res": res, "map": int(map_res or suggested_map_res(sizes)),
+                  "live": bool(live), "discrete": bool(discrete)},
         "train": _points(X_train, y_train, K, "training"),
         "test": None if X_test is None else _points(X_test, y_test, K, "test"),
-        "units": units,
         "dead": dead_idx,
         "layers": layers,
         "selected": normalize_selected(selected, sizes),
@@ -319,18 +307,15 @@ def payload_bytes(payload):
 
 # --- decoding (tests, and the reference for the JavaScript) ------------------
 def decode_payload(p):
-    """Arrays back from a payload, in the caller's orientation (rows follow ``ys``).
+    """Arrays back from a payload (tests, and the reference for the JavaScript).
 
-    Returns a dict: ``probs`` (res_y, res_x, K) floats; ``train_X``/``train_y`` (and
-    ``test_X``/``test_y`` or None); ``unit_codes`` list of uint8 (r, r, H_l) and
-    ``unit_maps`` the activations they stand for (``code-1`` over 254 of the peak,
-    0 where off); ``W``/``b`` and ``dW`` (or None) lists per layer; ``dead`` lists.
+    Returns a dict: ``train_X``/``train_y`` (and ``test_X``/``test_y`` or None);
+    ``W``/``b`` (float64, as sent) and ``dW`` (or None) lists per layer; ``sizes``,
+    ``epoch``, ``dead``, ``features``, ``act``.
     """
     sizes = p["sizes"]
-    K = sizes[-1]
-    pl = p["plane"]
-    probs = dequantize_unit(unb64(pl["probs"], np.uint8, (pl["ny"], pl["nx"], K)))[::-1]
-    out = {"probs": probs, "sizes": sizes, "epoch": p["epoch"], "dead": p["dead"]}
+    out = {"sizes": sizes, "epoch": p["epoch"], "dead": p["dead"],
+           "features": p["net"]["features"], "act": p["net"]["act"]}
     for part in ("train", "test"):
         pts = p[part]
         if pts is None:
@@ -338,18 +323,13 @@ def decode_payload(p):
         else:
             out[f"{part}_X"] = decode_f16(pts["xy"], (pts["n"], 2))
             out[f"{part}_y"] = unb64(pts["label"], np.uint8).astype(np.int64)
-    codes, maps = [], []
-    for l, u in enumerate(p["units"], start=1):
-        c = unb64(u["maps"], np.uint8, (sizes[l], u["ry"], u["rx"])).transpose(1, 2, 0)[::-1]
-        peak = np.asarray(u["peak"], dtype=np.float64)
-        codes.append(c)
-        maps.append(np.where(c > 0, (c.astype(np.float64) - 1) / 254.0 * peak, 0.0))
-    out["unit_codes"], out["unit_maps"] = codes, maps
+    weights = {"f4": lambda t, shape: unb64(t, "<f4", shape).astype(np.float64),
+               "f2": decode_f16}[p["net"]["dtype"]]
     out["W"], out["b"], out["dW"] = [], [], []
     for l, layer in enumerate(p["layers"], start=1):
         shape = (sizes[l], sizes[l - 1])
-        out["W"].append(decode_f16(layer["W"], shape))
-        out["b"].append(decode_f16(layer["b"], (sizes[l],)))
+        out["W"].append(weights(layer["W"], shape))
+        out["b"].append(weights(layer["b"], (sizes[l],)))
         out["dW"].append(decode_f16(layer["dW"], shape) if "dW" in layer else None)
     return out
 

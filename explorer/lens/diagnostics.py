@@ -5,6 +5,13 @@ autoencoder's codes, and PCA as a reference. Pure NumPy; figures live elsewhere.
 import numpy as np
 
 
+def plane_bounds(X, margin=0.5):
+    """``(lo, hi)``, each of shape (2,): the plane shown for the points ``X`` (n, 2), their
+    bounding box grown by ``margin`` on every side."""
+    X = np.asarray(X, dtype=np.float64)
+    return X.min(axis=0) - margin, X.max(axis=0) + margin
+
+
 def plane_grid(X, res=100, margin=0.5):
     """A square grid covering the points ``X`` (n, 2) plus a margin.
 
@@ -16,8 +23,7 @@ def plane_grid(X, res=100, margin=0.5):
         Grid points in row-major order (y outer, x inner), so ``values.reshape(res, res)``
         lines up with ``xs`` on columns and ``ys`` on rows.
     """
-    lo = X.min(axis=0) - margin
-    hi = X.max(axis=0) + margin
+    lo, hi = plane_bounds(X, margin)
     xs = np.linspace(lo[0], hi[0], res)
     ys = np.linspace(lo[1], hi[1], res)
     gx, gy = np.meshgrid(xs, ys)

@@ -41,8 +41,8 @@ def main():
 
     from explorer import MLP, Trainer, make_dataset
     from explorer.app.view import network_view
-    from explorer.app.view_data import network_payload, suggested_map_res
-    from explorer.lens.diagnostics import grid_eval, plane_grid
+    from explorer.app.view_data import network_payload
+    from explorer.lens.diagnostics import plane_bounds
     threadpool_limits(1)          # as the app does: tiny matrices, cores shared
     st.set_page_config(page_title="Network view harness", layout="wide")
     q = st.query_params
@@ -59,15 +59,10 @@ def main():
         ds = make_dataset(kind, 300, 0.15, n_classes, 0.3, seed=0)
         net = MLP([2, *hidden, ds.n_classes], seed=0, dtype=np.float32)
         X, y = np.array(ds.X_train), np.array(ds.y_train)
-        allX = np.vstack([ds.X_train, ds.X_test])
-        xs, ys, P = plane_grid(allX, res=60)
-        r = suggested_map_res(net.sizes)
-        mxs, mys, MP = plane_grid(allX, res=r)
         state.lab = {"ds": ds, "net": net, "X": X, "y": y,
                      "trainer": Trainer(net, X, y, ds.X_test, ds.y_test, optimizer="adam",
                                         lr=0.02, batch_size=32, seed=0),
-                     "grid": (xs, ys, P.astype(np.float32)),
-                     "maps": (mxs, mys, MP.astype(np.float32))}
+                     "bounds": plane_bounds(np.vstack([ds.X_train, ds.X_test]))}
         state.selected = None
         state.last_event = None
     lab = state.lab
@@ -88,20 +83,16 @@ def main():
             lab["trainer"] = Trainer(net, X, y, ds.X_test, ds.y_test, optimizer="adam",
                                      lr=0.02, batch_size=32, seed=0)
 
-    def payload():
+    def payload(live=False):
         trainer = lab["trainer"]          # replaced when a point is added or removed
-        xs, ys, P = lab["grid"]
-        probs, _, _ = grid_eval(net, xs, ys, P)
-        mxs, mys, MP = lab["maps"]
-        _, acts, masks = grid_eval(net, mxs, mys, MP)
         # the gradient at the current weights and the dead units, from one forward pass
         _, cache = net.forward(trainer.X)
         grads, _ = net.backward(cache, net.output_delta(cache, trainer.y)[1])
         dead = [~m.any(axis=0) for m in cache["masks"][:-1]]
         return network_payload(
-            epoch=trainer.epoch, probs=probs, xs=xs, ys=ys, X_train=lab["X"], y_train=lab["y"],
-            X_test=ds.X_test, y_test=ds.y_test, unit_maps=acts, unit_masks=masks,
-            sizes=net.sizes, params=net.params, grads=grads,
+            epoch=trainer.epoch, bounds=lab["bounds"], X_train=lab["X"], y_train=lab["y"],
+            X_test=ds.X_test, y_test=ds.y_test, sizes=net.sizes, params=net.params,
+            features=("x1", "x2"), activation=net.activation, live=live, grads=grads,
             dead=dead, class_names=names[:ds.n_classes], class_colors=COLORS[:ds.n_classes],
             mode=mode, selected=state.selected)
 
@@ -114,7 +105,7 @@ def main():
     while running:
         t0 = time.monotonic()
         lab["trainer"].run(epochs=per_frame, time_budget=0.5 / fps)
-        network_view(payload(), key=KEY, height=height, on_event=on_event)
+        network_view(payload(live=True), key=KEY, height=height, on_event=on_event)
         time.sleep(max(0.0, 1.0 / fps - (time.monotonic() - t0)))
 
 

@@ -30,6 +30,9 @@
   };
 
   const LEAK = 0.01;   // explorer/nn/activations.py LEAK
+  // the activations whose units are on or off (explorer/nn/activations.py ``gated``);
+  // the others have levels
+  const GATED = new Set(["relu", "leaky_relu"]);
   // explorer/nn/activations.py: f(z) in place over a layer's pre-activations
   const ACTIVATIONS = {
     relu(z) { for (let k = 0; k < z.length; k++) if (z[k] <= 0) z[k] = 0; },   // NaN stays
@@ -113,5 +116,5 @@
     return { px, py };
   }
 
-  return { FEATURES, ACTIVATIONS, LEAK, forward, gridPoints, inputs, softmax };
+  return { FEATURES, ACTIVATIONS, GATED, LEAK, forward, gridPoints, inputs, softmax };
 }));

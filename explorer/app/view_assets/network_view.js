@@ -2,7 +2,9 @@
 //
 // Draws two things from compact frames (explorer/app/view_data.py builds them):
 // the decision boundary (class probabilities on a grid, training and test points)
-// and the network diagram (one map per hidden unit, one edge per weight).
+// and the network diagram (one map per hidden unit, one edge per weight). A frame
+// carries the network's weights; the picture is its forward pass over the plane,
+// run here (forward.js, BpxForward, inlined before this file).
 //
 // One View per key lives for the whole page: its canvases are kept, and a new
 // frame only redraws them. Frames arrive through this element (when Python mounts
@@ -52,6 +54,7 @@ const ON_LO = [150, 214, 186], ON_HI = [0, 94, 66];   // unit on, weak -> strong
 const INK = "#1b1f24", DEAD = "#b3261e";
 const NARROW = 640, GAP = 16, SMIN = 12, SMAX = 30, PAD = 4;
 const HEAD = 26, FOOT = 22, LEVELS = 8, MINGAP = 14, MAXEDGES = 300, EDGE_HZ = 10;
+const FORWARD_MS = 8, MIN_RES = 16;   // a live frame's forward pass: its time, its coarsest grid
 
 // --- decoding ---------------------------------------------------------------
 function bytes(b64) {
@@ -82,13 +85,21 @@ for (let c = 0; c < 256; c++) {
   MAP_PAL[c] = (255 << 24) | (col[2] << 16) | (col[1] << 8) | col[0];
 }
 
+// weights as a frame sends them: float32, or float16 for a big network
+function floats(b64, dtype) {
+  if (dtype !== "f4") return halfs(b64);
+  const b = bytes(b64);
+  return new Float32Array(b.buffer, 0, b.length >> 2);
+}
+
+// the picture is made by View.picture() from the weights: probs and maps start empty
 function decode(d) {
   const pts = (p) => p && { n: p.n, xy: halfs(p.xy), y: bytes(p.label) };
   return {
     d, K: d.sizes[d.sizes.length - 1], L: d.sizes.length - 1,
-    probs: bytes(d.plane.probs), train: pts(d.train), test: pts(d.test),
-    maps: d.units.map((u) => bytes(u.maps)),
-    W: d.layers.map((l) => halfs(l.W)),
+    probs: null, train: pts(d.train), test: pts(d.test), maps: null,
+    W: d.layers.map((l) => floats(l.W, d.net.dtype)),
+    B: d.layers.map((l) => floats(l.b, d.net.dtype)),
     G: d.layers.map((l) => (l.dW ? halfs(l.dW) : null)),
     colors: d.colors.map(rgb),
     dead: d.dead.map((a) => new Set(a)),
@@ -397,6 +408,7 @@ class View {
     const t0 = performance.now();
     if (this.dirty) {
       this.frame = decode(this.data);
+      this.picture();
       this.dirty = false;
     }
     const d = this.frame.d;
@@ -423,6 +435,62 @@ class View {
     if (d.tell_drawn && this.toldDrawn !== d.sid + ":" + d.seq) {
       this.toldDrawn = d.sid + ":" + d.seq;
       requestAnimationFrame(() => setTimeout(() => this.send({ type: "drawn" }), 0));
+    }
+  }
+
+  // The network over the plane, from one forward pass on an n x n grid: the
+  // boundary's class probabilities (bytes, 255 = 1, point-major in image order) and
+  // every hidden unit's map on every step-th point (codes: 0 off, 1..255 on by
+  // strength up to the unit's peak; for tanh, sigmoid and linear units, by level
+  // from lowest to highest). A paused frame is drawn at the page's resolution; a
+  // live one as fine as keeps the forward pass within FORWARD_MS.
+  picture() {
+    const f = this.frame, d = f.d, p = d.plane, K = f.K;
+    const n = p.live ? Math.min(p.res, this.liveRes || p.res) : p.res;
+    const t0 = performance.now();
+    const g = BpxForward.gridPoints(p.x, p.y, n, n);
+    const out = BpxForward.forward(
+      { sizes: d.sizes, features: d.net.features, act: d.net.act, W: f.W, b: f.B }, g.px, g.py);
+    const pr = out.probs, probs = new Uint8Array(n * n * K);
+    for (let i = 0; i < n * n; i++) {
+      let top = 0;
+      for (let k = 1; k < K; k++) if (pr[i * K + k] > pr[i * K + top]) top = k;
+      for (let k = 0; k < K; k++) {
+        probs[i * K + k] = p.discrete ? (k === top ? 255 : 0) : Math.round(255 * pr[i * K + k]);
+      }
+    }
+    const step = Math.max(1, Math.floor(n / p.map)), r = Math.ceil(n / step);
+    const gated = BpxForward.GATED.has(d.net.act);
+    f.maps = [];
+    d.units = out.hidden.map((h, l) => {
+      const H = d.sizes[l + 1], codes = new Uint8Array(H * r * r), peak = [];
+      for (let i = 0; i < H; i++) {
+        let lo = Infinity, hi = -Infinity;
+        for (let a = 0; a < r; a++) for (let c = 0; c < r; c++) {
+          const v = h[(a * step * n + c * step) * H + i];
+          if (v < lo) lo = v;
+          if (v > hi) hi = v;
+        }
+        const base = gated ? 0 : lo, span = gated ? hi : hi - lo, scale = span > 0 ? 254 / span : 0;
+        for (let a = 0; a < r; a++) for (let c = 0; c < r; c++) {
+          const v = h[(a * step * n + c * step) * H + i];
+          codes[(i * r + a) * r + c] = gated && !(v > 0) ? 0 : 1 + Math.round((v - base) * scale);
+        }
+        peak.push(Math.max(0, span));
+      }
+      f.maps.push(codes);
+      return { ry: r, rx: r, peak };
+    });
+    p.nx = p.ny = n;
+    f.probs = probs;
+    const ms = performance.now() - t0;
+    this.stats.forward = { n, ms };
+    if (p.live) {                     // the next live frame: finer if there is time, coarser if not
+      if (ms > 1.25 * FORWARD_MS && n > MIN_RES) {
+        this.liveRes = Math.max(MIN_RES, Math.floor(n * Math.sqrt(FORWARD_MS / ms)));
+      } else if (ms < 0.5 * FORWARD_MS && n < p.res) {
+        this.liveRes = Math.min(p.res, Math.ceil(n * 1.25));
+      }
     }
   }
 
