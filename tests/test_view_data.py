@@ -253,6 +253,11 @@ def test_the_view_is_mounted_once_per_run_and_later_frames_ride_one_hidden_text_
     assert (view["id"], view["epoch"], frame["id"], frame["epoch"]) == ("t.view", 0, "t.view", 3)
     assert frame["classes"] == hostile["classes"]
     assert frame["seq"] == view["seq"] + 3
+    # the points go with the run's first frame; later ones of the run, the same points,
+    # say so (where the run's register of keys tells a later frame from a first)
+    assert view["train"] == p["train"] and "points" not in view
+    if register:
+        assert "train" not in frame and frame["points"] == "same"
     at.run()                                   # the next run mounts the same view again
     assert not at.exception
     assert next(n.proto.id for n in at.main if type(n.proto).__name__ == "BidiComponent") \

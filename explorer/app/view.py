@@ -95,12 +95,20 @@ def network_view(payload, *, key, height=None, on_event=None, tell_drawn=False):
                                "train": {"n": int(payload["train"]["n"])}}
     seq = state.get(f"{key}.__seq", 0) + 1
     state[f"{key}.__seq"] = seq
+    mounted = _mounted_this_run(key)
+    # the points travel when they change (new data, a point added or removed, the test
+    # set shown or hidden) and with a run's first frame; a later frame of the same run
+    # with the same points says so, and the browser keeps the ones it has
+    points = (payload["train"], payload["test"])
+    if mounted and state.get(f"{key}.__points") == points:
+        payload = {k: v for k, v in payload.items() if k not in ("train", "test")}
+        payload["points"] = "same"
+    state[f"{key}.__points"] = points
     # JSON, ASCII only (json.dumps escapes the rest): the view gets it as bytes, which
     # Streamlit forwards as they are (a dict would be searched for dataframes value by
     # value first, several ms a frame); a later frame as text
     text = json.dumps(dict(payload, id=key, sid=sid, seq=seq, height=int(height or DEFAULT_HEIGHT),
                            tell_drawn=bool(tell_drawn)), separators=(",", ":"))
-    mounted = _mounted_this_run(key)
     if not mounted:
         try:
             _VIEW(key=key, data=text.encode("ascii"),

@@ -173,6 +173,10 @@ class View {
     // an older frame of the same session, late (a new session, e.g. after the server
     // restarted under an open tab, starts counting again)
     if (this.data && data.sid === this.data.sid && data.seq < this.data.seq) return;
+    if (data.points === "same") {                       // the points did not change
+      data.train = this.data ? this.data.train : { n: 0, xy: "", label: "" };
+      data.test = this.data ? this.data.test : null;
+    }
     this.data = data;
     this.dirty = true;
     this.schedule();
