@@ -11,6 +11,7 @@ speed control ("normal", the default, and "fast": as fast as the server goes):
 - first frame: from pressing Train to the first drawn frame of the run;
 - drawn frames a second while training (the view counts its draws in
   ``data-draws``), and the longest gap between two;
+- received: the websocket messages' bytes a second while training;
 - Pause: from the click to the last drawing that changed the epoch on screen, and
   whether the epoch left on screen is the one the network is at (the page's line
   of numbers, drawn from the network after the pause, must say the same epoch).
@@ -48,10 +49,12 @@ WATCH = """() => {
 NUMBERS = re.compile(r"Epoch (\d+) · loss")
 
 
-def one_run(browser, base, seconds, speed):
+def one_run(browser, base, seconds, speed, link=""):
     page = browser.new_page(viewport={"width": 1024, "height": 768})
+    received = []           # bytes of each websocket message the page receives
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: received.append(len(f))))
     t0 = time.monotonic()
-    page.goto(f"{base}/Classifier?speed={speed}&epochs=2000")
+    page.goto(f"{base}/Classifier?speed={speed}&epochs=2000" + (f"&{link}" if link else ""))
     page.wait_for_selector(VIEW + "[data-epoch]", timeout=120_000)
     noticed = time.monotonic() - t0
     load = page.evaluate("performance.getEntriesByName('bpx-first-draw')[0].startTime") / 1000
@@ -66,7 +69,13 @@ def one_run(browser, base, seconds, speed):
     centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     t_press = page.evaluate("performance.now()")
     page.mouse.click(*centre)
+    # Playwright hands the messages over while the script is inside one of its calls:
+    # those between the two calls are those of the time between them
+    n0, w0 = len(received), time.monotonic()
     time.sleep(seconds)
+    page.evaluate("0")
+    n1, w1 = len(received), time.monotonic()
+    bytes_per_s = sum(received[n0:n1]) / (w1 - w0)
     if not page.evaluate("() => [...document.querySelectorAll('button')]"
                          ".some(b => b.innerText.includes('Pause'))"):
         raise RuntimeError(f"the run stopped by itself before Pause ({speed}, {seconds} s): "
@@ -94,6 +103,7 @@ def one_run(browser, base, seconds, speed):
             "fps": round((len(times) - 1) / span, 1) if span else 0.0,
             "max_gap_s": round(max((b - a for a, b in zip(times, times[1:])), default=0) / 1000, 2),
             "pause_frozen_s": round(max([0.0] + [(t - t_pause) / 1000 for t in changes]), 2),
+            "kb_per_s": round(bytes_per_s / 1024, 1),
             "epoch_on_screen": shown, "network_epoch": network_epoch,
             "pause_on_network_epoch": shown == network_epoch}
 
@@ -103,17 +113,20 @@ def main(argv=None):
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--speeds", default="normal,fast")
+    ap.add_argument("--link", default="", help="more of the page's link, e.g. "
+                    "'layers=4&h1=64&h2=64&h3=64&h4=64'")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     speeds = args.speeds.split(",")
     from playwright.sync_api import sync_playwright
     with running_app() as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=chromium_args())
-        runs = {speed: [one_run(browser, base, args.seconds, speed) for _ in range(args.runs)]
+        runs = {speed: [one_run(browser, base, args.seconds, speed, args.link)
+                        for _ in range(args.runs)]
                 for speed in speeds}
         browser.close()
     keys = ("page_load_s", "page_load_noticed_s", "first_frame_s", "fps", "max_gap_s",
-            "pause_frozen_s")
+            "pause_frozen_s", "kb_per_s")
     med = {speed: {k: statistics.median(r[k] for r in rs if r[k] is not None) for k in keys}
            for speed, rs in runs.items()}
     loads = [r["page_load_s"] for rs in runs.values() for r in rs]
@@ -121,6 +134,8 @@ def main(argv=None):
     for speed, m in med.items():
         targets += [(f"{speed}: drawn frames a second >= 30", m["fps"] >= 30),
                     (f"{speed}: first frame within 0.5 s of Train", m["first_frame_s"] <= 0.5),
+                    *([(f"{speed}: at most 150 KB a second received", m["kb_per_s"] <= 150)]
+                      if not args.link else []),      # (the default network's target)
                     (f"{speed}: Pause frozen within 0.2 s", m["pause_frozen_s"] <= 0.2),
                     (f"{speed}: the epoch on screen is the network's",
                      all(r["pause_on_network_epoch"] for r in runs[speed]))]

@@ -301,6 +301,7 @@ class Session:
         self.deltas_training = 0            # deltas between pressing Train and pressing Pause
         self.kinds_training = {}            # their kinds (element type, or delta type)
         self.frames = []                    # (t, epoch, weights digest) of every boundary frame
+        self.received = []                  # (t, bytes) of every message from the server
                                             # received from pressing Train until Train is back
         self.numbers = []                   # (t, epoch, "loss|train|test") of every numbers line
         self.errors = []                    # exception elements, error alerts, protocol problems
@@ -356,6 +357,7 @@ class Session:
             self.t_first = now
 
     def _handle(self, data):
+        self.received.append((time.monotonic(), len(data)))
         m = ForwardMsg()
         m.ParseFromString(data)
         kind = m.WhichOneof("type")
@@ -535,6 +537,13 @@ class Session:
         if self.t_train is None or self.t_pause is None:
             return None
         return len(self.live()) / (self.t_pause - self.t_train)
+
+    def bytes_per_s(self):
+        """What the session received a second while training (from Train to Pause)."""
+        if self.t_train is None or self.t_pause is None:
+            return None
+        got = sum(n for t, n in self.received if self.t_train <= t < self.t_pause)
+        return got / (self.t_pause - self.t_train)
 
     def epochs_per_s(self):
         live = self.live() if self.t_train is not None else []
@@ -790,6 +799,7 @@ def summarise(sessions, args, sampler, names, t0, t1, rss_before, rss_after):
         "replicas": args.replicas,
         "seconds": args.seconds,
         "fps_per_session_median": _median(fps),
+        "bytes_per_s_per_session_median": _median([s.bytes_per_s() for s in sessions]),
         "fps_per_session_min": round(min((f or 0) for f in fps), 3) if fps else None,
         "epochs_per_s_median": _median(eps),
         "epochs_per_s_min": round(min((e or 0) for e in eps), 1) if eps else None,

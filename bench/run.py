@@ -482,6 +482,7 @@ def _digits_frame(F, net, X):
 
 def bench_live(quick):
     import explorer.app.figures as F
+    from explorer import labs
     from explorer.app import frames, raster
     from explorer.lens.diagnostics import plane_grid
     Xd = digits()
@@ -496,10 +497,19 @@ def bench_live(quick):
         jobs[f"boundary_{res}x{res}"] = (F.boundary_figure, lambda res=res: F.boundary_figure(
             *lab.grid(res)[:3], ds.X_train, ds.y_train, dots=dots_uri).to_json())
     jobs["digits_grid"] = (F.digits_grid_figure, lambda: _digits_frame(F, ae, Xd))
-    # a live frame of the Classifier's network view, as the page builds and sends it
-    lab.trainer.run(3)
-    jobs["view_frame"] = (frames.view_payload, lambda: json.dumps(
-        frames.view_payload(lab), separators=(",", ":")))
+    # a live frame of the Classifier's network view, as the page builds and sends it: the
+    # default network (a later frame of a run: the points stay), its run's first frame,
+    # and the largest network the app allows
+    from explorer.app.view_data import without_points
+    for name, settings, later in (
+            ("view_frame", ClassifierSettings(), True),
+            ("view_frame_first", ClassifierSettings(), False),
+            ("view_frame_4x64", ClassifierSettings(layers=4, h1=64, h2=64, h3=64, h4=64), True)):
+        flab = labs.ClassifierLab(labs.dataset_for(settings), settings)
+        flab.trainer.run(3)
+        jobs[name] = (frames.view_payload, lambda flab=flab, later=later: json.dumps(
+            (without_points if later else dict)(frames.view_payload(flab, live=True)),
+            separators=(",", ":")))
     out = {}
     for name, (fn, job) in jobs.items():
         try:
@@ -584,7 +594,8 @@ def targets(res):
             f"worst of {len(a['seeds'])} seeds", a["ratio_worst"], "<= 1.25",
             a["ratio_worst"] <= 1.25)
     live = res.get("live") or {}
-    for name, ms, kb in (("view_frame", 15, 60), ("boundary_100x100", 15, 120),
+    for name, ms, kb in (("view_frame", 0.5, 3), ("view_frame_4x64", 2, 40),
+                         ("boundary_100x100", 15, 120),
                          ("digits_grid", 25, 30)):
         r = live.get(name) or {}
         if "ms" in r:

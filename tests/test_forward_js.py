@@ -121,5 +121,4 @@ def test_the_views_on_off_units_are_the_cores_gated_activations():
 
 def test_the_view_runs_this_very_file():
     from explorer.app import view
-    assert 'js=_asset("forward.js")' in (ROOT / "explorer" / "app" / "view.py").read_text()
-    assert view.ASSETS / "forward.js" == FORWARD_JS
+    assert view.VIEW_FILES[0] == "forward.js" and view.ASSETS / "forward.js" == FORWARD_JS

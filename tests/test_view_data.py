@@ -19,6 +19,7 @@ from explorer.app.view_data import (
     encode_f16,
     network_payload,
     normalize_selected,
+    panel_key,
     parse_event,
     payload_bytes,
     suggested_map_res,
@@ -178,6 +179,17 @@ def test_selection_is_kept_when_it_names_something_and_dropped_when_stale():
         assert normalize_selected(stale, sizes) is None
     p, _ = build(selected=("edge", 1, 4, 1))
     assert p["selected"] == {"kind": "edge", "layer": 1, "i": 4, "j": 1}
+    assert p["panel"] == panel_key(("edge", 1, 4, 1)) == "bpx-panel-edge-1-4-1"
+    assert build(selected=("unit", 9, 0))[0]["panel"] is None      # stale: no panel
+
+
+def test_the_views_script_is_files_by_what_they_draw_each_readable_in_one_sitting():
+    from explorer.app.view import ASSETS, VIEW_FILES
+    assert set(VIEW_FILES) == {p.name for p in ASSETS.glob("*.js")}
+    for name in VIEW_FILES:
+        lines = (ASSETS / name).read_text().splitlines()
+        assert len(lines) <= 250, (name, len(lines))
+        assert lines[0].startswith("//"), name            # each says what it is first
 
 
 def test_browser_events_become_plain_events_once_checked():

@@ -8,6 +8,7 @@ from ..nn.optim import OPTIMIZERS
 from ..lens.inspect import batch_pass, edge_report, unit_activity, unit_report, walkthrough
 from ..text import md
 from . import figures as F, raster
+from .view_data import panel_key
 
 BATCH = 8          # samples in the batch the panel and the walk use
 MAP_RES = 80       # grid points a side of a clicked unit's map
@@ -37,13 +38,6 @@ def _tex(x):
         return text
     mantissa, exponent = text.split("e")
     return rf"{mantissa} \times 10^{{{int(exponent)}}}"
-
-
-def panel_key(selected):
-    """The key of the panel of a clicked unit or edge: the network view finds the
-    panel by it (class ``st-key-`` + key) and brings it into sight once drawn, so a
-    click on the projector shows something."""
-    return "bpx-panel-" + "-".join(map(str, selected))
 
 
 def selection_panel(lab, selected):

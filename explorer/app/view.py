@@ -28,12 +28,18 @@ import streamlit as st
 from streamlit.errors import StreamlitDuplicateElementKey
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from .view_data import parse_event
+from .view_data import parse_event, without_points
 
 ASSETS = pathlib.Path(__file__).with_name("view_assets")
 DEFAULT_HEIGHT = 420          # px: boundary and diagram side by side at 1024x768
 FRAMES = ".bpxframes"         # a view's key + this: the container of its frames (hidden)
 FRAMES_CSS = '[class*="bpxframes"] { display: none !important; }'
+
+
+#: the view's script, in the order it is put together (each file says what it draws):
+#: the forward pass first, the View class that mixes the others in last
+VIEW_FILES = ("forward.js", "common.js", "layout.js", "plane.js", "diagram.js", "hits.js",
+              "network_view.js")
 
 
 def _asset(name):
@@ -43,7 +49,7 @@ def _asset(name):
 # registered once at import: a component's definition never changes while the app runs
 _VIEW = st.components.v2.component(
     "backprop_explorer_network_view",
-    css=_asset("network_view.css"), js=_asset("forward.js") + "\n" + _asset("network_view.js"))
+    css=_asset("network_view.css"), js="\n".join(_asset(name) for name in VIEW_FILES))
 
 
 def network_view(payload, *, key, height=None, on_event=None, tell_drawn=False):
@@ -101,8 +107,7 @@ def network_view(payload, *, key, height=None, on_event=None, tell_drawn=False):
     # with the same points says so, and the browser keeps the ones it has
     points = (payload["train"], payload["test"])
     if mounted and state.get(f"{key}.__points") == points:
-        payload = {k: v for k, v in payload.items() if k not in ("train", "test")}
-        payload["points"] = "same"
+        payload = without_points(payload)
     state[f"{key}.__points"] = points
     # JSON, ASCII only (json.dumps escapes the rest): the view gets it as bytes, which
     # Streamlit forwards as they are (a dict would be searched for dataframes value by

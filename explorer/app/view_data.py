@@ -138,6 +138,14 @@ def normalize_selected(selected, sizes):
     return None
 
 
+def panel_key(selected):
+    """The key of the panel of a clicked unit or edge (``("unit", l, i)`` or
+    ``("edge", l, i, j)``): the page draws the panel with it, and a frame carries it
+    (``panel``) so that the view finds the panel (class ``st-key-`` + key) and brings
+    it into sight once drawn: a click on the projector shows something."""
+    return "bpx-panel-" + "-".join(map(str, selected))
+
+
 def suggested_map_res(sizes, budget=32 * 400):
     """Side of the square grid for the unit maps so that all of them together stay
     within ``budget`` pixels (20 for the default 2x16 network, down to 8).
@@ -214,7 +222,8 @@ def network_payload(*, epoch, bounds, X_train, y_train, X_test=None, y_test=None
         Edges by the weights (orange positive, blue negative, width by ``|w|``) or
         by ``|dL/dw|`` of the last step (width scaled per layer).
     selected : tuple or None
-        ``("unit", l, i)`` or ``("edge", l, i, j)``: highlighted in every frame.
+        ``("unit", l, i)`` or ``("edge", l, i, j)``: highlighted in every frame, and
+        its panel's key (:func:`panel_key`) sent as ``panel``.
 
     Returns
     -------
@@ -297,7 +306,16 @@ def network_payload(*, epoch, bounds, X_train, y_train, X_test=None, y_test=None
         "dead": dead_idx,
         "layers": layers,
         "selected": normalize_selected(selected, sizes),
+        "panel": panel_key(selected) if normalize_selected(selected, sizes) else None,
     }
+
+
+def without_points(payload):
+    """The payload of a later frame whose points did not change: no ``train`` and
+    ``test``, and ``"points": "same"`` (the browser keeps the ones it has)."""
+    out = {k: v for k, v in payload.items() if k not in ("train", "test")}
+    out["points"] = "same"
+    return out
 
 
 def payload_bytes(payload):

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from .helpers import (assert_clean, assert_stopped, charts_drawn, epoch, keep, settled,
-                      wait_epoch, wait_idle)
+from .helpers import (VIEW_JS, assert_clean, assert_stopped, charts_drawn, epoch, keep,
+                      settled, wait_epoch, wait_idle)
 
 pytestmark = pytest.mark.e2e
 
@@ -67,11 +67,16 @@ def test_train_moves_the_view_and_pause_freezes_it_on_the_networks_epoch(page, a
     page.locator("button", has_text="Train").click()
     wait_epoch(page, 20)                # the view's epoch climbs while training
     wait_epoch(page, 150)               # about 2 s: the spirals begin to show
+    # drawn in the browser from the weights, on a grid of at most the live frame's 60
+    live = page.evaluate(f"{VIEW_JS}.stats.forward")
+    assert 12 <= live["n"] <= 60, live
     page.screenshot(path=str(artifacts / "classifier-training.png"))
     keep(artifacts / "classifier-training.png", "classifier-training.png")
     page.locator("button", has_text="Pause").click()
     assert_stopped(page)
     assert numbers_epoch(page) == epoch(page), "the picture shows the network's own epoch"
+    # paused: the page's grid resolution (100 by default)
+    page.wait_for_function(f"{VIEW_JS}.stats.forward.n === 100")
     assert page.locator("button", has_text="Train").count() == 1
     assert page.get_by_text("Playback").count() >= 1
     assert_clean(page)
