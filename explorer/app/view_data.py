@@ -289,6 +289,7 @@ def network_payload(*, epoch, bounds, X_train, y_train, X_test=None, y_test=None
                                  f"for {sizes[l + 1]} units")
             dead_idx[l] = [int(i) for i in np.flatnonzero(d)]
 
+    shown = normalize_selected(selected, sizes)
     return {
         "schema": SCHEMA,
         "epoch": int(epoch),
@@ -305,8 +306,9 @@ def network_payload(*, epoch, bounds, X_train, y_train, X_test=None, y_test=None
         "test": None if X_test is None else _points(X_test, y_test, K, "test"),
         "dead": dead_idx,
         "layers": layers,
-        "selected": normalize_selected(selected, sizes),
-        "panel": panel_key(selected) if normalize_selected(selected, sizes) else None,
+        "selected": shown,
+        # the key the page draws the selection's panel with (inspector.selection_panel)
+        "panel": None if shown is None else panel_key(selected),
     }
 
 

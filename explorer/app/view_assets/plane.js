@@ -27,7 +27,7 @@ const PLANE = {
     const gated = BpxForward.GATED.has(d.net.act);
     f.maps = [];
     d.units = out.hidden.map((h, l) => {
-      const H = d.sizes[l + 1], codes = new Uint8Array(H * r * r), peak = [];
+      const H = d.sizes[l + 1], codes = new Uint8Array(H * r * r);
       for (let i = 0; i < H; i++) {
         let lo = Infinity, hi = -Infinity;
         for (let a = 0; a < r; a++) for (let c = 0; c < r; c++) {
@@ -40,10 +40,9 @@ const PLANE = {
           const v = h[(a * step * n + c * step) * H + i];
           codes[(i * r + a) * r + c] = gated && !(v > 0) ? 0 : 1 + Math.round((v - base) * scale);
         }
-        peak.push(Math.max(0, span));
       }
       f.maps.push(codes);
-      return { ry: r, rx: r, peak };
+      return { ry: r, rx: r };
     });
     p.nx = p.ny = n;
     f.probs = probs;
