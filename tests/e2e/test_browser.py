@@ -6,7 +6,7 @@ import re
 import pytest
 
 from .helpers import (VIEW_JS, assert_clean, assert_stopped, charts_drawn, epoch, keep,
-                      settled, wait_epoch, wait_idle)
+                      open_classifier, settled, wait_epoch, wait_idle)
 
 pytestmark = pytest.mark.e2e
 
@@ -160,4 +160,32 @@ def test_an_uploaded_file_is_not_kept_in_server_memory_once_read(page, app_url, 
     held = [line for line in metrics.splitlines()
             if "UploadedFileManager" in line and not line.startswith("#")]
     assert all(float(line.rsplit(" ", 1)[1]) == 0 for line in held), held
+    assert_clean(page)
+
+
+def test_arrow_keys_on_three_controls_then_a_dataset_while_training_leave_a_working_page(
+        page, app_url):
+    # batch size, L1 and L2 by arrow keys, then the dataset, once froze the page in 3 runs
+    # of 5 (greyed, the sidebar saying circles and the view spirals, Train dead for 60 s)
+    open_classifier(page, app_url)
+    page.locator("button", has_text="Train").click()
+    wait_epoch(page, 5)
+    size = page.get_by_role("spinbutton", name="Batch size")
+    size.scroll_into_view_if_needed()
+    size.click()
+    for _ in range(6):
+        page.keyboard.press("ArrowUp")
+    for name in ("L1", "L2"):
+        slider = page.get_by_role("slider", name=name)
+        slider.scroll_into_view_if_needed()
+        slider.focus()
+        for _ in range(5):
+            page.keyboard.press("ArrowRight")
+    choose(page, "Dataset", "circles")
+    # every key was taken, the view shows the circles (two classes), and Train works
+    page.wait_for_function(f"{VIEW_JS}.frame.d.classes.length === 2", timeout=30_000)
+    assert all(part in page.url for part in ("data=circles", "bs=38", "l1=0.005", "l2=0.005"))
+    assert page.get_by_role("combobox", name="Dataset").input_value() == "circles"
+    page.locator("button", has_text="Train").click()
+    wait_epoch(page, epoch(page) + 5)
     assert_clean(page)
