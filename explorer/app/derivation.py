@@ -143,13 +143,14 @@ def mistake(key, seed):
                f"({'4 blobs' if m.network == 'classifier' else '600 training digits'}), "
                f"seed {seed} for both, SGD with momentum: the slip's gradient against finite "
                "differences, and 60 epochs with each backward pass.")
-    c, d = st.columns(2)
-    c.plotly_chart(F.gradcheck_figure(checks["slip"], title="Gradient check with the slip"),
-                   key="mistake.check")
-    d.plotly_chart(F.compare_runs_figure(np.arange(len(curves["correct"])), curves["correct"],
+    # one under the other, each the page's width: side by side at 1024 px, six "FAIL"s
+    # over six 20 px bars ran into each other
+    st.plotly_chart(F.gradcheck_figure(checks["slip"], title="Gradient check with the slip"),
+                    key="mistake.check")
+    st.plotly_chart(F.compare_runs_figure(np.arange(len(curves["correct"])), curves["correct"],
                                          curves["slip"], m.title,
                                          blowup=stops["slip"] and stops["slip"].trail),
-                   key="mistake.runs")
+                    key="mistake.runs")
     if stops["slip"]:
         st.warning(f"With the slip: {stops['slip'].message}", icon=":material/error:")
     failed = [r["name"] for r in checks["slip"] if not r["passed"]]

@@ -1,9 +1,10 @@
 """What a chart looks like from the back of a room, measured in the browser.
 
 :func:`chart_problems` reads the boxes Plotly drew for every chart on the page
-(plot areas, axis titles, tick labels, legend, title, annotations) and lists what
-a reader could not read: a title or legend over a plot, two tick labels on top of
-each other, text cut off at the chart's edge or smaller than 14 px. Plotly draws
+(plot areas, axis titles, tick labels, legend, title, annotations, bars and their
+texts) and lists what a reader could not read: a title or legend over a plot, two
+tick labels or two bar texts on top of each other, a note over a bar, text cut off at
+the chart's edge or smaller than 14 px. Plotly draws
 SVG, so these are the real boxes, after Plotly's own layout at this window size.
 :func:`formulas_cut` lists the formulas (KaTeX) wider than the page gives them:
 the browser scrolls them sideways, and the end, often the value, is out of sight.
@@ -77,6 +78,18 @@ _JS = r"""
     for (let i = 0; i < loose.length; i++) for (let j = i + 1; j < loose.length; j++)
       if (overlap(quad(loose[i]), quad(loose[j]), 1))
         out.push(`${name}: ${label(loose[i])} and ${label(loose[j])} overlap`);
+    // texts on bars (pass / FAIL): none on another; an annotation on no bar or bar text
+    const bartexts = [...plot.querySelectorAll('text.bartext')].filter(shown);
+    for (let i = 0; i < bartexts.length; i++) for (let j = i + 1; j < bartexts.length; j++)
+      if (overlap(quad(bartexts[i]), quad(bartexts[j]), 0.5))
+        out.push(`${name}: ${label(bartexts[i])} and ${label(bartexts[j])} on bars overlap`);
+    const bars = [...plot.querySelectorAll('.barlayer .point path')]
+      .filter(el => el.getBoundingClientRect().height > 0);
+    for (const a of annotations) for (const t of [...bartexts, ...bars])
+      if (overlap(quad(a), quad(t), 0.5)) {
+        out.push(`${name}: ${label(a)} lies on a bar or its text`);
+        break;
+      }
     for (const [axis, ts] of Object.entries(ticks))
       for (let i = 0; i < ts.length; i++) for (let j = i + 1; j < ts.length; j++)
         if (overlap(quad(ts[i]), quad(ts[j]), 0.5))
