@@ -219,7 +219,16 @@ def settings_record(name, page, spec):
     return cls
 
 
-class ClassifierSettings(settings_record("ClassifierFields", "classifier", CLASSIFIER)):
+class _Trained:
+    """What the settings of a page that trains say about its live run."""
+
+    @property
+    def per_frame(self):
+        """Epochs per live frame at this speed (None: as many as fit)."""
+        return SPEEDS[self.speed]
+
+
+class ClassifierSettings(_Trained, settings_record("ClassifierFields", "classifier", CLASSIFIER)):
     """The Classifier's settings (:data:`CLASSIFIER`)."""
 
     @property
@@ -232,18 +241,10 @@ class ClassifierSettings(settings_record("ClassifierFields", "classifier", CLASS
         """The input features turned on (x1, x2 if none is)."""
         return tuple(f for f in FEATURE_KEYS if getattr(self, f)) or DEFAULT_FEATURES
 
-    @property
-    def per_frame(self):
-        """Epochs per live frame at this speed (None: as many as fit)."""
-        return SPEEDS[self.speed]
 
-
-class AutoencoderSettings(settings_record("AutoencoderFields", "autoencoder", AUTOENCODER)):
+class AutoencoderSettings(_Trained,
+                          settings_record("AutoencoderFields", "autoencoder", AUTOENCODER)):
     """The Autoencoder's settings (:data:`AUTOENCODER`)."""
-
-    @property
-    def per_frame(self):
-        return SPEEDS[self.speed]
 
 
 MathSettings = settings_record("MathSettings", "math", MATH)

@@ -46,7 +46,7 @@ def test_allowed_classes_unknown_kind_lists_known_kinds():
 @pytest.mark.parametrize("kind,k", KIND_AND_CLASSES)
 @pytest.mark.parametrize("noise", [0.0, 0.5])
 def test_generator_signature_dtypes_and_balanced_classes(kind, k, noise):
-    X, y = DATASETS[kind](301, noise, k, np.random.default_rng(0))
+    X, y = DATASETS[kind].make(301, noise, k, np.random.default_rng(0))
     assert X.shape == (301, 2) and X.dtype == np.float64
     assert y.shape == (301,) and y.dtype == np.int64
     counts = np.bincount(y)
@@ -56,32 +56,32 @@ def test_generator_signature_dtypes_and_balanced_classes(kind, k, noise):
 
 @pytest.mark.parametrize("kind", ["moons", "circles", "xor"])
 def test_two_class_generators_ignore_n_classes(kind):
-    _, y = DATASETS[kind](100, 0.1, 5, np.random.default_rng(0))
+    _, y = DATASETS[kind].make(100, 0.1, 5, np.random.default_rng(0))
     assert set(y.tolist()) == {0, 1}
 
 
 def test_clean_circles_lie_exactly_on_radius_one_and_one_half():
-    X, y = DATASETS["circles"](200, 0.0, 2, np.random.default_rng(1))
+    X, y = DATASETS["circles"].make(200, 0.0, 2, np.random.default_rng(1))
     r = np.hypot(X[:, 0], X[:, 1])
     np.testing.assert_allclose(r[y == 0], 1.0)
     np.testing.assert_allclose(r[y == 1], 0.5)
 
 
 def test_clean_moons_lie_on_unit_half_circles():
-    X, y = DATASETS["moons"](200, 0.0, 2, np.random.default_rng(1))
+    X, y = DATASETS["moons"].make(200, 0.0, 2, np.random.default_rng(1))
     np.testing.assert_allclose(np.hypot(*X[y == 0].T), 1.0)
     np.testing.assert_allclose(np.hypot(*(X[y == 1] - [1.0, 0.5]).T), 1.0)
 
 
 def test_clean_xor_label_is_sign_of_product():
-    X, y = DATASETS["xor"](400, 0.0, 2, np.random.default_rng(2))
+    X, y = DATASETS["xor"].make(400, 0.0, 2, np.random.default_rng(2))
     np.testing.assert_array_equal(y, (X[:, 0] * X[:, 1] < 0).astype(np.int64))
 
 
 @pytest.mark.parametrize("kind,k", KIND_AND_CLASSES)
 def test_more_noise_spreads_points_more(kind, k):
     def spread(noise):
-        X, _ = DATASETS[kind](2000, noise, k, np.random.default_rng(3))
+        X, _ = DATASETS[kind].make(2000, noise, k, np.random.default_rng(3))
         return np.linalg.norm(X, axis=1).std()
     assert spread(0.0) < spread(0.5)
 

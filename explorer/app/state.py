@@ -45,7 +45,8 @@ class PageState:
     uploads : dict
         Uploader name -> id of the last file handled, so one upload acts once.
     memo : dict
-        Chart name -> ``(owner, key, value)``: charts reused while nothing changed.
+        Chart name -> :class:`explorer.app.charts.Kept`: charts and instrument results
+        reused while nothing changed.
     lesson : str or None
         The key of the lesson this page was opened for (its card stays until closed).
     """
@@ -102,10 +103,9 @@ class ClassifierState(PageState):
         The class a click on the plane adds a point of.
     walk : int or None
         The step of the walk through one batch being shown (None: not walking).
-    fork : dict or None
-        The second run of the instruments' "Two runs" (:mod:`explorer.app.instruments`):
-        ``{"lab": ClassifierLab, "spec": (key, value), "base": the lab and trainer
-        it was forked from, "edits": their hand edits then}``; None when there is none.
+    fork : explorer.app.instruments.SecondRun or None
+        The second run of the instruments' "Two runs": its lab, its fork, and what it
+        was forked from; None when there is none.
     analysis : bool
         The whole page is drawn (the controls, the analysis charts): from the page's
         second run on. The first run of a visit draws the first screen alone (title,
@@ -117,7 +117,7 @@ class ClassifierState(PageState):
     selected: tuple = None
     add_class: int = 0
     walk: int = None
-    fork: dict = None
+    fork: object = None
     analysis: bool = False
 
 

@@ -266,7 +266,7 @@ def make_dataset(kind: str = "moons", n_points: int = 300, noise: float = 0.1,
     k = lo if lo == hi else _check_int("n_classes", n_classes)
     if not lo <= k <= hi:
         raise ValueError(f"{kind} accepts between {lo} and {hi} classes, got {k}.")
-    X, y = DATASETS[kind](n, noise, k, rng)
+    X, y = DATASETS[kind].make(n, noise, k, rng)
     return _build(X, y, k, kind, ratio, rng)
 
 

@@ -211,9 +211,6 @@ class Kind:
     make: PointGenerator
     classes: tuple[int, int] = (2, 2)
 
-    def __call__(self, n_points, noise, n_classes, rng):
-        return self.make(n_points, noise, n_classes, rng)
-
 
 DATASETS: dict[str, Kind] = {k.key: k for k in [
     Kind("moons", "moons", make_moons),
