@@ -49,12 +49,14 @@ function floats(b64, dtype) {
   return Float64Array.from(new Float32Array(b.buffer, 0, b.length >> 2));
 }
 
-// the picture is made by View.picture() from the weights: probs and maps start empty
-function decode(d) {
-  const pts = (p) => p && { n: p.n, xy: halfs(p.xy), y: bytes(p.label) };
+// the picture is made by View.picture() from the weights: probs and maps start empty.
+// Points the frame before had too (a later frame of a run) are not decoded again
+function decode(d, prev) {
+  const pts = (p, old) => (prev && p === prev.d[old] ? prev[old]
+                           : p && { n: p.n, xy: halfs(p.xy), y: bytes(p.label) });
   return {
     d, K: d.sizes[d.sizes.length - 1], L: d.sizes.length - 1,
-    probs: null, train: pts(d.train), test: pts(d.test), maps: null,
+    probs: null, train: pts(d.train, "train"), test: pts(d.test, "test"), maps: null,
     W: d.layers.map((l) => floats(l.W, d.net.dtype)),
     B: d.layers.map((l) => floats(l.b, d.net.dtype)),
     G: d.layers.map((l) => (l.dW ? halfs(l.dW) : null)),

@@ -117,7 +117,7 @@ class View {
     if (!this.data) return;
     const t0 = performance.now();
     if (this.dirty) {
-      this.frame = decode(this.data);
+      this.frame = decode(this.data, this.frame);
       this.picture();
       this.dirty = false;
     }
