@@ -34,7 +34,7 @@ class _Optimizer:
 
     def _view(self, shapes):
         """``self._views``: one array per parameter, each a view of ``self._u``."""
-        self._views, i = {}, 0
+        self._shapes, self._views, i = shapes, {}, 0
         for k, shape in shapes.items():
             n = math.prod(shape)
             self._views[k] = self._u[i:i + n].reshape(shape)
@@ -42,13 +42,16 @@ class _Optimizer:
 
     def __deepcopy__(self, memo):
         """A copy with its own vectors, and views of its own update vector (a plain
-        deep copy would cut the views loose from it)."""
-        new = copy.copy(self)
-        for k, v in vars(self).items():
+        deep copy would cut the views loose from it). The live loop takes one a frame:
+        it is kept to the vectors (the gradient buffer is scratch, made anew)."""
+        new = object.__new__(type(self))
+        d = new.__dict__
+        d.update(self.__dict__)
+        for k, v in d.items():
             if isinstance(v, np.ndarray):
-                setattr(new, k, v.copy())
+                d[k] = np.empty_like(v) if k == "_g" else v.copy()
         if self._u is not None:
-            new._view({k: v.shape for k, v in self._views.items()})
+            new._view(self._shapes)
         return new
 
     def _flat(self, grads):
@@ -72,6 +75,11 @@ class SGD(_Optimizer):
         self.lr, self.momentum = float(lr), float(momentum)
         self._u = None
 
+    def kind(self):
+        """Everything but the learning rate that decides a step: runs whose optimizers
+        share it can step together (:mod:`explorer.nn.stack`)."""
+        return ("sgd", self.momentum)
+
     def step(self, params, grads):
         """Update ``params`` in place from ``grads`` (same layout); returns ``{name: update}``."""
         self._layout(grads)
@@ -93,10 +101,20 @@ class Adam(_Optimizer):
         self.m, self.v, self.t = None, None, 0
         self._u = None
 
+    def kind(self):
+        """As :meth:`SGD.kind`."""
+        return ("adam", self.beta1, self.beta2, self.eps)
+
+    def _layout(self, grads):
+        """As the base class's; new buffers start the moments afresh."""
+        if not super()._layout(grads):
+            return False
+        self.m, self.v, self.t = np.zeros_like(self._u), np.zeros_like(self._u), 0
+        return True
+
     def step(self, params, grads):
         """Update ``params`` in place from ``grads`` (same layout); returns ``{name: update}``."""
-        if self._layout(grads):
-            self.m, self.v, self.t = np.zeros_like(self._u), np.zeros_like(self._u), 0
+        self._layout(grads)
         self.t += 1
         b1, b2 = self.beta1, self.beta2
         # fold both bias corrections into one step size (as in the paper, sec. 2)

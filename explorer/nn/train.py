@@ -107,6 +107,10 @@ class Trainer:
         Copies of the parameters for playback.
     last_grads : dict or None
         The gradients the last step used (with L1/L2, after clipping).
+    dead : list of ndarray of bool
+        Each hidden layer's units that passed no gradient back for any training
+        sample at the last recorded epoch (slope ``f'(z)`` 0 for all; for ReLU, off for
+        all), as :func:`explorer.lens.diagnostics.dead_units` finds them.
     diverged : Divergence or None
         Why and where training stopped, if it blew up.
     """
@@ -216,7 +220,7 @@ class Trainer:
             for k in names[0::2]:
                 grads[k] += self.l2 * p[k]                 # d/dW of (l2/2) ||W||^2
         sq = [float(np.vdot(grads[k], grads[k])) for k in names]
-        total = math.sqrt(sum(sq))
+        total = math.sqrt(math.fsum(sq))     # summed exactly: the same on every Python
         stats["losses"].append(loss)           # this epoch's steps, kept to show a blow-up
         stats["norms"].append(total)
         if not (math.isfinite(loss) and math.isfinite(total)) or loss > self.blowup:
@@ -328,9 +332,10 @@ class Trainer:
             # unless noise is drawn for it sample by sample
             p = {"order": None if bs >= n and not self.input_noise else self.rng.permutation(n),
                  "next": 0, "stats": self._step_stats_empty(), "seconds": 0.0, "rng": rng,
-                 # what the trainer shows if the epoch is paused (only a deadline can)
-                 "shown": None if deadline is None else (copy.deepcopy(self.opt), self.steps,
-                                                         self.last_grads)}
+                 # what the trainer shows if the epoch is paused: only a deadline can
+                 # pause it, and only one it may not meet (the optimizer's copy costs)
+                 "shown": None if not self._may_overrun(deadline, t0) else (
+                     copy.deepcopy(self.opt), self.steps, self.last_grads)}
         elif "live" in p:                         # resume: the epoch's own state back in
             self.net.params, self.opt, self.steps, self.last_grads = p.pop("live")
         self._partial = p
@@ -360,6 +365,15 @@ class Trainer:
         self._record(stats, p["seconds"] + time.perf_counter() - t0)
         return True
 
+    def _may_overrun(self, deadline, now):
+        """Whether an epoch starting ``now`` may pass ``deadline``: there is one, and
+        less than four of the last epoch's time is left before it (the first epoch has
+        no last one)."""
+        if deadline is None:
+            return False
+        last = self.history["seconds"][-1] if self.epoch else math.inf
+        return deadline - now < 4.0 * last
+
     def _step_stats_empty(self):
         L = self.net.n_layers
         return {"grad": [0.0] * (2 * L), "ratio": [0.0] * L, "n": 0, "losses": [], "norms": []}
@@ -378,7 +392,6 @@ class Trainer:
         return loss, acc, cache, D
 
     def _record(self, stats, seconds):
-        h = self.history
         loss, acc, cache, D = self._evaluate(self.X, self.y)
         # a full-batch step next would run this very forward pass again: keep it
         # (only then: the cache of the whole training set is not small)
@@ -386,27 +399,37 @@ class Trainer:
         self._last_pass = None if not full_batch or self.backward is not None else {
             "cache": cache, "loss": loss, "D": D,
             "params": {k: v.copy() for k, v in self.net.params.items()}}
+        if self.X_test is not None:
+            tl, ta, _ = self.evaluate(self.X_test, self.y_test)
+        else:
+            tl, ta = None, None
+        # a unit is dead when it is off for every training sample: its activation
+        # (never negative) sums to 0 over the training set
+        dead = [np.count_nonzero(col_sum(a) == 0) for a in cache["H"][1:]]
+        # the units that pass no gradient back for any sample (the network view's)
+        self.dead = [~s.any(axis=0) for s in cache["slopes"][:self.net.n_layers - 1]]
+        dead_outputs = (None if self.net.output == "softmax"
+                        else np.count_nonzero(col_sum(cache["out"]) == 0))
+        self._append(loss, acc, tl, ta, stats, dead, dead_outputs, seconds)
+
+    def _append(self, loss, acc, test_loss, test_acc, stats, dead, dead_outputs, seconds):
+        """Add the entry of the epoch just ended to the history (and a snapshot, when
+        one is due). ``dead`` counts each hidden layer's dead units. The stacked trainer
+        (:mod:`explorer.nn.stack`) records its runs through here too."""
+        h = self.history
         n = max(stats["n"], 1)
         grad = [g / n for g in stats["grad"]]
         h["epoch"].append(self.epoch)
         h["train_loss"].append(loss)
         h["train_acc"].append(acc)
-        if self.X_test is not None:
-            tl, ta, _ = self.evaluate(self.X_test, self.y_test)
-        else:
-            tl, ta = None, None
-        h["test_loss"].append(tl)
-        h["test_acc"].append(ta)
+        h["test_loss"].append(test_loss)
+        h["test_acc"].append(test_acc)
         h["grad_W"].append(grad[0::2] if stats["n"] else [math.nan] * self.net.n_layers)
         h["grad_b"].append(grad[1::2] if stats["n"] else [math.nan] * self.net.n_layers)
         h["update_ratio"].append([r / n for r in stats["ratio"]] if stats["n"]
                                  else [math.nan] * self.net.n_layers)
-        # a unit is dead when it is off for every training sample: its activation
-        # (never negative) sums to 0 over the training set
-        h["dead_frac"].append([np.count_nonzero(col_sum(a) == 0) / a.shape[1]
-                               for a in cache["H"][1:]])
-        h["dead_outputs"].append(None if self.net.output == "softmax"
-                                 else np.count_nonzero(col_sum(cache["out"]) == 0))
+        h["dead_frac"].append([d / w for d, w in zip(dead, self.net.sizes[1:-1])])
+        h["dead_outputs"].append(dead_outputs)
         h["seconds"].append(seconds)
         if len(h["epoch"]) > self.max_history:
             self._thin_history()
@@ -445,7 +468,7 @@ class Trainer:
             "params": {k: v.copy() for k, v in self.net.params.items()},
             "opt": copy.deepcopy(self.opt),
             "rng": self.rng.bit_generator.state,
-            "scalars": (self.epoch, self.steps, self.diverged, self.last_grads,
+            "scalars": (self.epoch, self.steps, self.diverged, self.last_grads, self.dead,
                         self._last_pass, self.snapshot_every, self.history_stride),
             # an epoch paused mid-way: where it was, and the weights it started from
             "partial": copy.deepcopy(self._partial),
@@ -453,7 +476,7 @@ class Trainer:
             # the lists and their lengths: appends are undone by cutting them back, and
             # a thinning since then made new lists, leaving these whole
             "history": {k: (v, len(v)) for k, v in self.history.items()},
-            "snapshots": list(self.snapshots),
+            "snapshots": (self.snapshots, len(self.snapshots)),   # cut back as the history
         }
 
     def restore(self, cp):
@@ -462,14 +485,15 @@ class Trainer:
         self.net.params = {k: v.copy() for k, v in cp["params"].items()}
         self.opt = copy.deepcopy(cp["opt"])
         self.rng.bit_generator.state = cp["rng"]
-        (self.epoch, self.steps, self.diverged, self.last_grads, self._last_pass,
+        (self.epoch, self.steps, self.diverged, self.last_grads, self.dead, self._last_pass,
          self.snapshot_every, self.history_stride) = cp["scalars"]
         self._partial = copy.deepcopy(cp["partial"])
         self._epoch_start = cp["epoch_start"]
         for k, (v, n) in cp["history"].items():
             del v[n:]
             self.history[k] = v
-        self.snapshots = list(cp["snapshots"])
+        self.snapshots, n = cp["snapshots"]
+        del self.snapshots[n:]
 
     def history_arrays(self):
         """The history as float arrays: scalars (epochs,), per-layer (epochs, layers)."""
