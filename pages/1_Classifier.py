@@ -10,21 +10,25 @@ from explorer.data import allowed_classes
 from explorer.params import CLASSIFIER, FEATURE_KEYS
 
 PAGE = "classifier"
-ps = controls.open_page(PAGE)
-control = partial(controls.control, PAGE)
-# the first run of a visit draws the first screen alone: title, buttons, numbers and the
-# network view. The controls (40 widgets) and the analysis (five charts and Plotly's
-# 4.7 MB script) held the first picture up by 0.7 s and 1.5 s. The view says when its
-# picture is on the screen, and that starts the run that draws the rest (so does any
-# press)
-first_look = not ps.analysis
+# the top of the page, down to the Train bar, is drawn one page at a time (the server's
+# turn to draw): when a class presses Pause together, each answer comes in turn, not
+# all of them at the end
+with live.first_screen():
+    ps = controls.open_page(PAGE)
+    control = partial(controls.control, PAGE)
+    # the first run of a visit draws the first screen alone: title, buttons, numbers and the
+    # network view. The controls (40 widgets) and the analysis (five charts and Plotly's
+    # 4.7 MB script) held the first picture up by 0.7 s and 1.5 s. The view says when its
+    # picture is on the screen, and that starts the run that draws the rest (so does any
+    # press)
+    first_look = not ps.analysis
 
-st.title(server.PAGE[PAGE].heading)
-classifier.first_words(ps)          # the open lesson's card, or how to start
-controls.show_url_notes(PAGE, keep=first_look)   # the next run follows at once
-if not first_look:
-    teach.lesson_picker(PAGE)
-live.train_bar(PAGE)                # first: a press is answered before the sidebar
+    st.title(server.PAGE[PAGE].heading)
+    classifier.first_words(ps)          # the open lesson's card, or how to start
+    controls.show_url_notes(PAGE, keep=first_look)   # the next run follows at once
+    if not first_look:
+        teach.lesson_picker(PAGE)
+    live.train_bar(PAGE)                # first: a press is answered before the sidebar
 
 
 # --- sidebar: every control --------------------------------------------------
@@ -147,4 +151,5 @@ if ps.running:
     live.live_loop(PAGE, lab.trainer,
                    [(0, charts.view), (2.0, charts.history), (2.7, charts.gradients)]
                    + instrument_tiers,
-                   max_epochs=ps.values.epochs, per_frame=ps.values.per_frame)
+                   max_epochs=ps.values.epochs, per_frame=ps.values.per_frame,
+                   capture=charts.capture())

@@ -8,17 +8,18 @@ from explorer.app.state import widget_key
 from explorer.app.charts import section
 
 PAGE = "autoencoder"
-ps = controls.open_page(PAGE)
-control = partial(controls.control, PAGE)
+with live.first_screen():           # down to the Train bar, one page at a time
+    ps = controls.open_page(PAGE)
+    control = partial(controls.control, PAGE)
 
-st.title(server.PAGE[PAGE].heading)
-st.caption("A 64 → H → 64 ReLU network learns to redraw 8x8 digits from a code of H numbers. "
-           "Press **Train** and watch the rows marked *rebuilt* sharpen; the dotted line on the "
-           "loss is PCA with as many components, the best a *linear* code can do.")
-controls.show_url_notes(PAGE)
-teach.lesson_picker(PAGE)
-teach.lesson_card(PAGE)
-live.train_bar(PAGE)                # first: a press is answered before the sidebar
+    st.title(server.PAGE[PAGE].heading)
+    st.caption("A 64 → H → 64 ReLU network learns to redraw 8x8 digits from a code of H numbers. "
+               "Press **Train** and watch the rows marked *rebuilt* sharpen; the dotted line on the "
+               "loss is PCA with as many components, the best a *linear* code can do.")
+    controls.show_url_notes(PAGE)
+    teach.lesson_picker(PAGE)
+    teach.lesson_card(PAGE)
+    live.train_bar(PAGE)                # first: a press is answered before the sidebar
 
 
 sb = st.sidebar

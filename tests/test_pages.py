@@ -451,7 +451,7 @@ def test_a_clients_clear_cache_starts_no_thread_and_keeps_the_shared_turn():
     # process, what the server set up must stay once (each clear had started one more
     # never-ending memory-trimming thread and a second turnstile for live runs)
     at = page(CLASSIFIER_PAGE)
-    runs = live._live_runs()
+    runs = live._engine()
 
     def trimmers():
         return sum(t.name == "malloc-trim" for t in threading.enumerate())
@@ -460,7 +460,7 @@ def test_a_clients_clear_cache_starts_no_thread_and_keeps_the_shared_turn():
         st.cache_data.clear()
         st.cache_resource.clear()
         at.run()
-    assert no_errors(at) and trimmers() == 1 and live._live_runs() is runs
+    assert no_errors(at) and trimmers() == 1 and live._engine() is runs
 
 
 def test_a_sessions_uploads_are_bounded_oldest_dropped_first_and_other_sessions_untouched():

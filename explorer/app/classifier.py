@@ -98,20 +98,26 @@ class Charts:
         return self.lab.epoch, self.lab.edits, self.play, self.v
 
     # --- the first screen: the network view and the numbers ----------------------
-    def view(self, frame=0, tell_drawn=False):
+    def view(self, frame=0, tell_drawn=False, payloads=None, spacing=0.0):
         """Every frame: the numbers (on every third) and the network view (boundary and
         diagram), in this order: the view is the last thing a frame sends.
-        ``tell_drawn``: the browser says when this picture is on the screen."""
-        v = self.v
+        ``tell_drawn``: the browser says when this picture is on the screen.
+        ``payloads``: frames captured while the epochs trained (:meth:`capture`), sent
+        together and drawn ``spacing`` seconds apart; else the frame of now."""
         if frame % 3 == 0:
             self.numbers()
-        payload = frames.view_payload(
-            self.lab, v.edges, self.ps.selected, self.play,
-            min(v.res, frames.LIVE_RES) if frame else v.res, v.show_test, v.discrete,
-            live=bool(frame))
         with self.slots["view"]:
-            network_view(payload, key="classifier.view", on_event=partial(on_click, self.ps),
-                         tell_drawn=tell_drawn)
+            network_view(payloads or self.capture(live=bool(frame))(), key="classifier.view",
+                         on_event=partial(on_click, self.ps), tell_drawn=tell_drawn,
+                         spacing=spacing)
+
+    def capture(self, live=True):
+        """A function that makes the view's frame of the lab as it is when called (pure:
+        the class engine calls it between a run's epochs, while the page waits)."""
+        v, lab, selected, play = self.v, self.lab, self.ps.selected, self.play
+        res = min(v.res, frames.LIVE_RES) if live else v.res
+        return partial(frames.view_payload, lab, v.edges, selected, play, res, v.show_test,
+                       v.discrete, live=live)
 
     def numbers(self):
         """Epoch, loss and accuracies (of the playback epoch when one is chosen), one line."""

@@ -22,12 +22,16 @@ def view_payload(lab, mode="weights", selected=None, epoch=None, res=LIVE_RES, s
     params = lab.params_at(epoch)
     net = lab.net if params is lab.net.params else None
     t, ds = lab.trainer, lab.ds
-    dead = dead_units(net, t.X) if net is not None else None
+    memo = lab.__dict__.setdefault("frame_memo", {})     # this lab's, frame to frame
+    if memo.get("extent") is not lab.extent:
+        memo["extent"], memo["bounds"] = lab.extent, plane_bounds(lab.extent)
+    # live, the network is at the epoch its trainer just recorded, dead units and all
+    dead = None if net is None else t.dead if live else dead_units(net, t.X)
     return network_payload(
-        epoch=lab.epoch if epoch is None else epoch, bounds=plane_bounds(lab.extent),
+        epoch=lab.epoch if epoch is None else epoch, bounds=memo["bounds"],
         X_train=ds.X_train, y_train=ds.y_train, X_test=ds.X_test if show_test else None,
         y_test=ds.y_test, sizes=lab.net.sizes, params=params, features=lab.features,
         activation=lab.net.activation, res=res, live=live, discrete=discrete,
         grads=t.last_grads if net is not None else None, dead=dead,
         input_names=lab.input_names, class_names=lab.class_names,
-        class_colors=raster.CLASS_COLORS, mode=mode, selected=selected)
+        class_colors=raster.CLASS_COLORS, mode=mode, selected=selected, memo=memo)

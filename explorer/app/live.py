@@ -1,15 +1,17 @@
 """Training while the page watches: the Train/Pause/Step/Reset bar and the live loop.
 
-The loop trains in short chunks and redraws between them. Runs in one server
-process share one core (Python runs one thread at a time), so they share it on
-purpose: together they use at most ``SERVER_SHARE`` of it, each run an equal part,
-and one run computes at a time (a turn). What is left keeps the server quick for
-everything that is not a live frame: a page opening, a press of Pause. Nothing
-here holds a person's data: the shared object counts runs and hands out turns.
+A live run does not train its network in its own script thread: it asks the
+process's class engine (:mod:`explorer.app.engine`) for its next epochs, and the
+engine trains every waiting run at its next tick, runs of one shape together in one
+stack. Then the run draws its frame (one run at a time: the engine's turn) and asks
+again. The engine keeps the process's CPU within ``SERVER_SHARE`` of a core while
+runs are live, so a page opening or a press of Pause finds the interpreter free.
+Nothing here holds a person's data: the shared engine counts runs, hands out turns,
+and holds a run's trainer only while that run waits for its epochs.
 """
 import contextlib
 import functools
-import threading
+import random
 import time
 
 import streamlit as st
@@ -18,73 +20,17 @@ from .. import limits
 from ..params import FPS
 from ..lens.advice import divergence_advice
 from ..text import md
+from .engine import NAP_SECONDS, Engine
 from .state import page_state, widget_key
 
-SERVER_SHARE = 0.7        # of one core: what all live runs of a process use together, at most
-MIN_FPS = 4.0             # a run's frames a second when the server is shared (if its part allows)
-DRAW_SHARE = 0.5          # of a run's part: at most this for drawing frames when it is shared
+SERVER_SHARE = 0.9        # of one core: what the process uses, at most, while runs are live
+ALONE_FILL = 0.5          # of each tick's interval: the most a run alone trains in it
 CHART_SHARE = 0.15        # of a run's part: for the slower charts (rebuilt less often under load)
-NAP_SECONDS = 0.1         # a sleeping run looks this often whether it must stop (Pause)
-ALONE_FILL = 0.5          # of each frame's period: the most a run alone computes in it
-SERVER_FPS = SERVER_SHARE / 0.007     # frames a second the server draws at most (~7 ms a frame)
-
-
-class LiveRuns:
-    """How many runs are training right now in this process, and whose turn it is to
-    compute (a load meter and a turnstile, no data).
-
-    Each run may use ``share()`` of a core: all of it alone, ``SERVER_SHARE`` split
-    equally when runs share the server. It trains
-    and draws only while it holds the turn (:meth:`turn`), so at most one run
-    competes with a page being opened for the interpreter: many runs computing at
-    once would make every thread wait behind all the others at each step
-    (Python's global lock hands the core round in turn), and the first frame, a
-    page load or a Pause would take seconds.
-    """
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._n = 0
-        self._turn = threading.Lock()
-
-    def __enter__(self):
-        with self._lock:
-            self._n += 1
-        return self
-
-    def __exit__(self, *exc):
-        with self._lock:
-            self._n -= 1
-
-    @property
-    def running(self):
-        return self._n
-
-    def share(self):
-        """The part of a core one run may use now: all of it alone, else an equal
-        part of ``SERVER_SHARE``."""
-        return 1.0 if self._n <= 1 else SERVER_SHARE / self._n
-
-    def fps(self):
-        """Frames a second a run gets now, for a frame that costs about 7 ms to draw."""
-        return max(1.0, min(FPS, SERVER_FPS / max(1, self._n)))
-
-    @contextlib.contextmanager
-    def turn(self, meanwhile=None, nap=NAP_SECONDS):
-        """Hold the turn to compute; ``meanwhile()`` is called between tries (a run
-        waiting for its turn still notices Pause)."""
-        while not self._turn.acquire(timeout=nap):
-            if meanwhile is not None:
-                meanwhile()
-        try:
-            yield
-        finally:
-            self._turn.release()
 
 
 @functools.cache     # one per process, whatever a client sends: Streamlit's "clear cache"
-def _live_runs():     # empties st.cache_resource, and a second LiveRuns split the turn in two
-    return LiveRuns()
+def _engine():       # empties st.cache_resource, and a second engine would split the class
+    return Engine(SERVER_SHARE, FPS, ALONE_FILL)
 
 
 def train_bar(page):
@@ -129,6 +75,17 @@ def train_bar(page):
                width=104, help="New initial weights from the seed; the data stays.")
 
 
+@contextlib.contextmanager
+def first_screen():
+    """Draw the top of a page, down to its Train bar, one page at a time and before
+    the live runs' ticks and frames and the rest of other pages (:meth:`Engine.page_top`):
+    a Pause is answered, and a page opened, first."""
+    engine = _engine()
+    with engine.page_top(_yield_to_streamlit):
+        yield
+    engine.wait_for_pages(_yield_to_streamlit)     # and the rest of a page after theirs
+
+
 def show_note(ps, container=st):
     """The page's last message (any outside text in it was escaped when it was made)."""
     if ps.note:
@@ -137,7 +94,7 @@ def show_note(ps, container=st):
 
 
 def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,
-              max_seconds=limits.MAX_SECONDS_PER_RUN, per_frame=None):
+              max_seconds=limits.MAX_SECONDS_PER_RUN, per_frame=None, capture=None):
     """Train and redraw until paused, capped or diverged.
 
     Parameters
@@ -149,126 +106,128 @@ def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,
         to rebuild.
     per_frame : int or None
         The speed control: at most ``per_frame * FPS`` epochs a second (slow
-        motion lets a class watch the boundary form), however many frames the
+        motion lets a class watch the boundary form), however many ticks the
         server allows; None trains as fast as this run's part of the server allows.
+    capture : callable, optional
+        ``capture()`` -> the frame of the run as it is (pure). Under a full class the
+        engine captures several frames between a tick's epochs, and the first tier
+        is called ``draw(frame, payloads=[...], spacing=seconds)`` to send them in
+        one message (:func:`frames_per_message`).
 
-    Pacing. A run may use ``LiveRuns.share()`` of a core (all of it alone, an equal
-    part of ``SERVER_SHARE`` when runs share the server), measured in CPU time. Of
-    that part, the frame's drawing takes at most ``DRAW_SHARE`` (frames come up to
-    ``FPS`` a second, and ``MIN_FPS`` when shared if the part allows), training the
-    rest, and the slower charts are rebuilt only as often as ``CHART_SHARE`` of it
-    pays for (their own interval at least). When shared, CPU a frame leaves unused
-    is kept for the next. A run computes only while it holds the server's turn, and
-    sleeps through the rest of its frame.
+    Each round asks the engine for this run's epochs at its next tick (the speed's
+    epochs since the last round, within the caps), waits for them, and draws the
+    frame. The slower charts are rebuilt only as often as ``CHART_SHARE`` of the
+    run's part of the server pays for (their own interval at least), one a round.
 
     Pressing Pause (or any control, or leaving the page) makes Streamlit stop this
     script at its next yield point: every element drawn, and every look at the
-    session state, which a sleeping or waiting run takes every ``NAP_SECONDS``
-    (nothing is sent to the browser for it). Caps on epochs and seconds per press,
-    and divergence, end the run from here.
+    session state, which a waiting run takes every ``NAP_SECONDS`` (nothing is sent
+    to the browser for it). Epochs trained since the last frame that left are then
+    undone (:meth:`Trainer.restore`), so the network stays at the epoch on the
+    screen, which is what Pause promises. Caps on epochs and seconds per press, and
+    divergence, end the run from here.
     """
     ps = page_state(page)
     if ps.run_started is None:
         ps.run_started = (time.monotonic(), trainer.epoch)
     t0, e0 = ps.run_started
-    runs = _live_runs()
+    engine = _engine()
     now = time.monotonic()
     last = [now] * len(tiers)                # the page has just drawn every tier
+    jitter = [random.uniform(0, 0.5) for _ in tiers]     # see _due_chart
     cost = [0.005] + [0.03] * (len(tiers) - 1)   # CPU seconds of each tier's draw (smoothed)
-    epoch_cpu = 0.002                        # CPU seconds of one epoch (smoothed)
     rate = None if per_frame is None else per_frame * FPS
     credit, t_prev, frame = 1.0, now, 0
-    bank = 0.0                               # CPU seconds of the run's part left unused
-    with runs:
+    with engine:
+        shown = trainer.checkpoint()             # the epoch on the screen
         while ps.running:
-            t_frame = time.monotonic()
-            share = runs.share()
-            shared = runs.running > 1
-            frame_share = share * (1.0 - CHART_SHARE) if len(tiers) > 1 else share
-            # frames up to FPS; drawing at most DRAW_SHARE of the run's part (when shared,
-            # frames at least MIN_FPS a second while the part pays for them)
-            period = max(1.0 / FPS, cost[0] / (DRAW_SHARE * frame_share))
-            if shared:
-                period = max(1.0 / FPS, min(period, 1.0 / MIN_FPS))
-            frame_due = t_frame - last[0] >= tiers[0][0] if tiers else False
-            # the CPU this frame may use: its part of the period and (shared) what the
-            # frames before left unused, so that a part paying for 1.6 epochs a frame
-            # trains 1, 2, 2, 1, ... and not 1 a frame with the rest lost. Alone, a frame
-            # computes for at most ALONE_FILL of it: the browser (often on the same
-            # machine) and the thread sending the frames need the rest, and a frame that
-            # fills its period comes late (36 planned, 20 seen)
-            budget = frame_share * period + bank
-            train_cpu = budget * (1.0 if shared else ALONE_FILL) - (cost[0] if frame_due else 0.0)
-            n = max(1, int(train_cpu / epoch_cpu))
+            t_round = time.monotonic()
+            want = None
             if rate is not None:                 # the speed control, in epochs a second
-                credit = min(credit + rate * (t_frame - t_prev), max(1.0, rate * 0.5))
-                n = min(n, int(credit))
-            t_prev = t_frame
-            n = min(n, max(0, max_epochs - (trainer.epoch - e0)))
-            with runs.turn(_yield_to_streamlit):
-                _yield_to_streamlit()            # paused meanwhile: train nothing more
-                c0 = time.thread_time()
-                before = trainer.checkpoint()
-                done = trainer.run(epochs=n, time_budget=max(0.005, 2.0 * train_cpu)) if n else 0
-                c1 = time.thread_time()
+                credit = min(credit + rate * (t_round - t_prev), max(1.0, rate * 0.5))
+                want = int(credit)
+            t_prev = t_round
+            left = max(0, max_epochs - (trainer.epoch - e0))
+            ticket = None
+            try:
+                k = frames_per_message(engine.running) if capture is not None else 1
+                if left and want != 0:
+                    ticket = engine.submit(trainer, want, most=left, frames=k,
+                                           capture=capture if k > 1 else None, pace=rate)
+                    engine.wait(ticket, _yield_to_streamlit)
+                    credit -= ticket.done
+                else:
+                    time.sleep(1.0 / FPS)        # slow motion between its epochs
+                    _yield_to_streamlit()
                 frame += 1
-                if frame_due:
-                    _show(tiers[0][1], frame, trainer, before)
-                    last[0] = time.monotonic()
-                c2 = time.thread_time()
-                # at most one slower chart a frame: the most overdue of those due
-                slow = _due_chart(tiers, last, cost, time.monotonic(), share)
-                if slow is not None:
-                    tiers[slow][1](frame)
-                    last[slow] = time.monotonic()
-                    cost[slow] = 0.7 * cost[slow] + 0.3 * (time.thread_time() - c2)
-            if done:
-                epoch_cpu = 0.7 * epoch_cpu + 0.3 * max((c1 - c0) / done, 1e-5)
-                credit -= done
-            if frame_due:
-                cost[0] = 0.7 * cost[0] + 0.3 * (c2 - c1)
+                with engine.turn(_yield_to_streamlit):
+                    _yield_to_streamlit()        # paused meanwhile: show nothing more
+                    c1 = time.thread_time()
+                    if time.monotonic() - last[0] >= tiers[0][0]:
+                        # (the frame's numbers line goes first and its view last: once
+                        # the view has left, nothing of the frame can fail)
+                        if ticket is not None and ticket.payloads:
+                            tiers[0][1](frame, payloads=ticket.payloads,
+                                        spacing=engine.period / len(ticket.payloads))
+                        else:
+                            tiers[0][1](frame)
+                        last[0] = time.monotonic()
+                        shown = trainer.checkpoint()
+                        cost[0] = 0.7 * cost[0] + 0.3 * (time.thread_time() - c1)
+                    c2 = time.thread_time()
+                    # at most one slower chart a round: the most overdue of those due
+                    slow = _due_chart(tiers, last, cost, time.monotonic(), _part(engine),
+                                      jitter)
+                    if slow is not None:
+                        jitter[slow] = random.uniform(0, 0.5)
+                        tiers[slow][1](frame)
+                        last[slow] = time.monotonic()
+                        cost[slow] = 0.7 * cost[slow] + 0.3 * (time.thread_time() - c2)
+            except BaseException:
+                if ticket is not None:
+                    engine.withdraw(ticket)      # and wait for a tick training it
+                trainer.restore(shown)           # the epochs no frame showed are undone
+                raise
             reason = stop_reason(trainer, e0, t0, max_epochs, max_seconds)
             if reason:
                 ps.running = False
                 ps.say(reason[1], reason[0])
                 ps.run_started = None
                 st.rerun()
-            # the frame's CPU (its chart aside, paid for by the charts' interval) at the
-            # run's part of a core: more than the budget puts the next frame off, less is
-            # kept (shared; at most a period's worth); then sleep in short naps, looking
-            # whether to stop
-            left = budget - (c2 - c0)
-            bank = min(max(left, 0.0), frame_share * period) if shared else 0.0
-            wake = t_frame + period + max(0.0, -left) / frame_share
-            while (nap := wake - time.monotonic()) > 0:
-                time.sleep(min(NAP_SECONDS, nap))
-                _yield_to_streamlit()
 
 
-def _show(draw, frame, trainer, before):
-    """Draw the frame of the epochs just trained; if Streamlit stops the script
-    before the frame leaves (Pause, or any control, was pressed while they trained),
-    undo them: the network stays at the epoch on the screen, which is what Pause
-    promises. (The frame's numbers line goes first and its view last, so once the
-    view has left, nothing of the frame can fail.)"""
-    try:
-        draw(frame)
-    except BaseException:
-        trainer.restore(before)
-        raise
+BATCH_FROM = 8            # live runs in a process from which a message carries 2 frames
+BATCH_MORE = 50           # ... and 3
 
 
-def _due_chart(tiers, last, cost, now, share):
+def frames_per_message(runs):
+    """Frames a run's message carries when ``runs`` runs are live in its process: one
+    message costs the server far more than the frame in it (Streamlit's element, its
+    hashing and sending: about 0.5 ms of the 1.1 ms a frame cost under 30 runs), so a
+    full class gets its pictures two or three to a message, drawn one after the other."""
+    return 1 if runs < BATCH_FROM else 2 if runs < BATCH_MORE else 3
+
+
+def _part(engine):
+    """The part of a core one run has: all of it alone, else an equal part of the
+    server's share."""
+    n = engine.running
+    return 1.0 if n <= 1 else SERVER_SHARE / n
+
+
+def _due_chart(tiers, last, cost, now, share, jitter):
     """The slower tier to draw now (the most overdue), or None.
 
     A chart is due after its own interval, and no sooner than its draws can be paid
     from ``CHART_SHARE`` of the run's part of a core (shared by the slower charts):
-    under load they back off, the live frame does not.
+    under load they back off, the live frame does not. Each wait is longer by its
+    own random ``jitter`` (a fraction): a class that pressed Train together does not
+    rebuild thirty charts in the same tick.
     """
     best, late = None, 0.0
     n = len(tiers) - 1
     for i in range(1, len(tiers)):
-        interval = max(tiers[i][0], cost[i] * n / (CHART_SHARE * share))
+        interval = max(tiers[i][0], cost[i] * n / (CHART_SHARE * share)) * (1 + jitter[i])
         over = (now - last[i]) / interval
         if over >= 1.0 and over > late:
             best, late = i, over

@@ -52,7 +52,7 @@ _VIEW = st.components.v2.component(
     css=_asset("network_view.css"), js="\n".join(_asset(name) for name in VIEW_FILES))
 
 
-def network_view(payload, *, key, height=None, on_event=None, tell_drawn=False):
+def network_view(payload, *, key, height=None, on_event=None, tell_drawn=False, spacing=0.0):
     """Show ``payload`` in the network view with this ``key``; return the last click.
 
     Call it where the view belongs on the page, directly (not inside an
@@ -63,8 +63,9 @@ def network_view(payload, *, key, height=None, on_event=None, tell_drawn=False):
 
     Parameters
     ----------
-    payload : dict
-        From :func:`explorer.app.view_data.network_payload`.
+    payload : dict, or list of dict
+        From :func:`explorer.app.view_data.network_payload`; a list is several frames,
+        the oldest first, drawn ``spacing`` seconds apart.
     key : str
         The view's key, stable across runs (e.g. ``"clf.view"``). Two views on a
         page need two keys. Session state keys starting with ``key + ".__"`` are
@@ -81,6 +82,10 @@ def network_view(payload, *, key, height=None, on_event=None, tell_drawn=False):
         Ask the browser to say when it has drawn this payload: it sends the event
         ``{"drawn": True}`` once (a page can put off what would slow the first
         drawing until then).
+    spacing : float
+        With a list of payloads (frames captured one after the other while the
+        epochs trained: one message for several frames, under a full class), the
+        seconds between their drawings.
 
     Returns
     -------
@@ -94,44 +99,65 @@ def network_view(payload, *, key, height=None, on_event=None, tell_drawn=False):
         dropped.
     """
     state = st.session_state
-    # frames are numbered per session (the browser drops one that arrives late)
-    sid = state.setdefault(f"{key}.__sid", secrets.token_hex(4))
-    # what a click is checked against: the frame on screen when it was clicked
-    state[f"{key}.__shape"] = {"sizes": list(payload["sizes"]),
-                               "train": {"n": int(payload["train"]["n"])}}
-    seq = state.get(f"{key}.__seq", 0) + 1
-    state[f"{key}.__seq"] = seq
+    # the view's own bookkeeping: one object in the session state, read once a frame
+    # (each look through the session state's proxy costs more than the attributes)
+    vs = state.get(f"{key}.__view")
+    if vs is None:
+        vs = state[f"{key}.__view"] = _ViewState()
     mounted = _mounted_this_run(key)
-    # the points travel when they change (new data, a point added or removed, the test
-    # set shown or hidden) and with a run's first frame; a later frame of the same run
-    # with the same points says so, and the browser keeps the ones it has
-    points = (payload["train"], payload["test"])
-    if mounted and state.get(f"{key}.__points") == points:
-        payload = without_points(payload)
-    state[f"{key}.__points"] = points
+    batch = payload if isinstance(payload, list) else [payload]
+    if not mounted:
+        batch = batch[-1:]                     # the element mounts with one frame, the newest
+    out = []
+    for i, p in enumerate(batch):
+        # what a click is checked against: the frame on screen when it was clicked
+        vs.shape = {"sizes": list(p["sizes"]), "train": {"n": int(p["train"]["n"])}}
+        vs.seq += 1
+        # the points travel when they change (new data, a point added or removed, the
+        # test set shown or hidden) and with a run's first frame; a later frame of the
+        # same run with the same points says so, and the browser keeps the ones it has
+        points = (p["train"], p["test"])
+        if (mounted or i) and vs.points == points:
+            p = without_points(p)
+        vs.points = points
+        # frames sent together are drawn one after the other, ``after`` ms apart
+        out.append(dict(p, id=key, sid=vs.sid, seq=vs.seq, height=int(height or DEFAULT_HEIGHT),
+                        tell_drawn=bool(tell_drawn), after=round(i * spacing * 1e3)))
     # JSON, ASCII only (json.dumps escapes the rest): the view gets it as bytes, which
     # Streamlit forwards as they are (a dict would be searched for dataframes value by
-    # value first, several ms a frame); a later frame as text
-    text = json.dumps(dict(payload, id=key, sid=sid, seq=seq, height=int(height or DEFAULT_HEIGHT),
-                           tell_drawn=bool(tell_drawn)), separators=(",", ":"))
+    # value first, several ms a frame); later frames as text (several: a list)
+    text = json.dumps(out if len(out) > 1 else out[0], separators=(",", ":"))
     if not mounted:
         try:
             _VIEW(key=key, data=text.encode("ascii"),
                   on_event_change=functools.partial(_keep_event, key, on_event))
-            state[f"{key}.__frames"] = None    # first mount of this run: no frame slot yet
+            vs.frames = None                   # first mount of this run: no frame slot yet
         except StreamlitDuplicateElementKey:   # a Streamlit without the register of keys
             mounted = True
     if mounted:
         # already mounted in this run: the frame goes as text into this run's hidden
         # slot (each replaces the one before); escaped, so it stays text
-        slot = state.get(f"{key}.__frames")
-        if slot is None:
+        if vs.frames is None:
             # style only: Streamlit puts it where it takes no room; the container it
             # hides comes after it, so it never shows
             st.html(f"<style>{FRAMES_CSS}</style>")
-            slot = state[f"{key}.__frames"] = st.container(key=f"{key}{FRAMES}").empty()
-        slot.html(_Html(f'<div hidden class="bpx-frame">{html.escape(text, quote=False)}</div>'))
-    return state.pop(f"{key}.__event", None)
+            vs.frames = st.container(key=f"{key}{FRAMES}").empty()
+        vs.frames.html(_Html(f'<div hidden class="bpx-frame">{html.escape(text, quote=False)}</div>'))
+    event, vs.event = vs.event, None
+    return event
+
+
+class _ViewState:
+    """One view's bookkeeping in a session: frames are numbered per session (``sid``,
+    ``seq``: the browser drops one that arrives late); the frame a click is checked
+    against (``shape``); the points last sent; this run's hidden slot for frames; a
+    click kept for the page when it gave no ``on_event``."""
+
+    __slots__ = ("sid", "seq", "shape", "points", "frames", "event")
+
+    def __init__(self):
+        self.sid, self.seq = secrets.token_hex(4), 0
+        self.shape = self.points = self.frames = self.event = None
 
 
 def _mounted_this_run(key):
@@ -171,14 +197,14 @@ def _keep_event(key, on_event):
     state = st.session_state
     value = state.get(key)
     raw = value.get("event") if hasattr(value, "get") else None
-    shape = state.get(f"{key}.__shape")
-    event = parse_event(raw, shape) if shape is not None else None
+    vs = state.get(f"{key}.__view")
+    event = parse_event(raw, vs.shape) if vs is not None and vs.shape is not None else None
     if event is None:
         return
     if on_event is not None:
         on_event(event)
     else:
-        state[f"{key}.__event"] = event
+        vs.event = event
 
 
 __all__ = ["DEFAULT_HEIGHT", "network_view"]

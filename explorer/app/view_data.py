@@ -73,6 +73,8 @@ def encode_f16(a):
 def encode_f32(a):
     """Float array -> little-endian float32 bytes, base64 (C order); NaN as 0 and
     beyond float32's range clipped to its largest finite values."""
+    if isinstance(a, np.ndarray) and a.dtype == np.float32 and np.isfinite(a).all():
+        return b64(np.ascontiguousarray(a, dtype="<f4"))     # as it is (a live frame's case)
     a = np.asarray(a, dtype=np.float64)
     big = float(np.finfo(np.float32).max)
     if not np.isfinite(a).all():
@@ -100,7 +102,20 @@ def _color(c):
     return c if len(c) == 7 else "#" + "".join(ch * 2 for ch in c[1:])
 
 
-def _points(X, y, n_classes, name):
+def _points(X, y, n_classes, name, memo=None):
+    """Points as a frame carries them. With ``memo`` (a dict its owner keeps, one per
+    person's lab), the same arrays are encoded once: a later frame gets the same dict."""
+    if memo is None:
+        return _encode_points(X, y, n_classes, name)
+    hit = memo.get(name)
+    if hit is not None and hit[0] is X and hit[1] is y and hit[2] == n_classes:
+        return hit[3]
+    out = _encode_points(X, y, n_classes, name)
+    memo[name] = (X, y, n_classes, out)
+    return out
+
+
+def _encode_points(X, y, n_classes, name):
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y).ravel()
     if X.ndim != 2 or X.shape[1] != 2:
@@ -172,7 +187,7 @@ def encode_weights(a, dtype):
 def network_payload(*, epoch, bounds, X_train, y_train, X_test=None, y_test=None, sizes,
                     params, features, activation, res=60, map_res=None, live=False,
                     discrete=False, grads=None, dead=None, input_names=("x1", "x2"),
-                    class_names, class_colors, mode="weights", selected=None):
+                    class_names, class_colors, mode="weights", selected=None, memo=None):
     """Everything one frame of the network view draws, as a JSON-ready dict.
 
     A frame carries the network, not its pictures: the browser runs the network's
@@ -224,6 +239,9 @@ def network_payload(*, epoch, bounds, X_train, y_train, X_test=None, y_test=None
     selected : tuple or None
         ``("unit", l, i)`` or ``("edge", l, i, j)``: highlighted in every frame, and
         its panel's key (:func:`panel_key`) sent as ``panel``.
+    memo : dict, optional
+        Kept by the caller from frame to frame (one per person's experiment): the
+        points' encoding is kept in it while the arrays stay the same.
 
     Returns
     -------
@@ -261,8 +279,7 @@ def network_payload(*, epoch, bounds, X_train, y_train, X_test=None, y_test=None
     dtype = weights_dtype(sizes)
     layers = []
     for l in range(1, L + 1):
-        W = np.asarray(params[f"W{l}"], dtype=np.float64)
-        b = np.asarray(params[f"b{l}"], dtype=np.float64)
+        W, b = np.asarray(params[f"W{l}"]), np.asarray(params[f"b{l}"])
         if W.shape != (sizes[l], sizes[l - 1]) or b.shape != (sizes[l],):
             raise ValueError(f"W{l}/b{l} have shapes {W.shape}/{b.shape}; sizes {sizes} "
                              f"need {(sizes[l], sizes[l - 1])}/{(sizes[l],)}")
@@ -302,8 +319,8 @@ def network_payload(*, epoch, bounds, X_train, y_train, X_test=None, y_test=None
         "plane": {"x": [float(lo[0]), float(hi[0])], "y": [float(lo[1]), float(hi[1])],
                   "res": res, "map": int(map_res or suggested_map_res(sizes)),
                   "live": bool(live), "discrete": bool(discrete)},
-        "train": _points(X_train, y_train, K, "training"),
-        "test": None if X_test is None else _points(X_test, y_test, K, "test"),
+        "train": _points(X_train, y_train, K, "training", memo),
+        "test": None if X_test is None else _points(X_test, y_test, K, "test", memo),
         "dead": dead_idx,
         "layers": layers,
         "selected": shown,

@@ -23,7 +23,9 @@ function deliver(data) {
 }
 
 // the live frames: the newest <div class="bpx-frame"> added in each batch of changes
-// (per view); a frame's slot is replaced by the next, so each is seen once
+// (per view); a frame's slot is replaced by the next, so each is seen once. One may
+// hold several frames (a list, under a full class: one message for several): each
+// is drawn "after" ms after the first, unless a newer one came first
 if (!BUS.watcher) {
   BUS.watcher = new MutationObserver((records) => {
     const found = [];
@@ -38,9 +40,16 @@ if (!BUS.watcher) {
     for (let i = found.length - 1; i >= 0; i--) {
       let data = null;
       try { data = JSON.parse(found[i].textContent); } catch (e) { continue; }
-      if (data && data.id && !latest.has(data.id)) latest.set(data.id, data);
+      const batch = Array.isArray(data) ? data : [data];
+      const id = batch.length && batch[0] ? batch[0].id : null;
+      if (id && !latest.has(id)) latest.set(id, batch);
     }
-    for (const data of latest.values()) deliver(data);
+    for (const batch of latest.values()) {
+      batch.forEach((data) => {
+        if (data.after > 0) setTimeout(() => deliver(data), data.after);
+        else deliver(data);
+      });
+    }
   });
   BUS.watcher.observe(document.body, { childList: true, subtree: true });
 }

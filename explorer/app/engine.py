@@ -1,0 +1,358 @@
+"""The class engine: one thread per server process trains every live run, in ticks.
+
+Thirty students on one server train thirty networks. Trained one by one, each
+epoch of each network costs its own few hundred NumPy calls, and one process runs
+Python on one core: each student got a tenth of what one gets alone. Here a run's
+script thread does not train its network itself. It asks the engine for its next
+epochs (a :class:`Ticket`) and waits; at each tick the engine trains every waiting
+run, those of one shape (:func:`explorer.nn.stack.stack_key`) together in one
+stack, where an epoch of thirty networks costs a few times one network's; the
+others alone. Then each run's own thread draws its frame and asks again.
+
+Pacing. The tick comes at most ``fps`` times a second, and no sooner than the
+process's CPU allows: if a tick interval cost the process (training, frames, page
+loads, everything) more than ``share`` of a core, the next interval is longer. A
+tick trains for at most what is left of that share after the frames, split evenly
+between the waiting runs (a run with a speed limit that needs less leaves the rest
+to those without); a run alone trains for at most ``alone_fill`` of the interval
+(the browser, often on the same machine, and the thread sending the frames need
+the rest).
+
+Nothing here holds a person's data between ticks: a ticket refers to a run's
+trainer only until its epochs are done, and each trainer is trained by the engine
+only while its owner waits for it (and :meth:`Engine.withdraw` waits for a tick
+under way before its owner touches it again). The engine imports no Streamlit.
+"""
+import contextlib
+import math
+import os
+import sys
+import threading
+import time
+from collections import defaultdict
+
+from ..nn.stack import stack_key, train_together
+
+NAP_SECONDS = 0.1         # a waiting run looks this often whether it must stop (Pause)
+GRACE = 0.25              # of a period: how long a tick waits for runs still drawing
+PAGES_FIRST = 0.5         # seconds a tick or a frame waits, at most, for pages' tops
+LONGEST = 0.25            # seconds between ticks, at most (pages' tops wait for nothing)
+LOG_EVERY = float(os.environ.get("BPX_ENGINE_LOG", 0) or 0)   # seconds between log lines; 0: none
+
+
+class Ticket:
+    """One run's request for its next epochs, and the answer."""
+    __slots__ = ("trainer", "want", "most", "pace", "frames", "capture", "payloads", "done",
+                 "error", "state", "event")
+
+    def __init__(self, trainer, want, most, pace=None, frames=1, capture=None):
+        self.trainer = trainer
+        self.want = want          # epochs (its speed), or None: as many as its part allows
+        self.most = most          # and never more than this (its caps)
+        self.pace = pace          # its speed, epochs a second (None: no limit)
+        self.frames = frames      # with capture: frames to capture, its epochs split evenly
+        self.capture = capture    # capture() -> a frame of the run as it is now (pure)
+        self.payloads = []        # the frames captured
+        self.done = 0             # epochs trained
+        self.error = None         # what training raised, for the owner to raise
+        self.state = "waiting"    # -> "training" -> "done", or "withdrawn"
+        self.event = threading.Event()
+
+
+class Engine:
+    """The live runs of one process: who is training (a count, no data), the tick
+    that trains them, and the turn to draw.
+
+    Parameters
+    ----------
+    share : float
+        Of one core: what the process may use, all told, while runs are live.
+    fps : float
+        Ticks (hence frames) a second, at most.
+    alone_fill : float
+        Of a tick's interval: the most a run alone trains in it.
+    """
+
+    def __init__(self, share, fps, alone_fill):
+        self.share, self.fps, self.alone_fill = share, fps, alone_fill
+        self.period = 1.0 / fps              # seconds between ticks, now
+        self._cv = threading.Condition()
+        self._waiting = []
+        self._members = 0
+        self._thread = None
+        self._turn = threading.Lock()
+        self._page_turn = threading.Lock()
+        self._tops = 0                        # pages whose top waits or is being drawn
+        self._cost = {}                       # shape -> seconds an epoch costs a run (smoothed)
+        self._tick_cpu = None                 # process CPU seconds of a tick interval (smoothed)
+        self._trained = 0.0                   # of which the last tick's training
+        self._others = 0.0                    # and the rest (smoothed)
+        self._demand = 0.0                    # of a core, what the runs' epochs want (smoothed)
+        self.ticks = 0
+        self._logged, self._logged_ticks = time.monotonic(), 0
+        self._drawn, self._draws = 0.0, 0     # CPU seconds in turns to draw, since the last log
+        self.stacked = 0                      # runs trained in a stack of two or more, so far
+
+    # --- who is training ---------------------------------------------------------
+    def __enter__(self):
+        with self._cv:
+            self._members += 1
+        return self
+
+    def __exit__(self, *exc):
+        with self._cv:
+            self._members -= 1
+            self._cv.notify_all()             # a tick may be waiting for this run
+
+    @property
+    def running(self):
+        return self._members
+
+    # --- asking for epochs ---------------------------------------------------------
+    def submit(self, trainer, want, most, frames=1, capture=None, pace=None):
+        """Ask for ``want`` epochs of ``trainer`` at the next tick (None: as many as
+        its part of the tick pays for), at most ``most``; returns the :class:`Ticket`.
+
+        With ``capture``, the tick also captures ``frames`` frames of the run, each
+        after its part of the epochs (split evenly): one message can then carry
+        several frames, so a full class gets more pictures for the same cost (a
+        frame's message, not the frame, is what costs the server most)."""
+        ticket = Ticket(trainer, want, max(1, int(most)), pace, max(1, int(frames)), capture)
+        with self._cv:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._serve, name="class-engine",
+                                                daemon=True)
+                self._thread.start()
+            self._waiting.append(ticket)
+            self._cv.notify_all()
+        return ticket
+
+    def wait(self, ticket, meanwhile=None, nap=NAP_SECONDS):
+        """Wait for the ticket's epochs, calling ``meanwhile()`` between naps (it may
+        raise: the owner's script stops; then :meth:`withdraw` the ticket)."""
+        while not ticket.event.wait(nap):
+            if meanwhile is not None:
+                meanwhile()
+        if ticket.error is not None:
+            raise ticket.error
+
+    def withdraw(self, ticket):
+        """The owner leaves: take its ticket out of the next tick, or, if the tick is
+        training it now, wait until it is done (a few milliseconds). Afterwards the
+        engine never touches the trainer again."""
+        with self._cv:
+            if ticket.state == "waiting":
+                self._waiting.remove(ticket)
+                ticket.state = "withdrawn"
+                return
+        ticket.event.wait()
+
+    @contextlib.contextmanager
+    def turn(self, meanwhile=None, nap=NAP_SECONDS):
+        """Hold the turn to draw a frame: one run draws at a time, so a page being
+        opened competes with one thread, not thirty, for the interpreter (and a
+        page's top, :meth:`page_top`, goes first)."""
+        self.wait_for_pages(meanwhile, nap)
+        while not self._turn.acquire(timeout=nap):
+            if meanwhile is not None:
+                meanwhile()
+        c0 = time.thread_time()
+        try:
+            yield
+        finally:
+            self._drawn += time.thread_time() - c0
+            self._draws += 1
+            self._turn.release()
+
+    @contextlib.contextmanager
+    def page_top(self, meanwhile=None, nap=NAP_SECONDS):
+        """Draw the top of a page (down to its Train bar): one at a time, and before
+        anything else waits its turn: the tick, the frames, the rest of other pages
+        (:meth:`wait_for_pages`). When a class presses Pause at once, thirty pages
+        drawn side by side would each come at the end; so, each comes in turn."""
+        with self._cv:
+            self._tops += 1
+        try:
+            while not self._page_turn.acquire(timeout=nap):
+                if meanwhile is not None:
+                    meanwhile()
+            try:
+                yield
+            finally:
+                self._page_turn.release()
+        finally:
+            with self._cv:
+                self._tops -= 1
+                self._cv.notify_all()
+
+    def wait_for_pages(self, meanwhile=None, nap=NAP_SECONDS, most=PAGES_FIRST):
+        """Wait (at most ``most`` seconds) while a page's top is waiting or drawn."""
+        end = time.monotonic() + most
+        while self._tops and (left := end - time.monotonic()) > 0:
+            with self._cv:
+                if self._tops:
+                    self._cv.wait(min(nap, left))
+            if meanwhile is not None:
+                meanwhile()
+
+    # --- the tick ------------------------------------------------------------------
+    def _serve(self):
+        last, cpu_last = time.monotonic(), time.process_time()
+        while True:
+            with self._cv:
+                while not self._waiting:
+                    self._cv.wait()
+                due = max(last + self.period, time.monotonic() - self.period)
+                while True:        # at its time, with every run (one still drawing: a grace)
+                    now = time.monotonic()
+                    late = now - due
+                    if late >= 0 and (len(self._waiting) >= self._members
+                                      or late >= GRACE * self.period):
+                        break
+                    self._cv.wait(-late if late < 0 else GRACE * self.period - late)
+                # pages' tops first (a Pause answered, a page opened), for a while
+                end = time.monotonic() + PAGES_FIRST
+                while self._tops and (left := end - time.monotonic()) > 0:
+                    self._cv.wait(left)
+                batch, self._waiting = self._waiting, []
+                for t in batch:
+                    t.state = "training"
+                members = self._members
+            if not batch:                      # withdrawn while the tick waited
+                continue
+            start, cpu = time.monotonic(), time.process_time()
+            if self.ticks:
+                spent = cpu - cpu_last         # everything the process did in the interval
+                self._tick_cpu = spent if self._tick_cpu is None else (
+                    0.7 * self._tick_cpu + 0.3 * spent)
+                # of which not training: frames, pages, the rest (smoothed)
+                self._others = 0.7 * self._others + 0.3 * max(0.0, spent - self._trained)
+            last, cpu_last = start, cpu
+            try:
+                self._train(batch, members)
+            except Exception as exc:           # noqa: BLE001 -- the engine serves on
+                for t in batch:
+                    t.error = t.error or exc
+            self.ticks += 1
+            if LOG_EVERY and start - self._logged >= LOG_EVERY:
+                self._log(start, len(batch))
+            for t in batch:
+                t.state = "done"
+                t.event.set()
+            self.period = self._next_period(members, batch)
+
+    def _next_period(self, members, batch):
+        """Seconds to the next tick. At most ``fps`` frames a second (a tick carries a
+        run's frames, one or several). Alone: the process's CPU of an interval within
+        ``share`` of it. Shared: what the runs' epochs need of a core (``_demand``) but
+        at most half of ``share``, and the frames and all else the rest: an interval
+        long enough for both."""
+        shortest = max(t.frames for t in batch) / self.fps
+        if members <= 1:
+            return min(LONGEST, max(shortest, (self._others + self._trained) / self.share))
+        train = min(self._demand, 0.5 * self.share)
+        return min(LONGEST, max(shortest, self._others / (self.share - train)))
+
+    def _log(self, now, runs):
+        """One line on stderr (``BPX_ENGINE_LOG=seconds``): what an operator tunes by."""
+        ticks = self.ticks - self._logged_ticks
+        print(f"class-engine: {ticks / (now - self._logged):.1f} ticks/s, {runs} runs this tick, "
+              f"period {self.period * 1e3:.1f} ms, process CPU {1e3 * (self._tick_cpu or 0):.1f} ms "
+              f"an interval, training {1e3 * self._trained:.1f} ms (wanted: {self._demand:.2f} of a "
+              f"core), epoch costs (ms) "
+              + ", ".join(f"{1e3 * c:.3f}" for c in self._cost.values())
+              + f"; a turn to draw {1e3 * self._drawn / max(1, self._draws):.2f} ms CPU",
+              file=sys.stderr, flush=True)
+        self._logged, self._logged_ticks = now, self.ticks
+        self._drawn, self._draws = 0.0, 0
+
+    def _budget(self, members):
+        """Seconds of training this tick: alone, ``alone_fill`` of the interval; shared,
+        what the interval leaves after the rest of the process (frames, pages), and at
+        least what ``_next_period`` planned for the epochs."""
+        if members <= 1:
+            return self.alone_fill * self.period
+        planned = min(self._demand, 0.5 * self.share) * self.period
+        return max(self.share * self.period - self._others, planned, 0.002)
+
+    def _train(self, batch, members):
+        """Train the tickets: a stack per shape, the rest alone, each run its part."""
+        groups = defaultdict(list)
+        for i, t in enumerate(batch):
+            key = stack_key(t.trainer)
+            groups[key if key is not None else ("alone", i)].append(t)
+        cost = {key: self._cost.get(_cost_key(key, ts[0].trainer), 0.002)
+                for key, ts in groups.items()}
+        # what the runs want of a core: their speed at their epochs' cost (a run without
+        # a speed limit wants all it can get)
+        rate = min(self.share, sum(t.pace * cost[key] if t.pace is not None else math.inf
+                                   for key, ts in groups.items() for t in ts))
+        self._demand = rate if not self.ticks else 0.7 * self._demand + 0.3 * rate
+        budget = self._budget(members)
+        # runs with a speed limit get what they want if it fits (else as much of it as
+        # does, each the same share); those without share the rest, at least an equal part
+        limited = sum(min(t.want, t.most) * cost[key]
+                      for key, ts in groups.items() for t in ts if t.want is not None)
+        scale = min(1.0, budget / limited) if limited else 1.0
+        free = sum(t.want is None for t in batch)
+        part = max(budget / len(batch), (budget - limited) / free) if free else 0.0
+        t0, captured = time.thread_time(), [0.0]
+        for key, tickets in groups.items():
+            c = cost[key]                     # seconds a run's epoch costs in this group
+            epochs = [min(t.most, max(1, int(part / c)) if t.want is None
+                          else max(1, int(min(t.want, t.most) * scale + 0.5)))
+                      for t in tickets]
+            seconds = 2.0 * max(epochs) * c * len(tickets) + 0.002   # twice the plan, at most
+            g0, c0 = time.thread_time(), captured[0]
+            try:
+                done = _train_group(tickets, epochs, time.perf_counter() + seconds, captured)
+                if len(tickets) > 1:
+                    self.stacked += len(tickets)
+            except Exception as exc:       # noqa: BLE001 -- its owners raise it, not the engine
+                for t in tickets:
+                    t.error = exc
+                continue
+            for t, d in zip(tickets, done):
+                t.done = d
+            if sum(done):
+                per = (time.thread_time() - g0 - (captured[0] - c0)) / sum(done)
+                ck = _cost_key(key, tickets[0].trainer)
+                self._cost[ck] = per if ck not in self._cost else 0.7 * self._cost[ck] + 0.3 * per
+        # the frames captured count with the frames, not the epochs
+        self._trained = time.thread_time() - t0 - captured[0]
+        if len(self._cost) > 256:          # shapes seen long ago
+            self._cost.clear()
+
+
+def _train_group(tickets, epochs, deadline, captured):
+    """Train one group's runs (one stack, or one run alone), in as many parts as
+    frames are asked for, capturing each run's frame after each part in which it
+    trained (its last part always: a message has a frame); returns the epochs done."""
+    parts = max(t.frames if t.capture is not None else 1 for t in tickets)
+    done = [0] * len(tickets)
+    for j in range(parts):
+        now = [e * (j + 1) // parts - e * j // parts for e in epochs]   # this part's epochs
+        if time.perf_counter() >= deadline and any(done):
+            now = [0] * len(now)
+        if len(tickets) == 1:
+            left = max(0.001, deadline - time.perf_counter())
+            got = [tickets[0].trainer.run(now[0], time_budget=left)] if now[0] else [0]
+        else:
+            got = train_together([t.trainer for t in tickets], now, deadline)
+        for i, t in enumerate(tickets):
+            done[i] += got[i]
+            if t.capture is not None and (got[i] or (j == parts - 1 and not t.payloads)):
+                c0 = time.thread_time()
+                t.payloads.append(t.capture())
+                captured[0] += time.thread_time() - c0
+    return done
+
+
+def _cost_key(key, trainer):
+    """What an epoch's cost depends on: a stack's shape, or a lone run's network and data."""
+    if key[0] != "alone":
+        return key
+    return ("alone", tuple(trainer.net.sizes), trainer.batch_size, len(trainer.X))
+
+
+__all__ = ["Engine", "Ticket", "NAP_SECONDS"]
