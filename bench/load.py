@@ -10,8 +10,9 @@ Chromiums. Each session:
 1. (replicas) fetches the page's HTML through the proxy like a browser, which
    picks a replica and sets the affinity cookie ``bx_replica``; every later request
    of the session carries it;
-2. connects and asks for a run of the Classifier page with a link choosing a
-   dataset and its own seed (``?data=<kind>&seed=<100+i>``), as a browser does;
+2. connects and asks for a run of the Classifier page with its link, as a browser
+   does: the page's own settings with its own seed (``?epochs=2000&seed=<100+i>``; see
+   ``CLASS_LINK``), one of five settings with ``--mix``, or a teacher's ``--link``;
 3. presses Train: a rerun whose widget states hold a trigger for the button
    keyed ``classifier.btn_train`` (its widget id comes from the page's deltas);
 4. reads ForwardMsgs for S seconds. A *boundary frame* is a network-view frame
@@ -51,8 +52,13 @@ cpu         cores' worth of CPU each server process used during the load
             (/proc/<pid>/stat), and what this client and other processes used.
 
     python bench/load.py                               # 30 sessions, 20 s, one server
+    python bench/load.py --mix                         # the same class, five settings
+    python bench/load.py --sessions 100                # a large class
     python bench/load.py --sessions 60 --replicas 2    # two servers behind HAProxy
     python bench/load.py --sessions 3 --seconds 5 --json
+
+The targets (``TARGETS``) are issue 22's, by scenario: a class (30 sessions), a large
+class (over 60), a mixed class (``--mix``).
 
 ``--json`` prints one object; its top-level keys (``sessions``, ``sessions_ok``,
 ``replicas``, ``fps_per_session_median``, ``epochs_per_s_median``,
@@ -104,7 +110,6 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 from deploy.haproxy import AFFINITY_COOKIE, HEALTH_PATH, REPLICA_HEADER  # noqa: E402
 from e2e.server import child_pids as _children, cmdline as _cmdline, running_app  # noqa: E402
 
-KINDS = ("moons", "circles", "xor", "blobs", "spirals")
 PAGE_NAME = "Classifier"                 # url path of pages/1_Classifier.py
 TRAIN_KEY = "classifier.btn_train"
 SEED_KEY = "w.classifier.seed"
@@ -113,15 +118,27 @@ FRAME_HTML = '<div hidden class="bpx-frame">'   # a later frame of a run: st.htm
 NUMBERS = re.compile(r"Epoch (\d+)(?: of \d+)? · loss (\S+) · train (\S+) · test (\S+)")
 TTL = 5                                  # server.disconnectedSessionTTL for this run
 SERVE = os.path.join(ROOT, "deploy", "serve.py")
-TARGETS = {                              # the issue "A whole class at full speed"
-    "fps_per_session_median": 4.0,       # at least
-    "epochs_per_s_median": 30.0,         # at least
-    "pause_s_median": 0.5,               # at most
-    "pause_s_max": 1.0,                  # at most
-    "page_load_s_median": 3.0,           # at most
-    "peak_rss_mb": 600,                  # at most, per server process
-    "after_close_growth_mb": 100,        # at most, per server process
+# Every session opens the page's own link with its own seed, and a run's cap at the most
+# a press allows: 1,000 epochs (the default cap) come at 60 epochs a second after 17 s,
+# and a Pause pressed just as the run stops by itself would start it again (the button
+# toggles), which the measurement would count as a Pause of seconds.
+CLASS_LINK = "epochs=2000"
+# --mix: five settings for one class (two architectures, two optimizers, another dataset)
+MIX = ("", "opt=adam", "layers=1&h1=32", "layers=1&h1=32&opt=adam", "data=moons")
+TARGETS = {            # issue 22, "A class trains as one": per scenario, at least/at most
+    "class": {"fps_per_session_median": 20.0, "epochs_per_s_median": 60.0,
+              "pause_s_median": 0.3, "pause_s_max": 0.6, "page_load_s_median": 2.0,
+              "server_cores": 1.0, "peak_rss_mb": 800, "after_close_growth_mb": 100},
+    "large": {"fps_per_session_min": 8.0, "epochs_per_s_min": 20.0, "pause_s_max": 1.0,
+              "peak_rss_mb": 800, "after_close_growth_mb": 150},
+    "mix": {"epochs_per_s_median": 40.0, "pause_s_max": 1.0, "peak_rss_mb": 800,
+            "after_close_growth_mb": 100},
 }
+
+
+def scenario(args):
+    """Which targets apply: a mixed class, a large one (over 60 sessions), or a class."""
+    return "mix" if args.mix else "large" if args.sessions > 60 else "class"
 
 
 # --- server processes: memory and CPU -------------------------------------------------
@@ -342,18 +359,19 @@ class Session:
 
     def _frame(self, raw, now):
         """A frame of the network view: the view element's bytes, or the text of a
-        later frame of a live run."""
+        later frame of a live run (under a full class, a list of frames: several to a
+        message, each checked and counted)."""
         if not self._recording:
             return
         try:
             payload = json.loads(raw)
-            epoch = int(payload["epoch"])
-            digest = frame_digest(payload["layers"])
+            got = [(int(p["epoch"]), frame_digest(p["layers"]))
+                   for p in (payload if isinstance(payload, list) else [payload])]
         except (ValueError, KeyError, TypeError) as e:
             self.errors.append(f"unreadable network-view frame: {type(e).__name__}: {e}")
             return
-        self.frames.append((now, epoch, digest))
-        if epoch > 0 and self.t_first is None and self._training:
+        self.frames.extend((now, epoch, digest) for epoch, digest in got)
+        if got[-1][0] > 0 and self.t_first is None and self._training:
             self.t_first = now
 
     def _handle(self, data):
@@ -547,7 +565,7 @@ class Session:
 
     def epochs_per_s(self):
         live = self.live() if self.t_train is not None else []
-        if not live:
+        if not live or self.t_pause is None:
             return None
         return max(e for _, e, _ in live) / (self.t_pause - self.t_train)
 
@@ -857,36 +875,35 @@ def summarise(sessions, args, sampler, names, t0, t1, rss_before, rss_after):
             "sessions_per_replica": dict(zip(names, counts)),
             "answers_checked": sum(len(s.answered_by) for s in sessions),
             "wrong_replica": wrong}
-    t = res["targets"] = {
-        "every_session_ok": len(ok) == len(sessions),
-        "isolation": res["isolation_ok"],
-        "fps_per_session_at_least_4": (res["fps_per_session_median"] or 0)
-        >= TARGETS["fps_per_session_median"],
-        "epochs_per_s_at_least_30": (res["epochs_per_s_median"] or 0)
-        >= TARGETS["epochs_per_s_median"],
-        "pause_median_within_0.5s": res["pause_s_median"] is not None
-        and res["pause_s_median"] <= TARGETS["pause_s_median"],
-        "pause_max_within_1s": res["pause_s_max"] is not None
-        and res["pause_s_max"] <= TARGETS["pause_s_max"],
-        "page_load_median_within_3s": res["page_load_s_median"] is not None
-        and res["page_load_s_median"] <= TARGETS["page_load_s_median"],
-        "peak_rss_at_most_600mb_per_server": bool(peak)
-        and max(peak.values()) <= TARGETS["peak_rss_mb"],
-        "after_close_within_100mb_per_server": all(
-            0 < rss_after[n] and rss_after[n] - rss_before[n] <= TARGETS["after_close_growth_mb"]
-            for n in names),
-    }
-    if args.no_memory:
-        for k in ("peak_rss_at_most_600mb_per_server", "after_close_within_100mb_per_server"):
-            del t[k]
+    # the issue's targets for this scenario (per student; with --replicas, per process
+    # for cores and memory)
+    goal = TARGETS[scenario(args)]
+    at_least = lambda key, v: v is not None and v >= goal[key]     # noqa: E731
+    at_most = lambda key, v: v is not None and v <= goal[key]      # noqa: E731
+    t = res["targets"] = {"every_session_ok": len(ok) == len(sessions),
+                          "isolation": res["isolation_ok"]}
+    for key in ("fps_per_session_median", "fps_per_session_min", "epochs_per_s_median",
+                "epochs_per_s_min"):
+        if key in goal:
+            t[f"{key}_at_least_{goal[key]:g}"] = at_least(key, res[key])
+    for key in ("pause_s_median", "pause_s_max", "page_load_s_median"):
+        if key in goal:
+            t[f"{key}_within_{goal[key]:g}"] = at_most(key, res[key])
+    if "server_cores" in goal and cpu:
+        t[f"cores_per_server_at_most_{goal['server_cores']:g}"] = all(
+            (c or 0) <= goal["server_cores"] for c in cpu["servers"].values())
+    if not args.no_memory:
+        t[f"peak_rss_at_most_{goal['peak_rss_mb']}mb_per_server"] = bool(peak) and max(
+            peak.values()) <= goal["peak_rss_mb"]
+        t[f"after_close_within_{goal['after_close_growth_mb']}mb_per_server"] = all(
+            0 < rss_after[n] and rss_after[n] - rss_before[n] <= goal["after_close_growth_mb"]
+            for n in names)
     if args.replicas > 1:
         per = [res["per_server"][n]["cores"] or 0 for n in names]
         t["no_wrong_replica"] = not res["affinity"]["wrong_replica"] and all(
             s.replica for s in sessions)
         t["spread_evenly"] = max(counts) - min(counts) <= max(1, len(sessions) // 20)
-        # every replica busy (a shared machine lends others some of the cores)
-        t["all_cores_busy"] = min(per) >= 0.6 and sum(per) >= 0.75 * min(
-            args.replicas, os.cpu_count())
+        t["every_replica_busy"] = min(per) >= 0.3
     return res
 
 
@@ -942,6 +959,13 @@ def print_round(res):
         print(f"  {'PASS' if v else 'FAIL'}  {k}")
 
 
+def link_for(args, i):
+    """Session ``i``'s link (its seed is put in by :class:`Session`)."""
+    if args.link:
+        return args.link
+    return "&".join(q for q in ((MIX[i % len(MIX)] if args.mix else ""), CLASS_LINK) if q)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sessions", type=int, default=30)
@@ -961,7 +985,13 @@ def main(argv=None):
                     help="every session opens the Classifier with this link, its seed "
                          "replaced by the session's own (e.g. the largest network at the "
                          "finest grid: 'layers=4&h1=64&h2=64&h3=64&h4=64&res=200')")
+    ap.add_argument("--mix", action="store_true",
+                    help="spread the sessions over five settings (MIX): two architectures, "
+                         "two optimizers, another dataset")
     ap.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    ap.add_argument("--server-log", metavar="PATH",
+                    help="write the servers' logs here (with --env BPX_ENGINE_LOG=5: the class "
+                         "engine's ticks, periods and costs)")
     ap.add_argument("--no-memory", action="store_true",
                     help="a quick check (the CI smoke test): no warm-up and no waiting for the "
                          "servers to drop the sessions, so no memory targets")
@@ -999,7 +1029,7 @@ def main(argv=None):
         for _ in range(args.rounds):
             t0 = time.monotonic()
             sessions = asyncio.run(_gather_sessions(
-                [Session(i, KINDS[i % len(KINDS)], 100 + i, target, args.seconds, args.link)
+                [Session(i, None, 100 + i, target, args.seconds, link_for(args, i))
                  for i in range(args.sessions)]))
             t1 = time.monotonic()
             if not args.no_memory:
@@ -1014,6 +1044,9 @@ def main(argv=None):
         sampler.stop()
         out["servers_alive_at_end"] = all(os.path.exists(f"/proc/{p}") for p in pids.values())
     server_logs = "\n".join(v for k, v in logs.items() if k != "serve.py")
+    if args.server_log:
+        with open(args.server_log, "w") as f:
+            f.write(server_logs)
     out["server_log_tracebacks"] = server_logs.count("Traceback")
     if out["server_log_tracebacks"]:
         i = server_logs.find("Traceback")
