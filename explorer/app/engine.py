@@ -9,14 +9,20 @@ run, those of one shape (:func:`explorer.nn.stack.stack_key`) together in one
 stack, where an epoch of thirty networks costs a few times one network's; the
 others alone. Then each run's own thread draws its frame and asks again.
 
-Pacing. The tick comes at most ``fps`` times a second, and no sooner than the
-process's CPU allows: if a tick interval cost the process (training, frames, page
-loads, everything) more than ``share`` of a core, the next interval is longer. A
-tick trains for at most what is left of that share after the frames, split evenly
-between the waiting runs (a run with a speed limit that needs less leaves the rest
-to those without); a run alone trains for at most ``alone_fill`` of the interval
-(the browser, often on the same machine, and the thread sending the frames need
-the rest).
+Pacing. A tick comes at most ``fps`` times a second (divided by the frames a
+message carries), and at most ``LONGEST`` apart. Alone, a run trains for at most
+``alone_fill`` of the interval (the browser, often on the same machine, and the
+thread sending the frames need the rest). Shared, the runs' epochs get what their
+speed asks of a core (each run's epochs a second at its epoch's cost), but at most
+half of ``share``; the frames, the pages and all else the process does get the rest,
+and the interval is as long as that takes (process CPU, measured). Within a tick, runs
+with a speed limit get their epochs if they fit (else each the same share of them),
+runs without share the rest. Under a class a run's message carries two or three
+frames, captured between the tick's epochs (:class:`Ticket`).
+
+Pages first: the top of a page (down to its Train bar, :meth:`Engine.page_top`) is
+drawn one at a time, and a tick, a frame and the rest of other pages wait for it
+(at most ``PAGES_FIRST``): a Pause is answered, a page opened, before the next tick.
 
 Nothing here holds a person's data between ticks: a ticket refers to a run's
 trainer only until its epochs are done, and each trainer is trained by the engine
