@@ -100,3 +100,4 @@ def test_one_thread_however_many_runs_ask():
     before, threads = engines(), threading.active_count()
     _class(engine, [_trainer(s) for s in range(6)], rounds=3)
     assert engines() == before + 1 and threading.active_count() == threads + 1
+

@@ -146,3 +146,15 @@ def test_a_deadline_stops_between_epochs():
     done = train_together(runs, [50, 50, 50], deadline=0.0)   # long past
     assert done == [1, 1, 1]
     assert [t.epoch for t in runs] == [1, 1, 1]
+
+
+def test_a_run_whose_owner_wants_it_back_leaves_at_the_next_epoch():
+    # Pause while a tick trains the run: it leaves the stack after the epoch under way,
+    # with the state of a run trained alone that many epochs; the others go on
+    runs = [_classifier(s) for s in range(3)]
+    alone = copy.deepcopy(runs)
+    done = train_together(runs, [8, 8, 8], leaving=lambda i: i == 1 and runs[1].epoch >= 2)
+    assert done == [8, 2, 8]
+    for a, b, n in zip(alone, runs, done):
+        a.run(n)
+        _same(_state(a), _state(b), f"after {n} epochs")

@@ -13,9 +13,10 @@ Pacing. A tick comes at most ``fps`` times a second (divided by the frames a
 message carries), and at most ``LONGEST`` apart. Alone, a run trains for at most
 ``alone_fill`` of the interval (the browser, often on the same machine, and the
 thread sending the frames need the rest). Shared, the runs' epochs get what their
-speed asks of a core (each run's epochs a second at its epoch's cost), but at most
-half of ``share``; the frames, the pages and all else the process does get the rest,
-and the interval is as long as that takes (process CPU, measured). Within a tick, runs
+speed asks of a core (each run's epochs a second at its epoch's cost), but no more
+than leaves the frames enough for ``fps_goal`` frames a second (and at most half of
+``share`` when that is not enough); the frames, the pages and all else the process
+does get the rest, and the interval is as long as that takes (process CPU, measured). Within a tick, runs
 with a speed limit get their epochs if they fit (else each the same share of them),
 runs without share the rest. Under a class a run's message carries two or three
 frames, captured between the tick's epochs (:class:`Ticket`).
@@ -39,17 +40,17 @@ from collections import defaultdict
 
 from ..nn.stack import stack_key, train_together
 
-NAP_SECONDS = 0.1         # a waiting run looks this often whether it must stop (Pause)
+NAP_SECONDS = 0.05        # a waiting run looks this often whether it must stop (Pause)
 GRACE = 0.25              # of a period: how long a tick waits for runs still drawing
 PAGES_FIRST = 0.5         # seconds a tick or a frame waits, at most, for pages' tops
-LONGEST = 0.25            # seconds between ticks, at most (pages' tops wait for nothing)
+LONGEST = 0.4             # seconds between ticks, at most (pages' tops wait for nothing)
 LOG_EVERY = float(os.environ.get("BPX_ENGINE_LOG", 0) or 0)   # seconds between log lines; 0: none
 
 
 class Ticket:
     """One run's request for its next epochs, and the answer."""
     __slots__ = ("trainer", "want", "most", "pace", "frames", "capture", "payloads", "done",
-                 "error", "state", "event")
+                 "error", "state", "event", "leaving")
 
     def __init__(self, trainer, want, most, pace=None, frames=1, capture=None):
         self.trainer = trainer
@@ -63,6 +64,7 @@ class Ticket:
         self.error = None         # what training raised, for the owner to raise
         self.state = "waiting"    # -> "training" -> "done", or "withdrawn"
         self.event = threading.Event()
+        self.leaving = False      # its owner wants the trainer back: stop at the next epoch
 
 
 class Engine:
@@ -74,13 +76,18 @@ class Engine:
     share : float
         Of one core: what the process may use, all told, while runs are live.
     fps : float
-        Ticks (hence frames) a second, at most.
+        Frames a second, at most.
+    fps_goal : float
+        Frames a second a run should get under a full class before its epochs get more
+        than half of ``share`` (default ``fps``).
     alone_fill : float
         Of a tick's interval: the most a run alone trains in it.
     """
 
-    def __init__(self, share, fps, alone_fill):
+    def __init__(self, share, fps, alone_fill, fps_goal=None):
         self.share, self.fps, self.alone_fill = share, fps, alone_fill
+        self.fps_goal = fps if fps_goal is None else fps_goal
+        self._frames = 1                      # frames a message carries, at the last tick
         self.period = 1.0 / fps              # seconds between ticks, now
         self._cv = threading.Condition()
         self._waiting = []
@@ -89,6 +96,8 @@ class Engine:
         self._turn = threading.Lock()
         self._page_turn = threading.Lock()
         self._tops = 0                        # pages whose top waits or is being drawn
+        self._tops_wall = self._tops_cpu = 0.0    # their time, since the last log line
+        self._tops_n = 0
         self._cost = {}                       # shape -> seconds an epoch costs a run (smoothed)
         self._tick_cpu = None                 # process CPU seconds of a tick interval (smoothed)
         self._trained = 0.0                   # of which the last tick's training
@@ -144,13 +153,14 @@ class Engine:
 
     def withdraw(self, ticket):
         """The owner leaves: take its ticket out of the next tick, or, if the tick is
-        training it now, wait until it is done (a few milliseconds). Afterwards the
-        engine never touches the trainer again."""
+        training it now, stop it at its next epoch and wait for that (a few
+        milliseconds). Afterwards the engine never touches the trainer again."""
         with self._cv:
             if ticket.state == "waiting":
                 self._waiting.remove(ticket)
                 ticket.state = "withdrawn"
                 return
+            ticket.leaving = True
         ticket.event.wait()
 
     @contextlib.contextmanager
@@ -182,9 +192,13 @@ class Engine:
             while not self._page_turn.acquire(timeout=nap):
                 if meanwhile is not None:
                     meanwhile()
+            w0, c0 = time.monotonic(), time.thread_time()
             try:
                 yield
             finally:
+                self._tops_wall += time.monotonic() - w0
+                self._tops_cpu += time.thread_time() - c0
+                self._tops_n += 1
                 self._page_turn.release()
         finally:
             with self._cv:
@@ -245,6 +259,7 @@ class Engine:
             for t in batch:
                 t.state = "done"
                 t.event.set()
+            self._frames = max(t.frames for t in batch)
             self.period = self._next_period(members, batch)
 
     def _next_period(self, members, batch):
@@ -253,11 +268,18 @@ class Engine:
         ``share`` of it. Shared: what the runs' epochs need of a core (``_demand``) but
         at most half of ``share``, and the frames and all else the rest: an interval
         long enough for both."""
-        shortest = max(t.frames for t in batch) / self.fps
+        frames = max(t.frames for t in batch)
+        shortest = frames / self.fps
         if members <= 1:
             return min(LONGEST, max(shortest, (self._others + self._trained) / self.share))
-        train = min(self._demand, 0.5 * self.share)
+        train = min(self._demand, self._train_cap(frames))
         return min(LONGEST, max(shortest, self._others / (self.share - train)))
+
+    def _train_cap(self, frames):
+        """Of a core, the most the epochs may take: what leaves the frames (and all else)
+        enough for ``fps_goal`` frames a second, and at least half of ``share``."""
+        frames_need = self._others * self.fps_goal / frames    # CPU a second at that rate
+        return max(0.5 * self.share, min(0.9 * self.share, self.share - frames_need))
 
     def _log(self, now, runs):
         """One line on stderr (``BPX_ENGINE_LOG=seconds``): what an operator tunes by."""
@@ -267,10 +289,14 @@ class Engine:
               f"an interval, training {1e3 * self._trained:.1f} ms (wanted: {self._demand:.2f} of a "
               f"core), epoch costs (ms) "
               + ", ".join(f"{1e3 * c:.3f}" for c in self._cost.values())
-              + f"; a turn to draw {1e3 * self._drawn / max(1, self._draws):.2f} ms CPU",
+              + f"; a turn to draw {1e3 * self._drawn / max(1, self._draws):.2f} ms CPU"
+              + (f"; {self._tops_n} page tops, {1e3 * self._tops_wall / self._tops_n:.0f} ms "
+                 f"each ({1e3 * self._tops_cpu / self._tops_n:.0f} ms CPU)" if self._tops_n else ""),
               file=sys.stderr, flush=True)
         self._logged, self._logged_ticks = now, self.ticks
         self._drawn, self._draws = 0.0, 0
+        self._tops_wall = self._tops_cpu = 0.0
+        self._tops_n = 0
 
     def _budget(self, members):
         """Seconds of training this tick: alone, ``alone_fill`` of the interval; shared,
@@ -278,7 +304,7 @@ class Engine:
         least what ``_next_period`` planned for the epochs."""
         if members <= 1:
             return self.alone_fill * self.period
-        planned = min(self._demand, 0.5 * self.share) * self.period
+        planned = min(self._demand, self._train_cap(self._frames)) * self.period
         return max(self.share * self.period - self._others, planned, 0.002)
 
     def _train(self, batch, members):
@@ -337,16 +363,21 @@ def _train_group(tickets, epochs, deadline, captured):
     parts = max(t.frames if t.capture is not None else 1 for t in tickets)
     done = [0] * len(tickets)
     for j in range(parts):
-        now = [e * (j + 1) // parts - e * j // parts for e in epochs]   # this part's epochs
+        now = [0 if t.leaving else e * (j + 1) // parts - e * j // parts   # this part's
+               for t, e in zip(tickets, epochs)]
         if time.perf_counter() >= deadline and any(done):
             now = [0] * len(now)
         if len(tickets) == 1:
-            left = max(0.001, deadline - time.perf_counter())
-            got = [tickets[0].trainer.run(now[0], time_budget=left)] if now[0] else [0]
+            t, left = tickets[0], max(0.001, deadline - time.perf_counter())
+            got = [t.trainer.run(now[0], time_budget=left, should_stop=lambda: t.leaving)
+                   if now[0] else 0]
         else:
-            got = train_together([t.trainer for t in tickets], now, deadline)
+            got = train_together([t.trainer for t in tickets], now, deadline,
+                                 leaving=lambda i: tickets[i].leaving)
         for i, t in enumerate(tickets):
             done[i] += got[i]
+            if t.leaving:
+                continue                       # its owner has gone: no frame
             if t.capture is not None and (got[i] or (j == parts - 1 and not t.payloads)):
                 c0 = time.thread_time()
                 t.payloads.append(t.capture())

@@ -11,6 +11,7 @@ and holds a run's trainer only while that run waits for its epochs.
 """
 import contextlib
 import functools
+import os
 import random
 import time
 
@@ -28,9 +29,12 @@ ALONE_FILL = 0.5          # of each tick's interval: the most a run alone trains
 CHART_SHARE = 0.15        # of a run's part: for the slower charts (rebuilt less often under load)
 
 
+FPS_GOAL = 20             # frames a second a student gets under a full class, before epochs more
+
+
 @functools.cache     # one per process, whatever a client sends: Streamlit's "clear cache"
 def _engine():       # empties st.cache_resource, and a second engine would split the class
-    return Engine(SERVER_SHARE, FPS, ALONE_FILL)
+    return Engine(SERVER_SHARE, FPS, ALONE_FILL, FPS_GOAL)
 
 
 def train_bar(page):
@@ -196,16 +200,17 @@ def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,
                 st.rerun()
 
 
-BATCH_FROM = 8            # live runs in a process from which a message carries 2 frames
-BATCH_MORE = 50           # ... and 3
+# live runs in a process from which a message carries 2, 3, 4 frames (BPX_BATCH overrides:
+# the browser test of several frames to a message sets it for one run)
+BATCH = tuple(int(n) for n in os.environ.get("BPX_BATCH", "8,24,60").split(","))
 
 
 def frames_per_message(runs):
     """Frames a run's message carries when ``runs`` runs are live in its process: one
     message costs the server far more than the frame in it (Streamlit's element, its
     hashing and sending: about 0.5 ms of the 1.1 ms a frame cost under 30 runs), so a
-    full class gets its pictures two or three to a message, drawn one after the other."""
-    return 1 if runs < BATCH_FROM else 2 if runs < BATCH_MORE else 3
+    full class gets its pictures two to four to a message, drawn one after the other."""
+    return 1 + sum(runs >= n for n in BATCH)
 
 
 def _part(engine):

@@ -55,7 +55,7 @@ def stack_key(trainer):
             None if t.X_test is None else (len(t.X_test), t.y_test is t.X_test))
 
 
-def train_together(trainers, epochs, deadline=None):
+def train_together(trainers, epochs, deadline=None, leaving=None):
     """Train each of ``trainers`` (one :func:`stack_key`) for its number of
     ``epochs``, all at once; returns the epochs each completed.
 
@@ -63,7 +63,8 @@ def train_together(trainers, epochs, deadline=None):
     more, as alone), or when ``time.perf_counter()``
     passes ``deadline``, checked between epochs once each run has had one. Epochs
     are never paused mid-way here: give this cheap epochs and
-    :meth:`Trainer.run` slow ones.
+    :meth:`Trainer.run` slow ones. ``leaving(i)``, asked between epochs: True when
+    trainer ``i``'s owner wants it back now (it leaves the stack; the others go on).
     """
     trainers, epochs = list(trainers), [int(e) for e in epochs]
     done = [0] * len(trainers)
@@ -80,7 +81,8 @@ def train_together(trainers, epochs, deadline=None):
         while stack.runs:
             for t in stack.epoch():
                 done[index[id(t)]] += 1
-            finished = [done[index[id(t)]] >= epochs[index[id(t)]] for t in stack.runs]
+            finished = [done[index[id(t)]] >= epochs[index[id(t)]]
+                        or (leaving is not None and leaving(index[id(t)])) for t in stack.runs]
             if deadline is not None and time.perf_counter() >= deadline:
                 finished = [True] * len(stack.runs)
             stack.leave(np.array(finished, dtype=bool))

@@ -7,6 +7,7 @@ import pytest
 
 from .helpers import (VIEW_JS, assert_clean, assert_stopped, charts_drawn, epoch, keep,
                       open_classifier, settled, wait_epoch, wait_idle)
+from .server import running_app
 
 pytestmark = pytest.mark.e2e
 
@@ -189,3 +190,27 @@ def test_arrow_keys_on_three_controls_then_a_dataset_while_training_leave_a_work
     page.locator("button", has_text="Train").click()
     wait_epoch(page, epoch(page) + 5)
     assert_clean(page)
+
+
+def test_frames_several_to_a_message_are_each_drawn_and_pause_shows_the_networks_epoch(browser):
+    # under a class a message carries two to four frames (explorer/app/live.py: BATCH);
+    # BPX_BATCH makes one run send three to a message, as 24 runs in a process would
+    with running_app(extra_env={"BPX_BATCH": "1,1,1000"}) as url:
+        context = browser.new_context(viewport={"width": 1024, "height": 768})
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        open_classifier(page, url, query="?epochs=2000")
+        page.locator("button", has_text="Train").click()
+        wait_epoch(page, 100)
+        got = page.evaluate(f"() => ({{messages: window.__bpxNetworkView.messages, "
+                            f"frames: {VIEW_JS}.stats.frames}})")
+        assert got["messages"] >= 5 and got["frames"] >= 2.5 * got["messages"], got
+        page.locator("button", has_text="Pause").click()
+        assert_stopped(page)
+        # the last frame of the last message is the network's own epoch (the numbers
+        # line is drawn from the network): the picture comes to it, and stops there
+        line = page.get_by_text(re.compile(r"Epoch \d+ · loss")).first.inner_text()
+        network = int(re.search(r"Epoch (\d+)", line).group(1))
+        page.wait_for_function(f"() => {VIEW_JS}.frame.d.epoch === {network}")
+        assert epoch(page) == network
+        context.close()

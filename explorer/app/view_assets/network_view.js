@@ -45,6 +45,7 @@ if (!BUS.watcher) {
       if (id && !latest.has(id)) latest.set(id, batch);
     }
     for (const batch of latest.values()) {
+      BUS.messages = (BUS.messages || 0) + 1;       // for the tests: frames come in messages
       batch.forEach((data) => {
         if (data.after > 0) setTimeout(() => deliver(data), data.after);
         else deliver(data);
