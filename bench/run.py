@@ -526,6 +526,27 @@ def bench_live(quick):
     return out
 
 
+def bench_stack(quick):
+    """A class's epochs: R runs of the Classifier's default network (spirals, 2x16,
+    momentum, batch 32, each its own seed) trained one by one (``Trainer.run``) and
+    together (``explorer.nn.stack.train_together``), interleaved: ms an epoch costs a run."""
+    from explorer import labs
+    from explorer.nn.stack import train_together
+    out = []
+    for R in ((1, 30) if quick else (1, 8, 30, 100)):
+        runs = [labs.ClassifierLab(labs.dataset_for(s), s).trainer
+                for s in (ClassifierSettings(seed=100 + i) for i in range(R))]
+        solo = runs[0]
+        fns = {"alone": lambda: solo.run(1),
+               "stacked": lambda runs=runs: train_together(runs, [1] * len(runs))}
+        times = interleaved(fns, budget=1.0 if quick else 4.0)
+        alone, stacked = med(times["alone"]), med(times["stacked"]) / R
+        out.append({"runs": R, "alone_ms": 1e3 * alone, "stacked_ms": 1e3 * stacked,
+                    "ratio": med([b / R / a for a, b in zip(times["alone"], times["stacked"])]),
+                    "rounds": len(times["alone"])})
+    return out
+
+
 def bench_hostile(quick):
     """How long the parsers take to refuse files made to be slow: a CSV of 1 MB of blank
     lines after a few rows, and weights whose header claims 10^10 numbers."""
@@ -593,6 +614,10 @@ def targets(res):
         add(f"AE (app default) test error after {a['budget_s']:g} s / PCA-{a['hidden']}, "
             f"worst of {len(a['seeds'])} seeds", a["ratio_worst"], "<= 1.25",
             a["ratio_worst"] <= 1.25)
+    for r in res.get("stack", []):
+        if r["runs"] == 30:
+            add("an epoch of one run of 30 stacked / alone", round(r["ratio"], 3), "<= 0.35",
+                r["ratio"] <= 0.35)
     live = res.get("live") or {}
     for name, ms, kb in (("view_frame", 0.5, 3), ("view_frame_4x64", 2, 40),
                          ("boundary_100x100", 15, 120),
@@ -687,6 +712,11 @@ def print_report(res):
                 print(f"  {k}: {v['ms']:.1f} ms, {v['kb']:.0f} KB")
             else:
                 print(f"  {k}: {v}")
+    if "stack" in res:
+        print("\n## A class's epochs: the default network, ms an epoch costs a run (median)")
+        for r in res["stack"]:
+            print(f"  {r['runs']:>3} runs: alone {r['alone_ms']:.3f}, stacked {r['stacked_ms']:.3f}"
+                  f" (ratio {r['ratio']:.2f}, {r['rounds']} rounds)")
     if "hostile" in res:
         print("\n## Refusing files made to be slow")
         for k, v in res["hostile"].items():
@@ -699,7 +729,7 @@ def print_report(res):
     print(f"\n{len(res['targets']) - n_fail} passed, {n_fail} failed  ({res['seconds']:.0f} s)")
 
 
-SECTIONS = ("epoch", "fwdbwd", "quality", "live", "hostile")
+SECTIONS = ("epoch", "fwdbwd", "quality", "live", "stack", "hostile")
 
 
 def main(argv=None):
@@ -721,6 +751,8 @@ def main(argv=None):
             res["quality"] = bench_quality(args.quick)
         if "live" in only:
             res["live"] = bench_live(args.quick)
+        if "stack" in only:
+            res["stack"] = bench_stack(args.quick)
         if "hostile" in only:
             res["hostile"] = bench_hostile(args.quick)
     res["targets"] = targets(res)

@@ -357,32 +357,43 @@ class Engine:
 
 
 def _train_group(tickets, epochs, deadline, captured):
-    """Train one group's runs (one stack, or one run alone), in as many parts as
-    frames are asked for, capturing each run's frame after each part in which it
-    trained (its last part always: a message has a frame); returns the epochs done."""
-    parts = max(t.frames if t.capture is not None else 1 for t in tickets)
-    done = [0] * len(tickets)
-    for j in range(parts):
-        now = [0 if t.leaving else e * (j + 1) // parts - e * j // parts   # this part's
-               for t, e in zip(tickets, epochs)]
-        if time.perf_counter() >= deadline and any(done):
-            now = [0] * len(now)
-        if len(tickets) == 1:
-            t, left = tickets[0], max(0.001, deadline - time.perf_counter())
-            got = [t.trainer.run(now[0], time_budget=left, should_stop=lambda: t.leaving)
-                   if now[0] else 0]
-        else:
-            got = train_together([t.trainer for t in tickets], now, deadline,
-                                 leaving=lambda i: tickets[i].leaving)
-        for i, t in enumerate(tickets):
-            done[i] += got[i]
-            if t.leaving:
-                continue                       # its owner has gone: no frame
-            if t.capture is not None and (got[i] or (j == parts - 1 and not t.payloads)):
-                c0 = time.thread_time()
-                t.payloads.append(t.capture())
-                captured[0] += time.thread_time() - c0
+    """Train one group's runs (one stack, or one run alone), capturing each run's
+    frames as its epochs reach each of its ``frames`` even parts (and its last state,
+    whatever the deadline left: a message has a frame); returns the epochs done."""
+    def capture(t):
+        c0 = time.thread_time()
+        t.payloads.append(t.capture())
+        captured[0] += time.thread_time() - c0
+
+    # the epoch counts after which each run's frames are captured
+    marks = [{e * (j + 1) // t.frames for j in range(t.frames)} - {0}
+             if t.capture is not None else set() for t, e in zip(tickets, epochs)]
+    if len(tickets) == 1:
+        t, e = tickets[0], epochs[0]
+        done, ends = [0], sorted(marks[0]) or [e]
+        for end in ends:
+            if end > done[0] and not t.leaving and (not done[0] or time.perf_counter() < deadline):
+                done[0] += t.trainer.run(end - done[0], time_budget=max(
+                    0.001, deadline - time.perf_counter()), should_stop=lambda: t.leaving)
+                if done[0] in marks[0] and not t.leaving:
+                    capture(t)
+    else:
+        def after_epoch(i, n):
+            if n in marks[i] and not tickets[i].leaving:
+                capture(tickets[i])
+        done = train_together([t.trainer for t in tickets], epochs, deadline,
+                              leaving=lambda i: tickets[i].leaving, after_epoch=after_epoch)
+    for t in tickets:                     # the state it ended in, if no frame showed it yet
+        if t.capture is not None and not t.leaving and (
+                not t.payloads or t.payloads[-1] is None or _stale(t)):
+            capture(t)
     return done
+
+
+def _stale(t):
+    """Whether the ticket's last frame is of an earlier epoch than its trainer's."""
+    last = t.payloads[-1]
+    return isinstance(last, dict) and last.get("epoch") != t.trainer.epoch
 
 
 def _cost_key(key, trainer):

@@ -55,7 +55,7 @@ def stack_key(trainer):
             None if t.X_test is None else (len(t.X_test), t.y_test is t.X_test))
 
 
-def train_together(trainers, epochs, deadline=None, leaving=None):
+def train_together(trainers, epochs, deadline=None, leaving=None, after_epoch=None):
     """Train each of ``trainers`` (one :func:`stack_key`) for its number of
     ``epochs``, all at once; returns the epochs each completed.
 
@@ -65,6 +65,9 @@ def train_together(trainers, epochs, deadline=None, leaving=None):
     are never paused mid-way here: give this cheap epochs and
     :meth:`Trainer.run` slow ones. ``leaving(i)``, asked between epochs: True when
     trainer ``i``'s owner wants it back now (it leaves the stack; the others go on).
+    ``after_epoch(i, n)``: called when trainer ``i`` has completed ``n`` epochs here;
+    its weights, history and last gradients are those of that epoch (a frame of it
+    can be made then), its optimizer's state is not yet.
     """
     trainers, epochs = list(trainers), [int(e) for e in epochs]
     done = [0] * len(trainers)
@@ -81,6 +84,8 @@ def train_together(trainers, epochs, deadline=None, leaving=None):
         while stack.runs:
             for t in stack.epoch():
                 done[index[id(t)]] += 1
+                if after_epoch is not None:
+                    after_epoch(index[id(t)], done[index[id(t)]])
             finished = [done[index[id(t)]] >= epochs[index[id(t)]]
                         or (leaving is not None and leaving(index[id(t)])) for t in stack.runs]
             if deadline is not None and time.perf_counter() >= deadline:
@@ -334,6 +339,7 @@ class _Stack:
             t.epoch += 1
             t._last_pass = None
             t.dead = [d[r].copy() for d in dead]      # its own: no view of the stack
+            t.last_grads = self._grads_of(r)
             t._append(l, acc[r], tl[r], ta[r],
                       {"grad": grad[r], "ratio": ratio[r], "n": stats["n"]},
                       counts[r], dead_out[r], seconds)
@@ -367,8 +373,12 @@ class _Stack:
             np.copyto(t.opt.v, self.v[r])
             t.opt.t = self.t[r]
         t.steps += int(self.steps_done[r])
-        g = self.last_grads                  # a step here made them stacked
-        t.last_grads = g[r] if isinstance(g, list) else {k: v[r].copy() for k, v in g.items()}
+        t.last_grads = self._grads_of(r)
+
+    def _grads_of(self, r):
+        """Run ``r``'s last gradients, its own copies (a step here made them stacked)."""
+        g = self.last_grads
+        return g[r] if isinstance(g, list) else {k: v[r].copy() for k, v in g.items()}
 
     def _keep(self, keep, stats=None):
         """Only the runs marked in ``keep`` stay: every stacked array cut to them."""
