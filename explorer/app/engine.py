@@ -16,10 +16,10 @@ thread sending the frames need the rest). Shared, the runs' epochs get what thei
 speed asks of a core (each run's epochs a second at its epoch's cost), but no more
 than leaves the frames enough for ``fps_goal`` frames a second (and at most half of
 ``share`` when that is not enough); the frames, the pages and all else the process
-does get the rest, and the interval is as long as that takes (process CPU, measured). Within a tick, runs
-with a speed limit get their epochs if they fit (else each the same share of them),
-runs without share the rest. Under a class a run's message carries two or three
-frames, captured between the tick's epochs (:class:`Ticket`).
+does get the rest, and the interval is as long as that takes (process CPU, measured).
+Within a tick, runs with a speed limit get their epochs if they fit (else each the
+same share of them), runs without share the rest. Under a class a run's message
+carries two to four frames, captured between the tick's epochs (:class:`Ticket`).
 
 Pages first: the top of a page (down to its Train bar, :meth:`Engine.page_top`) is
 drawn one at a time, and a tick, a frame and the rest of other pages wait for it
@@ -260,15 +260,14 @@ class Engine:
                 t.state = "done"
                 t.event.set()
             self._frames = max(t.frames for t in batch)
-            self.period = self._next_period(members, batch)
+            self.period = self._next_period(members, self._frames)
 
-    def _next_period(self, members, batch):
-        """Seconds to the next tick. At most ``fps`` frames a second (a tick carries a
-        run's frames, one or several). Alone: the process's CPU of an interval within
-        ``share`` of it. Shared: what the runs' epochs need of a core (``_demand``) but
-        at most half of ``share``, and the frames and all else the rest: an interval
-        long enough for both."""
-        frames = max(t.frames for t in batch)
+    def _next_period(self, members, frames):
+        """Seconds to the next tick. At most ``fps`` frames a second (a tick carries
+        ``frames`` of a run's), at most ``LONGEST``. Alone: the process's CPU of an
+        interval within ``share`` of it. Shared: what the runs' epochs need of a core
+        (``_demand``, within :meth:`_train_cap`), and the frames and all else the rest:
+        an interval long enough for both."""
         shortest = frames / self.fps
         if members <= 1:
             return min(LONGEST, max(shortest, (self._others + self._trained) / self.share))
@@ -284,14 +283,16 @@ class Engine:
     def _log(self, now, runs):
         """One line on stderr (``BPX_ENGINE_LOG=seconds``): what an operator tunes by."""
         ticks = self.ticks - self._logged_ticks
-        print(f"class-engine: {ticks / (now - self._logged):.1f} ticks/s, {runs} runs this tick, "
-              f"period {self.period * 1e3:.1f} ms, process CPU {1e3 * (self._tick_cpu or 0):.1f} ms "
-              f"an interval, training {1e3 * self._trained:.1f} ms (wanted: {self._demand:.2f} of a "
-              f"core), epoch costs (ms) "
+        print(f"class-engine: {ticks / (now - self._logged):.1f} ticks/s, {runs} runs this "
+              f"tick, period {self.period * 1e3:.1f} ms, process CPU "
+              f"{1e3 * (self._tick_cpu or 0):.1f} ms an interval, training "
+              f"{1e3 * self._trained:.1f} ms (wanted: {self._demand:.2f} of a core), "
+              f"epoch costs (ms) "
               + ", ".join(f"{1e3 * c:.3f}" for c in self._cost.values())
               + f"; a turn to draw {1e3 * self._drawn / max(1, self._draws):.2f} ms CPU"
-              + (f"; {self._tops_n} page tops, {1e3 * self._tops_wall / self._tops_n:.0f} ms "
-                 f"each ({1e3 * self._tops_cpu / self._tops_n:.0f} ms CPU)" if self._tops_n else ""),
+              + (f"; {self._tops_n} page tops, {1e3 * self._tops_wall / self._tops_n:.0f} "
+                 f"ms each ({1e3 * self._tops_cpu / self._tops_n:.0f} ms CPU)"
+                 if self._tops_n else ""),
               file=sys.stderr, flush=True)
         self._logged, self._logged_ticks = now, self.ticks
         self._drawn, self._draws = 0.0, 0
@@ -372,11 +373,13 @@ def _train_group(tickets, epochs, deadline, captured):
         t, e = tickets[0], epochs[0]
         done, ends = [0], sorted(marks[0]) or [e]
         for end in ends:
-            if end > done[0] and not t.leaving and (not done[0] or time.perf_counter() < deadline):
-                done[0] += t.trainer.run(end - done[0], time_budget=max(
-                    0.001, deadline - time.perf_counter()), should_stop=lambda: t.leaving)
-                if done[0] in marks[0] and not t.leaving:
-                    capture(t)
+            if end <= done[0] or t.leaving or (done[0] and time.perf_counter() >= deadline):
+                continue
+            left = max(0.001, deadline - time.perf_counter())
+            done[0] += t.trainer.run(end - done[0], time_budget=left,
+                                     should_stop=lambda: t.leaving)
+            if done[0] in marks[0] and not t.leaving:
+                capture(t)
     else:
         def after_epoch(i, n):
             if n in marks[i] and not tickets[i].leaving:
@@ -384,8 +387,7 @@ def _train_group(tickets, epochs, deadline, captured):
         done = train_together([t.trainer for t in tickets], epochs, deadline,
                               leaving=lambda i: tickets[i].leaving, after_epoch=after_epoch)
     for t in tickets:                     # the state it ended in, if no frame showed it yet
-        if t.capture is not None and not t.leaving and (
-                not t.payloads or t.payloads[-1] is None or _stale(t)):
+        if t.capture is not None and not t.leaving and (not t.payloads or _stale(t)):
             capture(t)
     return done
 
