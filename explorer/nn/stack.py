@@ -99,8 +99,9 @@ def train_together(trainers, epochs, deadline=None, leaving=None, after_epoch=No
 class _Stack:
     """The runs' parameters, optimizer state and data, stacked along axis 0.
 
-    The trainers' own arrays are brought up to date after every epoch (weights, for
-    their history and snapshots) and when a run leaves (everything else).
+    The trainers' own arrays are brought up to date after every epoch (weights, dead
+    units and last gradients, for their history, snapshots and frames) and when a
+    run leaves (everything else).
     """
 
     def __init__(self, runs):
