@@ -10,17 +10,12 @@ from explorer.data import allowed_classes
 from explorer.params import CLASSIFIER, FEATURE_KEYS
 
 PAGE = "classifier"
-# the top of the page, down to the Train bar, is drawn one page at a time (the server's
-# turn to draw): when a class presses Pause together, each answer comes in turn, not
-# all of them at the end
-with live.first_screen():
+with live.first_screen():           # down to the Train bar: one page at a time, first
     ps = controls.open_page(PAGE)
     control = partial(controls.control, PAGE)
-    # the first run of a visit draws the first screen alone: title, buttons, numbers and the
-    # network view. The controls (40 widgets) and the analysis (five charts and Plotly's
-    # 4.7 MB script) held the first picture up by 0.7 s and 1.5 s. The view says when its
-    # picture is on the screen, and that starts the run that draws the rest (so does any
-    # press)
+    # a visit's first run draws the first screen alone: the controls (40 widgets) and the
+    # analysis (Plotly's 4.7 MB script) held the first picture up by 0.7 and 1.5 s. Once it
+    # is on the screen the view says so, and the run that draws the rest starts (any press)
     first_look = not ps.analysis
 
     st.title(server.PAGE[PAGE].heading)
