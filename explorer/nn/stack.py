@@ -335,8 +335,7 @@ class _Stack:
                     else np.count_nonzero(np.matmul(ones, out)[:, 0] == 0, axis=1).tolist())
         grad, ratio = stats["grad"].tolist(), stats["ratio"].tolist()
         for r, (t, l) in enumerate(zip(self.runs, loss.tolist())):
-            for k, W in self.params.items():
-                np.copyto(t.net.params[k], W[r])
+            self._weights_back(r)
             t.epoch += 1
             t._last_pass = None
             t.dead = [d[r].copy() for d in dead]      # its own: no view of the stack
@@ -362,8 +361,7 @@ class _Stack:
         """Run ``r``'s state back into its trainer: weights, optimizer, step count and
         last gradients (its history is written every epoch)."""
         t = self.runs[r]
-        for k, W in self.params.items():
-            np.copyto(t.net.params[k], W[r])
+        self._weights_back(r)
         if self.fresh[r] is not None and not self.steps_done[r]:
             vars(t.opt).clear()
             vars(t.opt).update(self.fresh[r])
@@ -375,6 +373,12 @@ class _Stack:
             t.opt.t = self.t[r]
         t.steps += int(self.steps_done[r])
         t.last_grads = self._grads_of(r)
+
+    def _weights_back(self, r):
+        """Run ``r``'s weights into its trainer's own arrays (in place, as a step would)."""
+        params = self.runs[r].net.params
+        for k, W in self.params.items():
+            np.copyto(params[k], W[r])
 
     def _grads_of(self, r):
         """Run ``r``'s last gradients, its own copies (a step here made them stacked)."""
