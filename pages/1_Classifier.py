@@ -95,9 +95,9 @@ if not first_look:
     walking = bar[2].toggle(":material/footprint: Walk one batch", key=widget_key(PAGE, "walk"),
                             help="Pauses training and steps through backprop on 8 samples.",
                             on_change=lambda: setattr(ps, "running", False))   # before the bar
-st.caption("Each square in the network is a unit, drawn as its map over the plane (grey where "
-           "it is off); each line a weight, orange positive, blue negative, or the gradient on "
-           "it. A cross marks a dead unit.")
+st.caption("Each square in the network is a unit, its map over the plane (white where it is "
+           "off, darker where it is on more); each line a weight, purple positive, red negative, "
+           "or the gradient on it. A cross marks a dead unit; hues are classes.")
 play = classifier.playback(ps)
 charts = classifier.Charts(ps, slots, play)
 charts.view(tell_drawn=first_look)

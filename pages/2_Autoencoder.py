@@ -66,7 +66,7 @@ slots["dead_pixels"] = section(c2, None,
 # the filters and the walk get the page's width: in half of it at 1024 px a filter
 # was a few pixels and a decoded digit 14 px tall
 slots["encoder"] = section(st, None, "Encoder filters: each row of W1 as an 8x8 image "
-                                     "(orange +, blue −).")
+                                     "(purple +, red −).")
 slots["decoder"] = section(st, None, "Decoder features: each column of W2, what one code unit "
                                      "adds to the output.")
 slots["codes_caption"], slots["codes"] = st.empty(), st.empty()

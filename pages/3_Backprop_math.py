@@ -9,7 +9,7 @@ v = controls.open_page(PAGE).values
 st.title(server.PAGE[PAGE].heading)
 st.caption("Each line of the derivation above its value for a small batch of the network "
            "you are training on the other pages (or a fresh one). Rows of every matrix are "
-           "samples; blue is negative, orange positive.")
+           "samples; red is negative, purple positive.")
 controls.show_url_notes(PAGE)
 teach.lesson_picker(PAGE)
 teach.lesson_card(PAGE)

@@ -10,7 +10,7 @@ import pytest
 
 from explorer.app import figures as F
 from explorer import labs
-from explorer.app import raster
+from explorer.app import palette, raster
 from explorer import params as P
 from explorer.lens.diagnostics import activation_regions
 from explorer.lens.gradcheck import check_gradients
@@ -104,13 +104,14 @@ def test_curves_figures_have_one_line_per_layer(lab):
     assert ref.data[-1].name == "PCA" and list(ref.data[-1].y) == [0.5, 0.5]
 
 
-def test_a_units_map_is_grey_where_it_is_off_and_darker_where_it_is_stronger(lab):
+def test_a_units_map_is_white_where_it_is_off_and_darker_where_it_is_stronger(lab):
     xs, ys, _, acts, masks = lab.grid(30)
     a, on = acts[0][..., 0], masks[0][..., 0]
     assert on.any() and not on.all()
     fig = valid(F.unit_map_figure(xs, ys, a, on, lab.ds.X_train, lab.ds.y_train))
     img = decode_png(fig.layout.images[0].source)[::-1]        # row 0 at the bottom again
-    assert (img[~on] == 222).all()
+    assert (img[~on] == palette.rgb(palette.OFF)).all()          # the view's colours
+    assert (img[on] != palette.rgb(palette.OFF)).any(axis=-1).all()
     strong, weak = np.unravel_index(np.argmax(np.where(on, a, -1)), a.shape), \
         np.unravel_index(np.argmin(np.where(on, a, np.inf)), a.shape)
     assert img[strong].sum() < img[weak].sum()

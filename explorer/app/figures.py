@@ -22,6 +22,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..text import clip, html
+from . import palette
+from .palette import SIGNED_SCALE, SIZE_SCALE
 from .raster import (DIVERGING, ERROR_MAP, CLASS_COLORS, colormap, hex_to_rgb, png_data_uri,
                      points_layer, probability_image, tile)
 
@@ -429,7 +431,7 @@ def confusion_figure(cm, class_names=None, title=None, height=320):
     share = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
     data = [dict(type="heatmap", z=share, x=columns, y=names, text=cm.astype(str),
                  texttemplate="%{text}", textfont=dict(size=16), zmin=0, zmax=1, showscale=False,
-                 colorscale=[[0, "#FFFFFF"], [1, "#0072B2"]],
+                 colorscale=SIZE_SCALE,
                  hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>")]
     layout = dict(yaxis=dict(autorange="reversed", title="true class", type="category"),
                   xaxis=dict(title="predicted class", type="category"))
@@ -534,7 +536,7 @@ def code_firing_figure(firing, dead, title=None, height=360):
 
 
 def filters_figure(W, cols=8, k=4, title=None):
-    """Each row of ``W`` (n, 64) as an 8x8 image, blue negative, orange positive.
+    """Each row of ``W`` (n, 64) as an 8x8 image, red negative, purple positive.
 
     Encoder filters are the rows of W1; decoder features the columns of W2
     (pass ``W2.T``). Each filter is scaled by its own largest magnitude.
@@ -593,10 +595,11 @@ def image_strip_figure(images, captions=None, k=6, title=None, height=170):
 def matrix_figure(A, title=None, xlabel=None, ylabel=None, height=None, fmt=".3g",
                   binary=False, col_names=None, row_names=None, per_column=False,
                   probability=False):
-    """A small matrix as a blue/white/orange heatmap, values in cells when it is small.
+    """A small matrix as a heatmap (red negative, white zero, purple positive: the
+    palette's signs), values in cells when it is small.
 
-    ``binary`` draws a 0/1 matrix (a ReLU mask): white off, green on.
-    ``probability`` draws values in [0, 1] from white (0) to orange (1).
+    ``binary`` draws a 0/1 matrix (a ReLU mask): white off, dark on.
+    ``probability`` draws values in [0, 1] from white (0) to dark (1): a size.
     ``col_names`` / ``row_names`` (plain text) label every column / row instead of
     numbers. ``per_column`` colours each column on its own scale (a weight and its
     gradient side by side differ a hundredfold): the numbers in the cells are then
@@ -609,9 +612,7 @@ def matrix_figure(A, title=None, xlabel=None, ylabel=None, height=None, fmt=".3g
     m = float(finite.max()) if finite.size else 1.0
     m = m if m > 0 else 1.0
     small = A.size <= 80 and A.shape[1] <= 8          # room for the numbers in the cells
-    scale = [[0, "#FFFFFF"], [1, "#009E73"]] if binary else \
-        [[0, "#FFFFFF"], [1, "#D55E00"]] if probability else \
-        [[0, "#0072B2"], [0.5, "#FFFFFF"], [1, "#D55E00"]]
+    scale = SIZE_SCALE if binary or probability else SIGNED_SCALE
     unit = binary or probability               # on [0, 1], not symmetric around 0
     z = A
     if per_column:
@@ -658,8 +659,9 @@ def matrix_figure(A, title=None, xlabel=None, ylabel=None, height=None, fmt=".3g
 
 def unit_map_figure(xs, ys, act, on=None, X=None, y=None, lo=None, hi=None, color=None,
                     scale_name="activation", title=None, height=320):
-    """One unit's map over the plane, large: grey where it is off, shaded by how strongly
-    it is on (the range written under it); the training points on top.
+    """One unit's map over the plane, large: white where it is off, grey to black by how
+    strongly it is on (the range written under it), as in the network view; the
+    training points on top.
 
     Parameters
     ----------
@@ -676,7 +678,7 @@ def unit_map_figure(xs, ys, act, on=None, X=None, y=None, lo=None, hi=None, colo
         unit is on (with ``on``), else the map's own least and largest.
     color : str, optional
         The darkest colour (``"#rrggbb"``), from white; by default the view's
-        greens for a hidden unit.
+        greys for a hidden unit.
     scale_name : str
         What the colours measure (plain text), written under the map with its range.
     """
@@ -688,12 +690,12 @@ def unit_map_figure(xs, ys, act, on=None, X=None, y=None, lo=None, hi=None, colo
         hi = float(a[on].max()) if on.any() else lo + 1.0
     hi = hi if hi > lo else lo + 1.0
     level = np.clip((a - lo) / (hi - lo), 0, 1)
-    # a hidden unit in the view's palette (on from (150, 214, 186) to (0, 94, 66), off
-    # grey); an output unit from white to its class's colour
-    weak, strong = ((np.array([150, 214, 186]), np.array([0, 94, 66])) if color is None
+    # a hidden unit as the view draws it (palette: WEAK to INK where on, OFF where off);
+    # an output unit from white to its class's colour
+    weak, strong = ((hex_to_rgb(palette.WEAK), hex_to_rgb(palette.INK)) if color is None
                     else (np.array([255, 255, 255]), hex_to_rgb(color)))
     rgb = (weak + (strong - weak) * level[..., None]).astype(np.uint8)
-    rgb[~on] = 222
+    rgb[~on] = hex_to_rgb(palette.OFF).astype(np.uint8)
     data = [dict(type="scatter", x=[float(xs[0])], y=[float(ys[0])], mode="markers",
                  marker=dict(opacity=0), hoverinfo="skip", showlegend=False)]
     if X is not None and len(X):

@@ -99,7 +99,7 @@ def unit_panel(lab, bp, l, i):
         picture = F.unit_map_figure(xs, ys, acts[l - 1][..., i],
                                     None if mask is None else mask[..., i],
                                     lab.ds.X_train, lab.ds.y_train,
-                                    title="Its map: grey where it is off")
+                                    title="Its map: white where it is off")
     else:
         st.markdown(f"**Output unit {i + 1}** · {md(lab.class_names[i])}: softmax turns "
                     "the output units' z into the probabilities of the classes")

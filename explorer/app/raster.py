@@ -3,8 +3,8 @@ and a small PNG encoder. Pure NumPy (and zlib), so the core can cache an image
 and a test can check one pixel by pixel; :mod:`explorer.app.figures` puts these
 images into plotly figures.
 
-Colours: class colours are the Okabe-Ito palette (safe for the common forms of
-colour blindness); continuous values use viridis-like or blue/orange maps.
+Colours come from :mod:`.palette` (one meaning each): classes in the Okabe-Ito
+palette, signed numbers red to purple; continuous values use viridis-like maps.
 """
 import base64
 import math
@@ -13,12 +13,12 @@ import zlib
 
 import numpy as np
 
-# Okabe & Ito (2008), then grey and brown for the 9th and 10th class of a CSV
-CLASS_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9",
-                "#D55E00", "#F0E442", "#000000", "#999999", "#8C510A"]
+from .palette import CLASS_COLORS, NEGATIVE, POSITIVE, rgb
+
 # viridis anchors (perceptually uniform, colour-blind safe)
 VIRIDIS = np.array([[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], float)
-DIVERGING = np.array([[0, 114, 178], [255, 255, 255], [213, 94, 0]], float)
+# a signed number: red negative, white zero, purple positive (palette.SIGNED_SCALE)
+DIVERGING = np.array([rgb(NEGATIVE), [255, 255, 255], rgb(POSITIVE)], float)
 # squared error per pixel: black (none) through purple and orange to pale yellow (large),
 # as matplotlib's "inferno": small errors stay visible, and the row cannot be read as ink
 ERROR_MAP = np.array([[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]],
@@ -27,8 +27,7 @@ ERROR_MAP = np.array([[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [2
 
 def hex_to_rgb(h):
     """``"#0072B2"`` -> array([0, 114, 178]) as floats."""
-    h = h.lstrip("#")
-    return np.array([int(h[i:i + 2], 16) for i in (0, 2, 4)], float)
+    return np.array(rgb(h), float)
 
 
 def colormap(values, anchors=VIRIDIS, lo=None, hi=None):

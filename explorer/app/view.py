@@ -28,6 +28,7 @@ import streamlit as st
 from streamlit.errors import StreamlitDuplicateElementKey
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
+from . import palette
 from .view_data import parse_event, without_points
 
 ASSETS = pathlib.Path(__file__).with_name("view_assets")
@@ -49,7 +50,8 @@ def _asset(name):
 # registered once at import: a component's definition never changes while the app runs
 _VIEW = st.components.v2.component(
     "backprop_explorer_network_view",
-    css=_asset("network_view.css"), js="\n".join(_asset(name) for name in VIEW_FILES))
+    css=_asset("network_view.css"),
+    js=palette.js_constants() + "\n".join(_asset(name) for name in VIEW_FILES))
 
 
 def network_view(payload, *, key, height=None, on_event=None, tell_drawn=False, spacing=0.0):

@@ -234,7 +234,7 @@ def network_payload(*, epoch, bounds, X_train, y_train, X_test=None, y_test=None
     class_colors : sequence of str
         ``"#rrggbb"`` per class (the first K are used).
     mode : {"weights", "gradient"}
-        Edges by the weights (orange positive, blue negative, width by ``|w|``) or
+        Edges by the weights (purple positive, red negative, width by ``|w|``) or
         by ``|dL/dw|`` of the last step (width scaled per layer).
     selected : tuple or None
         ``("unit", l, i)`` or ``("edge", l, i, j)``: highlighted in every frame, and

@@ -226,6 +226,32 @@ def test_gradient_mode_writes_each_layers_gradient_norm(open_view, artifacts):
     assert not page.errors, page.errors
 
 
+@pytest.mark.parametrize("mode, says", [
+    ("weights", ["positive weight", "negative", "unit: white off, dark on"]),
+    ("gradient", ["|∂L/∂w|: wider, darker is larger", "unit: white off, dark on"])])
+def test_the_key_under_the_diagram_says_what_each_colour_means_in_each_mode(open_view, mode, says):
+    from explorer.app import palette
+    page = open_view(f"mode={mode}")
+    key = page.evaluate(f"""() => {{ const v = {VIEW_JS}, k = v.key.getBoundingClientRect();
+        const net = v.net.getBoundingClientRect(), root = v.root.getBoundingClientRect();
+        const feet = [...v.labels.querySelectorAll('.bpx-label')].filter(s => s.textContent)
+            .map(s => s.getBoundingClientRect().bottom);
+        return {{texts: [...v.key.querySelectorAll('.bpx-name')].map(s => s.textContent),
+                 swatches: [...v.key.querySelectorAll('.bpx-swatch')].map(
+                     s => getComputedStyle(s).backgroundColor),
+                 top: k.top, bottom: k.bottom, netBottom: net.bottom, rootBottom: root.bottom,
+                 lowestLabel: Math.max(...feet)}}; }}""")
+    assert key["texts"] == says
+    rgb = lambda c: "rgb({}, {}, {})".format(*palette.rgb(c))
+    first = [palette.POSITIVE, palette.NEGATIVE] \
+        if mode == "weights" else [palette.GRADIENT]
+    assert key["swatches"][:len(first)] == [rgb(c) for c in first]
+    # under the diagram and its labels, inside the view (nothing over the units)
+    assert key["top"] >= key["netBottom"] - 1 and key["top"] >= key["lowestLabel"] - 1
+    assert key["bottom"] <= key["rootBottom"] + 1
+    assert not page.errors, page.errors
+
+
 def test_four_hidden_layers_of_64_units_still_fit_420_px(open_view, artifacts):
     page = open_view("layers=64,64,64,64")
     diagram = page.locator(DIAGRAM).bounding_box()

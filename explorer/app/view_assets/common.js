@@ -1,13 +1,8 @@
-// The network view's shared parts: colours, sizes, and how a frame's arrays are
-// decoded (base64 bytes, float16 and float32). Inlined with the other view files
-// (explorer/app/view.py: VIEW_FILES), before them.
-
-const POS = [230, 159, 0];            // positive weight (Okabe-Ito orange)
-const NEG = [0, 114, 178];            // negative weight (Okabe-Ito blue)
-const GRAD = [118, 42, 131];          // |dL/dw| (purple)
-const OFF = [222, 222, 222];          // unit off: ReLU mask 0
-const ON_LO = [150, 214, 186], ON_HI = [0, 94, 66];   // unit on, weak -> strong
-const INK = "#1b1f24", DEAD = "#b3261e";
+// The network view's shared parts: sizes, and how a frame's arrays are decoded
+// (base64 bytes, float16 and float32). Inlined with the other view files
+// (explorer/app/view.py: VIEW_FILES), before them. The colours (POS, NEG, GRAD, OFF,
+// ON_LO, ON_HI, INK, DEAD, EDGE_ALPHA) come before it all, from explorer/app/palette.py: one
+// meaning each, shared with the figures.
 const NARROW = 640, GAP = 16, SMIN = 12, SMAX = 30, PAD = 4;
 const HEAD = 26, FOOT = 22, LEVELS = 8, MINGAP = 14, MAXEDGES = 300, EDGE_HZ = 10;
 const FORWARD_MS = 8, MIN_RES = 12;   // a live frame's forward pass: its time, its coarsest grid

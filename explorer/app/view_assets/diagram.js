@@ -211,7 +211,7 @@ const DIAGRAM = {
   strokeStyle(ctx, bkt, maxW, grad, hot = false) {
     const t = (bkt % LEVELS) / (LEVELS - 1);
     const c = grad ? GRAD : bkt < LEVELS ? POS : NEG;
-    ctx.strokeStyle = css(c, hot ? 1 : 0.22 + 0.78 * t);
+    ctx.strokeStyle = css(c, hot ? 1 : EDGE_ALPHA + (1 - EDGE_ALPHA) * t);
     ctx.lineWidth = this.bucketWidth(bkt, maxW) + (hot ? 0.8 : 0);
   },
 

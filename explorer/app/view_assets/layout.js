@@ -1,6 +1,10 @@
 // The network view's layout: where the plane, the diagram's columns and units, and
 // their labels and legend go for the element's width (one column on a phone).
 // Methods of View (network_view.js mixes them in).
+const KEY = 46;                     // px under the diagram for its key (two lines)
+// rows under the diagram's units: dead units; with gradients, each layer's norm too
+const feet = (d) => (d.mode === "gradient" ? 2 : 1);
+
 const LAYOUT = {
   layout() {
     this.measurer = null;                       // the font may have changed (theme)
@@ -12,18 +16,18 @@ const LAYOUT = {
     if (narrow) {
       S = Math.min(W, 560);
       nw = W;
-      nh = Math.min(budget, Math.max(260, HEAD + 2 * FOOT + this.tallest(d.sizes) * 22));
+      nh = Math.min(budget, Math.max(260, HEAD + feet(d) * FOOT + this.tallest(d.sizes) * 22));
     } else {
       // the boundary gets 55% of the width (at most the height budget), less when
       // a big network needs the room for nodes of 12 px, but never under 42%
-      nh = budget;
-      const bodyH = nh - HEAD - 2 * FOOT, want = this.need(d, SMIN, bodyH, 2);
+      nh = budget - KEY;
+      const bodyH = nh - HEAD - feet(d) * FOOT, want = this.need(d, SMIN, bodyH, 2);
       S = Math.round(Math.max(0.42 * W, Math.min(budget, 0.55 * W, W - GAP - want)));
       nw = W - S - GAP;
     }
     this.root.classList.toggle("narrow", narrow);
     // the element is as tall as its content: the diagram, or the boundary and its key
-    this.root.style.minHeight = (narrow ? S + 10 + nh : Math.max(S, nh)) + "px";
+    this.root.style.minHeight = (narrow ? S + 10 + nh + KEY : Math.max(S, nh + KEY)) + "px";
     const dpr = window.devicePixelRatio || 1;
     for (const [c, w, h] of [[this.plane, S, S], [this.net, nw, nh], [this.edgeCanvas, nw, nh]]) {
       c.style.width = w + "px";
@@ -32,7 +36,8 @@ const LAYOUT = {
       c.height = Math.round(h * dpr);
     }
     this.netBox.style.width = nw + "px";
-    this.netBox.style.height = nh + "px";
+    this.netBox.style.height = nh + KEY + "px";
+    this.buildKey(d);
     this.S = S;
     this.dpr = dpr;
     // the key to the colours below the boundary when there is room, else over it
@@ -43,6 +48,27 @@ const LAYOUT = {
     this.geoVersion = (this.geoVersion || 0) + 1;      // cached layers are redrawn
     this.pointsKey = null;
     this.buildLabels(d);
+  },
+
+  // the key to the diagram's colours, under it, for the edges' mode: each colour one
+  // meaning (explorer/app/palette.py); a unit's map is the same in both modes
+  buildKey(d) {
+    const box = this.key;
+    box.textContent = "";
+    const item = (style, text) => {
+      const it = el("span", "bpx-item", box);
+      const sw = el("span", "bpx-swatch", it);
+      Object.assign(sw.style, style);
+      el("span", "bpx-name", it).textContent = text;
+    };
+    if (d.mode === "gradient") {
+      item({ background: css(GRAD), height: "6px" }, "|∂L/∂w|: wider, darker is larger");
+    } else {
+      item({ background: css(POS) }, "positive weight");
+      item({ background: css(NEG) }, "negative");
+    }
+    item({ background: `linear-gradient(90deg, ${css(OFF)} 0 30%, ${css(ON_LO)} 30%, ${css(ON_HI)})`,
+           height: "12px", border: "1px solid #6b7075" }, "unit: white off, dark on");
   },
 
   buildLegend(d) {
@@ -115,7 +141,7 @@ const LAYOUT = {
     // the largest side (at most SMAX) that fits; the space between columns goes
     // to the gaps with the most edges.
     const sizes = d.sizes, L = sizes.length - 1;
-    const top = HEAD, bodyH = h - HEAD - 2 * FOOT;
+    const top = HEAD, bodyH = h - HEAD - feet(d) * FOOT;
     const right = this.outRight(d, w);
     let s = SMAX;
     while (s > 6 && this.need(d, s, bodyH, right) > w) s -= 1;
@@ -178,7 +204,7 @@ const LAYOUT = {
         t.style.maxWidth = g.right - 8 + "px";
       });
     }
-    const yA = g.h - 2 * FOOT + 2, yB = g.h - FOOT + 2;
+    const yA = g.h - feet(d) * FOOT + 2, yB = g.h - FOOT + 2;
     for (let k = 1; k < L; k++) {
       const t = el("span", "bpx-label foot dead", box);
       t.style.left = g.cols[k].cx + "px";
@@ -197,17 +223,6 @@ const LAYOUT = {
         t.style.top = yB + "px";
         t.dataset.layer = l;
         this.footLabels.push(t);
-      }
-    } else {
-      const t = el("span", "bpx-label legend", box);
-      t.style.left = Math.max(0, g.cols[0].left - 4) + "px";
-      t.style.top = yB + "px";
-      for (const [c, text] of [[POS, "positive weight"], [NEG, "negative"]]) {
-        const sw = el("span", "bpx-swatch", t);
-        sw.style.background = css(c);
-        const s = el("span", null, t);
-        s.textContent = text;
-        s.style.marginRight = "12px";
       }
     }
   }

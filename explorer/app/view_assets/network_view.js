@@ -74,6 +74,7 @@ class View {
     this.net.setAttribute("role", "img");
     this.net.setAttribute("aria-label", "network diagram");
     this.labels = el("div", "bpx-labels", this.netBox);
+    this.key = el("div", "bpx-legend bpx-key", this.netBox);      // what its colours mean
     this.img = document.createElement("canvas");        // the probabilities, 1 px per cell
     this.atlas = [];                                    // per hidden layer: all unit maps
     this.frame = null;
