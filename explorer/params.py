@@ -143,6 +143,7 @@ CLASSIFIER = dict([
        names=("weights", "gradient |dL/dw|")),
     _p("discrete", "bool", False, label="discretize"),
     _p("res", "int", 100, 20, limits.MAX_GRID, label="grid resolution"),
+    _p("big", "bool", False, label="projector view"),
     _p("fork", "choice", NO_FORK, choices=FORK_CHOICES, label="second run (a fork: setting:value)",
        kind=ForkParam),
 ])

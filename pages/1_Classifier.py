@@ -23,7 +23,7 @@ with live.first_screen():           # down to the Train bar: one page at a time,
     controls.show_url_notes(PAGE, keep=first_look)   # the next run follows at once
     if not first_look:
         teach.lesson_picker(PAGE)
-    live.train_bar(PAGE)                # first: a press is answered before the sidebar
+    classifier.projector_toggle(live.train_bar(PAGE), control)   # answered before the sidebar
 
 
 # --- sidebar: every control --------------------------------------------------

@@ -199,7 +199,7 @@ def test_every_classifier_control_can_be_changed():
                "layers": 3, "h1": 8, "h2": 12, "h3": 5, "init": "xavier", "opt": "momentum",
                "lr": 0.1, "bs": 64, "l1": 0.001, "l2": 0.01, "clip": 1.0, "epochs": 50,
                "speed": "slow", "show_test": False, "discrete": True, "res": 60,
-               "act": "tanh", "x1sq": True, "x1x2": True}
+               "act": "tanh", "x1sq": True, "x1x2": True, "big": True}
     assert set(changes) | {"h4", "x2sq", "sinx1", "sinx2", "x1", "x2", "edges", "fork"} >= set(P.CLASSIFIER)
     for key, value in changes.items():
         at = _set(at, f"w.classifier.{key}", value).run()

@@ -15,7 +15,7 @@ from .charts import memo, plot
 from .server import cached_dataset
 from .state import widget_key
 from .teach import lesson_card
-from .view import network_view
+from .view import BIG_HEIGHT, network_view
 from .view_data import normalize_selected
 
 
@@ -56,6 +56,26 @@ def _new_lab(ps, v):
     if ps.csv is None:
         return labs.ClassifierLab(cached_dataset("moons", v.n, v.noise, 2, v.test, v.seed), v)
     return labs.ClassifierLab(ps.csv.dataset(v.test, v.seed), v, list(ps.csv.names))
+
+
+# the projector's view: the sidebar out of the way (the toggle that brings it back is
+# in the Train bar) and the page's margins thinner, so the plane and the units are
+# large at 1024x768
+PROJECTOR_CSS = """<style>
+section[data-testid="stSidebar"], [data-testid="stExpandSidebarButton"],
+[data-testid="stSidebarCollapseButton"] { display: none !important; }
+[data-testid="stMainBlockContainer"] { padding-left: 1.5rem; padding-right: 1.5rem;
+                                       max-width: none; }
+</style>"""
+
+
+def projector_toggle(bar, control):
+    """A toggle in the Train bar for the projector's view (the link keeps it: ``big``):
+    the network view the width of the screen, its plane and units large."""
+    if control("big", container=bar, label=":material/co_present: Projector",
+               help="For a projector: the sidebar hides and the plane and the units are "
+                    "drawn large. Turn it off for the settings."):
+        st.html(PROJECTOR_CSS)
 
 
 def first_words(ps):
@@ -109,7 +129,8 @@ class Charts:
         with self.slots["view"]:
             network_view(payloads or self.capture(live=bool(frame))(), key="classifier.view",
                          on_event=partial(on_click, self.ps), tell_drawn=tell_drawn,
-                         spacing=spacing)
+                         spacing=spacing, big=self.v.big,
+                         height=BIG_HEIGHT if self.v.big else None)
 
     def capture(self, live=True):
         """A function that makes the view's frame of the lab as it is when called (pure:

@@ -39,7 +39,7 @@ def _engine():       # empties st.cache_resource, and a second engine would spli
 
 def train_bar(page):
     """Train/Pause, Step and Reset (the last word about a run or a file is
-    :func:`show_note`'s).
+    :func:`show_note`'s); returns the bar, for a page's own toggle at its end.
 
     The callbacks act on the page's experiment before the page runs again: Step
     trains one epoch, Reset drops the experiment so the page builds a fresh one
@@ -77,6 +77,7 @@ def train_bar(page):
                width=100, help="Train one epoch, then stop.")
     bar.button("Reset", icon=":material/replay:", key=f"{page}.btn_reset", on_click=reset,
                width=104, help="New initial weights from the seed; the data stays.")
+    return bar
 
 
 @contextlib.contextmanager

@@ -33,6 +33,8 @@ from .view_data import parse_event, without_points
 
 ASSETS = pathlib.Path(__file__).with_name("view_assets")
 DEFAULT_HEIGHT = 420          # px: boundary and diagram side by side at 1024x768
+BIG_HEIGHT = 456              # px: the projector's view (the plane this tall at 1024x768)
+BIG_UNIT = 32                 # px: the projector's hidden units, at least (the view's SMIN_BIG)
 FRAMES = ".bpxframes"         # a view's key + this: the container of its frames (hidden)
 FRAMES_CSS = '[class*="bpxframes"] { display: none !important; }'
 
@@ -54,7 +56,8 @@ _VIEW = st.components.v2.component(
     js=palette.js_constants() + "\n".join(_asset(name) for name in VIEW_FILES))
 
 
-def network_view(payload, *, key, height=None, on_event=None, tell_drawn=False, spacing=0.0):
+def network_view(payload, *, key, height=None, on_event=None, tell_drawn=False, spacing=0.0,
+                 big=False):
     """Show ``payload`` in the network view with this ``key``; return the last click.
 
     Call it where the view belongs on the page, directly (not inside an
@@ -88,6 +91,9 @@ def network_view(payload, *, key, height=None, on_event=None, tell_drawn=False, 
         With a list of payloads (frames captured one after the other while the
         epochs trained: one message for several frames, under a full class), the
         seconds between their drawings.
+    big : bool
+        The projector's view: hidden units drawn at least ``BIG_UNIT`` px where the
+        network allows it (sub-columns rather than smaller units), up to 48 px.
 
     Returns
     -------
@@ -124,7 +130,7 @@ def network_view(payload, *, key, height=None, on_event=None, tell_drawn=False, 
         vs.points = points
         # frames sent together are drawn one after the other, ``after`` ms apart
         out.append(dict(p, id=key, sid=vs.sid, seq=vs.seq, height=int(height or DEFAULT_HEIGHT),
-                        tell_drawn=bool(tell_drawn), after=round(i * spacing * 1e3)))
+                        big=bool(big), tell_drawn=bool(tell_drawn), after=round(i * spacing * 1e3)))
     # JSON, ASCII only (json.dumps escapes the rest): the view gets it as bytes, which
     # Streamlit forwards as they are (a dict would be searched for dataframes value by
     # value first, several ms a frame); later frames as text (several: a list)

@@ -32,6 +32,33 @@ def test_the_first_screen_of_a_projector_holds_the_view_the_bar_and_the_numbers(
     keep(artifacts / "first-screen-1024.png", "classifier-first-screen.png")
 
 
+def test_the_projector_view_draws_the_plane_and_the_units_large_and_gives_the_sidebar_back(
+        page, app_url, artifacts):
+    open_classifier(page, app_url)
+    sizes = f"""() => {{ const v = {VIEW_JS};
+        return {{plane: v.plane.getBoundingClientRect().width,
+                 units: v.geo.cols.slice(1, -1).map(c => c.s)}}; }}"""
+    before = page.evaluate(sizes)
+    assert before["plane"] < 450 and min(before["units"]) < 32       # with the sidebar
+    page.get_by_text("Projector").first.click()
+    page.wait_for_function(f"{VIEW_JS}.frame.d.big === true")
+    wait_idle(page)
+    assert page.locator('section[data-testid="stSidebar"]').is_hidden()
+    big = page.evaluate(sizes)
+    assert big["plane"] >= 450 and min(big["units"]) >= 32, big
+    for sel in (BOUNDARY, DIAGRAM, "button:has-text('Train')", "h4:has-text('Epoch 0')"):
+        ok, why = inside(page, sel, 1024, 768)
+        assert ok, why
+    assert "big=1" in page.url                                         # the link keeps it
+    page.screenshot(path=str(artifacts / "projector-1024.png"))
+    page.get_by_text("Projector").first.click()
+    page.wait_for_function(f"{VIEW_JS}.frame.d.big === false")
+    wait_idle(page)
+    assert page.locator('section[data-testid="stSidebar"]').is_visible()
+    assert page.evaluate(sizes) == before
+    assert_clean(page)
+
+
 def test_a_click_on_the_plane_adds_a_point_and_training_goes_on_with_it(page, app_url):
     open_classifier(page, app_url)
     n0 = page.evaluate(f"{VIEW_JS}.frame.d.train.n")

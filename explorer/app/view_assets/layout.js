@@ -4,6 +4,8 @@
 const KEY = 46;                     // px under the diagram for its key (two lines)
 // rows under the diagram's units: dead units; with gradients, each layer's norm too
 const feet = (d) => (d.mode === "gradient" ? 2 : 1);
+// a hidden unit's side: the least before a layer splits in sub-columns, the most
+const sides = (d) => (d.big ? [SMIN_BIG, SMAX_BIG] : [SMIN, SMAX]);
 
 const LAYOUT = {
   layout() {
@@ -21,7 +23,7 @@ const LAYOUT = {
       // the boundary gets 55% of the width (at most the height budget), less when
       // a big network needs the room for nodes of 12 px, but never under 42%
       nh = budget - KEY;
-      const bodyH = nh - HEAD - feet(d) * FOOT, want = this.need(d, SMIN, bodyH, 2);
+      const bodyH = nh - HEAD - feet(d) * FOOT, want = this.need(d, sides(d)[0], bodyH, 2);
       S = Math.round(Math.max(0.42 * W, Math.min(budget, 0.55 * W, W - GAP - want)));
       nw = W - S - GAP;
     }
@@ -115,9 +117,9 @@ const LAYOUT = {
     const inW = Math.min(72, Math.max(...d.inputs.map((t) => this.measure(t) + 10)));
     return sizes.map((n, k) => {
       const io = k === 0 || k === L;
-      // one column while its nodes can be at least SMIN; else sub-columns of side s
+      // one column while its nodes can be at least the least side; else sub-columns of side s
       const one = Math.floor((bodyH + PAD) / n) - PAD;
-      const side = io ? Math.max(8, Math.min(26, one)) : one >= SMIN ? Math.min(s, one) : s;
+      const side = io ? Math.max(8, Math.min(26, one)) : one >= sides(d)[0] ? Math.min(s, one) : s;
       const pad = side < 16 ? 2 : PAD;                      // dense layers: thinner gaps
       const rows = Math.max(1, Math.min(n, Math.floor((bodyH + pad) / (side + pad))));
       const c = Math.ceil(n / rows), w = k === 0 ? Math.max(side, inW) : side;
@@ -143,7 +145,7 @@ const LAYOUT = {
     const sizes = d.sizes, L = sizes.length - 1;
     const top = HEAD, bodyH = h - HEAD - feet(d) * FOOT;
     const right = this.outRight(d, w);
-    let s = SMAX;
+    let s = sides(d)[1];
     while (s > 6 && this.need(d, s, bodyH, right) > w) s -= 1;
     const cols = this.columns(d, s, bodyH);
     const weights = [];

@@ -134,7 +134,7 @@ class View {
     }
     const d = this.frame.d;
     const shape = JSON.stringify([d.sizes, d.inputs, d.classes, d.colors, d.mode,
-      d.height || 0, !!d.test]);
+      d.height || 0, !!d.test, !!d.big]);
     const W = this.root.clientWidth + (this.narrow() ? 0.5 : 0);
     if (shape !== this.shape || W !== this.width || !this.geo) {
       this.shape = shape;
