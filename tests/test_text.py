@@ -62,7 +62,9 @@ def plotly_text(escaped):
 def check_md(s):
     out = md(s)
     text = commonmark_text(out)
-    assert text.replace(WORD_JOINER, "") == plain(s)
+    # md() adds invisible word joiners; the text's own (hypothesis found "\u2060") are
+    # as invisible: neither counts
+    assert text.replace(WORD_JOINER, "") == plain(s).replace(WORD_JOINER, "")
     source = out.replace(":material/", ":material_")       # what Streamlit does first
     for pattern in _TEXT_PATTERNS:
         assert not pattern.search(commonmark_text(source)), (pattern.pattern, s)
