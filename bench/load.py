@@ -125,6 +125,10 @@ SERVE = os.path.join(ROOT, "deploy", "serve.py")
 CLASS_LINK = "epochs=2000"
 # --mix: five settings for one class (two architectures, two optimizers, another dataset)
 MIX = ("", "opt=adam", "layers=1&h1=32", "layers=1&h1=32&opt=adam", "data=moons")
+# --hostile: tabs whose epochs are as slow as the settings allow (issue 24, item 4: batch 1
+# on 2,000 points through four layers of 64, as fast as it goes; an epoch ~0.2 s alone)
+HOSTILE_LINK = "bs=1&n=2000&layers=4&h1=64&h2=64&h3=64&h4=64&speed=fast&epochs=2000"
+HOSTILE_BROWSER = b"one browser, many tabs, made up"   # their XSRF token: tabs of one browser
 TARGETS = {            # issue 22, "A class trains as one": per scenario, at least/at most
     "class": {"fps_per_session_median": 20.0, "epochs_per_s_median": 60.0,
               "pause_s_median": 0.3, "pause_s_max": 0.6, "page_load_s_median": 2.0,
@@ -133,12 +137,17 @@ TARGETS = {            # issue 22, "A class trains as one": per scenario, at lea
               "peak_rss_mb": 800, "after_close_growth_mb": 150},
     "mix": {"epochs_per_s_median": 40.0, "pause_s_max": 1.0, "peak_rss_mb": 800,
             "after_close_growth_mb": 100},
+    # the class beside the hostile tabs gets what a class gets alone (issue 24, item 4)
+    "hostile": {"fps_per_session_min": 20.0, "epochs_per_s_min": 60.0, "pause_s_max": 0.6,
+                "peak_rss_mb": 800, "after_close_growth_mb": 150},
 }
 
 
 def scenario(args):
-    """Which targets apply: a mixed class, a large one (over 60 sessions), or a class."""
-    return "mix" if args.mix else "large" if args.sessions > 60 else "class"
+    """Which targets apply: beside hostile tabs, a mixed class, a large one (over 60
+    sessions), or a class."""
+    return ("hostile" if args.hostile else "mix" if args.mix
+            else "large" if args.sessions > 60 else "class")
 
 
 # --- server processes: memory and CPU -------------------------------------------------
@@ -302,8 +311,9 @@ class Target:
 
 
 class Session:
-    def __init__(self, i, kind, seed, target, seconds, link=""):
+    def __init__(self, i, kind, seed, target, seconds, link="", browser=None):
         self.i, self.kind, self.seed, self.target, self.seconds = i, kind, seed, target, seconds
+        self.browser = browser              # the XSRF token of this tab's browser (bytes), or None
         # a teacher's link (its own seed replaced by this session's), or a dataset
         self.own = {**(dict(parse_qsl(link)) if link else {"data": kind}), "seed": str(seed)}
         self.query = urlencode(self.own)
@@ -456,6 +466,16 @@ class Session:
     def _cookie(self):
         return f"{AFFINITY_COOKIE}={self.replica}" if self.replica else None
 
+    def _ws_cookie(self):
+        """The cookies a tab's websocket sends: the affinity cookie (replicas), and its
+        browser's XSRF cookie, masked anew as Streamlit does on each page request."""
+        parts = [self._cookie] if self._cookie else []
+        if self.browser:
+            mask = os.urandom(4)
+            masked = bytes(b ^ mask[i % 4] for i, b in enumerate(self.browser))
+            parts.append(f"_streamlit_xsrf=2|{mask.hex()}|{masked.hex()}|{int(time.time())}")
+        return "; ".join(parts) or None
+
     async def _ask_who(self, what, path=HEALTH_PATH):
         """(replicas) One HTTP request with the session's cookie: who answers it?"""
         try:
@@ -484,7 +504,8 @@ class Session:
                 if not self.replica:
                     self.errors.append("the proxy set no affinity cookie")
                     return
-                headers = {"Cookie": self._cookie}
+            if self._ws_cookie():
+                headers = {"Cookie": self._ws_cookie()}
             async with websockets.connect(self.target.ws, subprotocols=["streamlit"],
                                           max_size=None, open_timeout=60, ping_interval=None,
                                           close_timeout=5, additional_headers=headers) as ws:
@@ -910,6 +931,10 @@ def summarise(sessions, args, sampler, names, t0, t1, rss_before, rss_after):
 def print_round(res):
     n = res["sessions"]
     print(f"  sessions OK                   {res['sessions_ok']}/{n}")
+    if "hostile" in res:
+        h = res["hostile"]
+        print(f"  hostile tabs beside them      {h['sessions_ok']}/{h['sessions']} OK, median "
+              f"{h['epochs_per_s_median']} epochs/s, {h['fps_per_session_median']} frames/s")
     for i, errs in list(res["errors"].items())[:10]:
         print(f"    session {i}: {'; '.join(errs)[:230]}")
     if res["stopped_by_app"]:
@@ -988,6 +1013,9 @@ def main(argv=None):
     ap.add_argument("--mix", action="store_true",
                     help="spread the sessions over five settings (MIX): two architectures, "
                          "two optimizers, another dataset")
+    ap.add_argument("--hostile", type=int, default=0, metavar="N",
+                    help="N more tabs on HOSTILE_LINK (the slowest epochs, as fast as they go); "
+                         "the targets are the other sessions'")
     ap.add_argument("--json", action="store_true", help="print the results as one JSON object")
     ap.add_argument("--server-log", metavar="PATH",
                     help="write the servers' logs here (with --env BPX_ENGINE_LOG=5: the class "
@@ -1028,9 +1056,12 @@ def main(argv=None):
         rss_before = sampler.settled(3 if args.no_memory else 10)
         for _ in range(args.rounds):
             t0 = time.monotonic()
-            sessions = asyncio.run(_gather_sessions(
+            everyone = asyncio.run(_gather_sessions(
                 [Session(i, None, 100 + i, target, args.seconds, link_for(args, i))
-                 for i in range(args.sessions)]))
+                 for i in range(args.sessions)]
+                + [Session(args.sessions + k, None, 500 + k, target, args.seconds, HOSTILE_LINK,
+                           browser=HOSTILE_BROWSER) for k in range(args.hostile)]))
+            sessions, hostile = everyone[:args.sessions], everyone[args.sessions:]
             t1 = time.monotonic()
             if not args.no_memory:
                 asyncio.run(_drop_and_settle(pinned, args.settle))
@@ -1038,6 +1069,11 @@ def main(argv=None):
                 time.sleep(0.5)
             rss_after = sampler.settled(3 if args.no_memory else 10)
             res = summarise(sessions, args, sampler, names, t0, t1, rss_before, rss_after)
+            if hostile:
+                res["hostile"] = {"sessions": len(hostile),
+                                  "sessions_ok": sum(s.ok for s in hostile),
+                                  "epochs_per_s_median": _median([s.epochs_per_s() for s in hostile]),
+                                  "fps_per_session_median": _median([s.fps() for s in hostile])}
             res["server_metrics_after_close"] = {t.pin or "server": server_metrics(t)
                                                  for t in pinned}
             out["rounds"].append(res)

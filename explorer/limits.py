@@ -32,5 +32,7 @@ LR_LADDER = tuple(float(f"{m}e{e}") for e in range(-5, 2) for m in (1, 3)
 MAX_BATCH = 2000
 MAX_EPOCHS_PER_RUN = 2000  # one press of Train
 MAX_SECONDS_PER_RUN = 120  # one press of Train, wall clock
+MAX_LIVE_RUNS_PER_BROWSER = 4   # training at once in one browser's tabs (a teacher: the
+                                # projector, a laptop, a fork); the fifth waits its turn
 MAX_GRID = 200             # decision-boundary grid resolution per side
 MAX_UPLOAD_BYTES = 2_000_000  # uploaded weights (.npz)

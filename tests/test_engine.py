@@ -101,3 +101,57 @@ def test_one_thread_however_many_runs_ask():
     _class(engine, [_trainer(s) for s in range(6)], rounds=3)
     assert engines() == before + 1 and threading.active_count() == threads + 1
 
+
+
+# --- sharing a tick fairly (issue 24, item 4) --------------------------------------
+def test_fair_shares_give_a_run_that_wants_little_all_it_wants():
+    from explorer.app.engine import fair_shares
+    assert fair_shares([0.01, 5.0, 5.0], 1.0) == pytest.approx([0.01, 0.495, 0.495])
+    assert fair_shares([0.1, 0.2], 1.0) == [0.1, 0.2]              # everyone has enough
+    assert sum(fair_shares([3.0, 1.0, 2.0], 1.5)) == pytest.approx(1.5)
+    assert fair_shares([], 1.0) == []
+
+
+def test_twenty_tabs_of_one_browser_share_one_students_part():
+    from explorer.app.engine import fair_shares
+    clients = ["student"] + ["one browser"] * 20
+    wants = [0.02] + [1.0] * 20
+    shares = fair_shares(wants, 0.09, clients)
+    assert shares[0] == pytest.approx(0.02)                  # the student: all it wants
+    assert sum(shares[1:]) == pytest.approx(0.07)            # the browser: the rest, shared
+    assert max(shares[1:]) == pytest.approx(min(shares[1:]))
+    # two students who want a lot: each half, however many tabs the other has
+    shares = fair_shares([1.0] + [1.0] * 20, 0.1, ["a"] + ["b"] * 20)
+    assert shares[0] == pytest.approx(0.05) and sum(shares[1:]) == pytest.approx(0.05)
+
+
+def test_slow_epochs_pause_mid_way_at_their_part_while_a_cheap_run_gets_its_epochs():
+    # batch 1 on 2,000 points: 1,400 steps an epoch. Two such tabs made one stack, which
+    # only stops between epochs: every other run waited for a whole epoch of both. Now
+    # each trains alone and stops mid-way through its epoch at its part of the tick
+    X, y = DATASETS["spirals"].make(2000, 0.1, 3, np.random.default_rng(0))
+    slow = [Trainer(MLP([2, 64, 64, 64, 64, 3], seed=s, dtype=np.float32), X, y,
+                    optimizer="adam", lr=0.01, batch_size=1, seed=s) for s in (0, 1)]
+    cheap = _trainer(1)
+    engine = Engine(share=0.9, fps=20, alone_fill=0.5)
+    with engine.member("tabs"), engine.member("tabs"), engine.member("student"):
+        ts = [engine.submit(t, None, most=10, client="tabs", capture=lambda: "a frame")
+              for t in slow]
+        tc = engine.submit(cheap, 3, most=3, client="student")
+        for t in ts + [tc]:
+            engine.wait(t)
+    assert tc.done == 3 and cheap.epoch == 3
+    for t, ticket in zip(slow, ts):
+        assert ticket.done == 0 and t.epoch == 0 and t._partial is not None   # mid-epoch
+        assert ticket.payloads == []      # no frame: its picture stays at its last epoch
+
+
+def test_a_browser_has_at_most_its_live_runs():
+    engine = Engine(share=0.9, fps=20, alone_fill=0.5)
+    with engine.member("b", most=2) as first, engine.member("b", most=2) as second:
+        with engine.member("b", most=2) as third, engine.member("other", most=2) as other:
+            assert (first, second, third, other) == (True, True, False, True)
+            assert engine.running == 3
+    with engine.member("b", most=2) as again:
+        assert again and engine.running == 1
+    assert engine.running == 0 and not engine._by_client

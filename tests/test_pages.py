@@ -1,5 +1,6 @@
 """One AppTest per page: the pages render, train, take every control, round-trip a
 link, and refuse bad input with a message while keeping what was there."""
+import contextlib
 import io
 import json
 import re
@@ -12,10 +13,10 @@ import streamlit as st
 from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
 from streamlit.runtime.uploaded_file_manager import UploadedFileRec
 
-from explorer import params as P
+from explorer import limits, params as P
 from explorer.app import live
 from explorer.app.inspector import _tex
-from explorer.app.server import UPLOAD_BYTES_PER_SESSION, bound_uploads
+from explorer.app.server import UPLOAD_BYTES_PER_SESSION, bound_uploads, browser_token
 from explorer.nn.weights_io import save_weights
 
 from .helpers import CLASSIFIER_PAGE, GOOD_CSV, no_errors, page, shown, upload_csv
@@ -502,3 +503,35 @@ def test_numbers_in_a_panels_formulas_are_written_as_powers_of_ten():
     _panel(at, ("edge", 2, 1, 4))
     formulas = " ".join(x.value for x in at.latex)
     assert r"\partial w" in formulas and not re.search(r"\de[-+]\d", formulas)
+
+
+def test_a_browsers_tabs_are_one_client_however_the_cookie_is_masked():
+    token = bytes(range(32))
+
+    def cookie(mask):
+        return f"2|{mask.hex()}|{bytes(b ^ mask[i % 4] for i, b in enumerate(token)).hex()}|1"
+    assert browser_token(cookie(b"\x01\x02\x03\x04")) == browser_token(cookie(b"\xff\x00\xaa\x55")) \
+        == token
+    assert browser_token(token.hex()) == token                         # version 1
+    for junk in (None, "", "2|zz|00|1", "2|00", "not hex", "2||00|1"):
+        assert browser_token(junk) is None, junk
+
+
+def test_a_fifth_tab_of_one_browser_says_so_and_trains_once_another_pauses():
+    # twenty tabs of one browser, each training the slowest epochs, took another student
+    # from 35 to 0.8 frames a second: a browser trains at most MAX_LIVE_RUNS_PER_BROWSER
+    # runs at once (and shares the server as one client: tests/test_engine.py)
+    at = page(CLASSIFIER_PAGE, epochs=3)
+    at.session_state["bpx.client"] = "browser:many-tabs"
+    engine = live._engine()
+    with contextlib.ExitStack() as tabs:
+        for _ in range(limits.MAX_LIVE_RUNS_PER_BROWSER):
+            assert tabs.enter_context(engine.member("browser:many-tabs",
+                                                    most=limits.MAX_LIVE_RUNS_PER_BROWSER))
+        at.button(key="classifier.btn_train").click().run()
+        assert no_errors(at)
+        assert any("tabs of this browser are training already" in w.value for w in at.warning)
+        ps = at.session_state["page.classifier"]
+        assert not ps.running and ps.lab.epoch == 0
+    at.button(key="classifier.btn_train").click().run()               # one of them paused
+    assert no_errors(at) and at.session_state["page.classifier"].lab.epoch == 3

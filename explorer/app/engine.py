@@ -50,9 +50,9 @@ LOG_EVERY = float(os.environ.get("BPX_ENGINE_LOG", 0) or 0)   # seconds between 
 class Ticket:
     """One run's request for its next epochs, and the answer."""
     __slots__ = ("trainer", "want", "most", "pace", "frames", "capture", "payloads", "done",
-                 "error", "state", "event", "leaving")
+                 "error", "state", "event", "leaving", "client")
 
-    def __init__(self, trainer, want, most, pace=None, frames=1, capture=None):
+    def __init__(self, trainer, want, most, pace=None, frames=1, capture=None, client=None):
         self.trainer = trainer
         self.want = want          # epochs (its speed), or None: as many as its part allows
         self.most = most          # and never more than this (its caps)
@@ -65,6 +65,7 @@ class Ticket:
         self.state = "waiting"    # -> "training" -> "done", or "withdrawn"
         self.event = threading.Event()
         self.leaving = False      # its owner wants the trainer back: stop at the next epoch
+        self.client = client if client is not None else ("run", id(self))   # whose it is
 
 
 class Engine:
@@ -92,6 +93,7 @@ class Engine:
         self._cv = threading.Condition()
         self._waiting = []
         self._members = 0
+        self._by_client = defaultdict(int)    # live runs per client (a browser)
         self._thread = None
         self._turn = threading.Lock()
         self._page_turn = threading.Lock()
@@ -119,20 +121,46 @@ class Engine:
             self._members -= 1
             self._cv.notify_all()             # a tick may be waiting for this run
 
+    @contextlib.contextmanager
+    def member(self, client, most=None):
+        """A live run of ``client`` (a browser: see :func:`.server.client_id`) for the
+        ``with`` block, which gets True; or False, and nothing is counted, when that
+        client has ``most`` live runs already."""
+        with self._cv:
+            admitted = most is None or self._by_client[client] < most
+            if admitted:
+                self._by_client[client] += 1
+            elif not self._by_client[client]:
+                del self._by_client[client]
+        if not admitted:
+            yield False
+            return
+        try:
+            with self:
+                yield True
+        finally:
+            with self._cv:
+                self._by_client[client] -= 1
+                if not self._by_client[client]:
+                    del self._by_client[client]
+
     @property
     def running(self):
         return self._members
 
     # --- asking for epochs ---------------------------------------------------------
-    def submit(self, trainer, want, most, frames=1, capture=None, pace=None):
+    def submit(self, trainer, want, most, frames=1, capture=None, pace=None, client=None):
         """Ask for ``want`` epochs of ``trainer`` at the next tick (None: as many as
         its part of the tick pays for), at most ``most``; returns the :class:`Ticket`.
 
         With ``capture``, the tick also captures ``frames`` frames of the run, each
         after its part of the epochs (split evenly): one message can then carry
         several frames, so a full class gets more pictures for the same cost (a
-        frame's message, not the frame, is what costs the server most)."""
-        ticket = Ticket(trainer, want, max(1, int(most)), pace, max(1, int(frames)), capture)
+        frame's message, not the frame, is what costs the server most). The tick's
+        time is shared fairly between clients first (``client``: whose run it is, a
+        browser), then between a client's runs."""
+        ticket = Ticket(trainer, want, max(1, int(most)), pace, max(1, int(frames)), capture,
+                        client)
         with self._cv:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._serve, name="class-engine",
@@ -312,7 +340,7 @@ class Engine:
         """Train the tickets: a stack per shape, the rest alone, each run its part."""
         groups = defaultdict(list)
         for i, t in enumerate(batch):
-            key = stack_key(t.trainer)
+            key = None if _many_steps(t.trainer) else stack_key(t.trainer)
             groups[key if key is not None else ("alone", i)].append(t)
         cost = {key: self._cost.get(_cost_key(key, ts[0].trainer), 0.002)
                 for key, ts in groups.items()}
@@ -322,20 +350,21 @@ class Engine:
                                    for key, ts in groups.items() for t in ts))
         self._demand = rate if not self.ticks else 0.7 * self._demand + 0.3 * rate
         budget = self._budget(members)
-        # runs with a speed limit get what they want if it fits (else as much of it as
-        # does, each the same share); those without share the rest, at least an equal part
-        limited = sum(min(t.want, t.most) * cost[key]
-                      for key, ts in groups.items() for t in ts if t.want is not None)
-        scale = min(1.0, budget / limited) if limited else 1.0
-        free = sum(t.want is None for t in batch)
-        part = max(budget / len(batch), (budget - limited) / free) if free else 0.0
+        # the tick's seconds shared out fairly in time (each run its wanted epochs at its
+        # epoch's cost, the unlimited ones all they can get): a run that wants little
+        # gets it all, whatever the others want or cost
+        runs = [(key, t) for key, ts in groups.items() for t in ts]
+        wants = [min(t.want, t.most) * cost[key] if t.want is not None else t.most * cost[key]
+                 for key, t in runs]
+        shares = fair_shares(wants, budget, [t.client for _, t in runs])
+        seconds_of = {id(t): s for (_, t), s in zip(runs, shares)}
         t0, captured = time.thread_time(), [0.0]
         for key, tickets in groups.items():
             c = cost[key]                     # seconds a run's epoch costs in this group
-            epochs = [min(t.most, max(1, int(part / c)) if t.want is None
-                          else max(1, int(min(t.want, t.most) * scale + 0.5)))
-                      for t in tickets]
+            epochs = [min(t.most, max(1, int(seconds_of[id(t)] / c + 0.5))) for t in tickets]
             seconds = 2.0 * max(epochs) * c * len(tickets) + 0.002   # twice the plan, at most
+            if len(tickets) == 1:         # alone, an epoch may pause mid-way: its part, at most
+                seconds = min(seconds, 1.5 * seconds_of[id(tickets[0])] + 0.002)
             g0, c0 = time.thread_time(), captured[0]
             try:
                 done = _train_group(tickets, epochs, time.perf_counter() + seconds, captured)
@@ -347,14 +376,58 @@ class Engine:
                 continue
             for t, d in zip(tickets, done):
                 t.done = d
+            spent, ck = time.thread_time() - g0 - (captured[0] - c0), _cost_key(key, tickets[0].trainer)
             if sum(done):
-                per = (time.thread_time() - g0 - (captured[0] - c0)) / sum(done)
-                ck = _cost_key(key, tickets[0].trainer)
+                per = spent / sum(done)
                 self._cost[ck] = per if ck not in self._cost else 0.7 * self._cost[ck] + 0.3 * per
+            else:                         # an epoch paused mid-way costs more than this
+                self._cost[ck] = max(self._cost.get(ck, 0.0), spent)
         # the frames captured count with the frames, not the epochs
         self._trained = time.thread_time() - t0 - captured[0]
         if len(self._cost) > 256:          # shapes seen long ago
             self._cost.clear()
+
+
+STEPS_IN_A_STACK = 64      # a run with more steps an epoch trains alone (see _many_steps)
+
+
+def _many_steps(trainer):
+    """Whether an epoch of ``trainer`` takes so many steps (batch 1 on 2,000 points: 1,400)
+    that it is slow: it trains alone, where :meth:`Trainer.run` pauses an epoch mid-way
+    at its part of a tick (a stack only stops between epochs, and held every other run's
+    frame for a whole epoch of all its runs: 2 s for ten such tabs)."""
+    return math.ceil(len(trainer.X) / max(1, trainer.batch_size)) > STEPS_IN_A_STACK
+
+
+def fair_shares(wants, budget, clients=None):
+    """Share ``budget`` seconds out among runs that want ``wants`` seconds each, fairly
+    in time (max-min, "water filling"): every run gets what it wants or the same level
+    as every other run that wants more, whichever is less; all of ``budget`` is shared
+    out unless every run has what it wants. With ``clients`` (whose each run is), the
+    clients are shared out to first (each wanting what its runs want), then each
+    client's part among its runs.
+
+    A run whose epochs are cheap, or that wants few, then gets all it wants beside
+    runs that want a hundred times more; and twenty tabs of one browser, each asking
+    for all it can get, share what one student would get, not twenty students' part."""
+    if clients is not None:
+        runs_of = defaultdict(list)
+        for i, c in enumerate(clients):
+            runs_of[c].append(i)
+        groups = list(runs_of.values())
+        parts = fair_shares([sum(wants[i] for i in g) for g in groups], budget)
+        out = [0.0] * len(wants)
+        for g, part in zip(groups, parts):
+            for i, s in zip(g, fair_shares([wants[i] for i in g], part)):
+                out[i] = s
+        return out
+    out, left, todo = [0.0] * len(wants), float(budget), sorted(range(len(wants)),
+                                                                 key=lambda i: wants[i])
+    for k, i in enumerate(todo):
+        level = left / (len(todo) - k)          # what each run still waiting would get
+        out[i] = min(wants[i], level)
+        left -= out[i]
+    return out
 
 
 def _train_group(tickets, epochs, deadline, captured):
@@ -386,8 +459,9 @@ def _train_group(tickets, epochs, deadline, captured):
                 capture(tickets[i])
         done = train_together([t.trainer for t in tickets], epochs, deadline,
                               leaving=lambda i: tickets[i].leaving, after_epoch=after_epoch)
-    for t in tickets:                     # the state it ended in, if no frame showed it yet
-        if t.capture is not None and not t.leaving and (not t.payloads or _stale(t)):
+    for t, d in zip(tickets, done):       # the state it ended in, if no frame showed it yet
+        # (none for a run that ended mid-way through its first epoch: its picture stays)
+        if t.capture is not None and not t.leaving and d and (not t.payloads or _stale(t)):
             capture(t)
     return done
 
@@ -405,4 +479,4 @@ def _cost_key(key, trainer):
     return ("alone", tuple(trainer.net.sizes), trainer.batch_size, len(trainer.X))
 
 
-__all__ = ["Engine", "Ticket", "NAP_SECONDS"]
+__all__ = ["Engine", "Ticket", "NAP_SECONDS", "fair_shares"]

@@ -22,6 +22,7 @@ from ..params import FPS
 from ..lens.advice import divergence_advice
 from ..text import md
 from .engine import NAP_SECONDS, Engine
+from .server import client_id
 from .state import page_state, widget_key
 
 SERVER_SHARE = 0.9        # of one core: what the process uses, at most, while runs are live
@@ -143,7 +144,13 @@ def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,
     cost = [0.005] + [0.03] * (len(tiers) - 1)   # CPU seconds of each tier's draw (smoothed)
     rate = None if per_frame is None else per_frame * FPS
     credit, t_prev, frame = 1.0, now, 0
-    with engine:
+    client = client_id()
+    with engine.member(client, most=limits.MAX_LIVE_RUNS_PER_BROWSER) as admitted:
+        if not admitted:
+            ps.running, ps.run_started = False, None
+            ps.say(f"{limits.MAX_LIVE_RUNS_PER_BROWSER} tabs of this browser are training "
+                   "already: pause one of them, then press Train here.", "warning")
+            st.rerun()
         shown = trainer.checkpoint()             # the epoch on the screen
         while ps.running:
             t_round = time.monotonic()
@@ -158,7 +165,8 @@ def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,
                 k = frames_per_message(engine.running) if capture is not None else 1
                 if left and want != 0:
                     ticket = engine.submit(trainer, want, most=left, frames=k,
-                                           capture=capture if k > 1 else None, pace=rate)
+                                           capture=capture if k > 1 else None, pace=rate,
+                                           client=client)
                     engine.wait(ticket, _yield_to_streamlit)
                     credit -= ticket.done
                 else:
@@ -168,7 +176,10 @@ def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,
                 with engine.turn(_yield_to_streamlit):
                     _yield_to_streamlit()        # paused meanwhile: show nothing more
                     c1 = time.thread_time()
-                    if time.monotonic() - last[0] >= tiers[0][0]:
+                    # a frame, unless the tick ended mid-way through the run's next epoch
+                    # (batch 1 on many points): the picture stays at the last whole epoch
+                    moved = ticket is None or ticket.done > 0
+                    if moved and time.monotonic() - last[0] >= tiers[0][0]:
                         # (the frame's numbers line goes first and its view last: once
                         # the view has left, nothing of the frame can fail)
                         if ticket is not None and ticket.payloads:

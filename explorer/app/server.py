@@ -7,6 +7,8 @@ Nothing here holds a person's data: per-person state is in :mod:`.state`.
 import ctypes
 import functools
 import gc
+import hashlib
+import secrets
 import sys
 import threading
 import time
@@ -203,6 +205,46 @@ def setup(key):
     for p in PAGES:
         st.sidebar.page_link(p.path, label=p.title, icon=p.icon)
     st.sidebar.divider()
+
+
+# --- who a session is: its browser ----------------------------------------------
+XSRF_COOKIE = "_streamlit_xsrf"       # Streamlit's, set on a browser's first request
+
+
+def browser_token(cookie):
+    """The token in Streamlit's XSRF cookie value ``cookie``, or None.
+
+    A browser gets one token and keeps it (every tab, every reload); the cookie's
+    value is the token masked ("2|mask|masked token|time", a page's request may mask
+    it anew), or, in version 1, the token itself in hex."""
+    value = (cookie or "").strip("\"'")
+    try:
+        if value.startswith("2|"):
+            _, mask, masked, _ = value.split("|")
+            mask, masked = bytes.fromhex(mask), bytes.fromhex(masked)
+            return bytes(b ^ mask[i % len(mask)] for i, b in enumerate(masked)) or None
+        return bytes.fromhex(value) or None
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def client_id():
+    """Who this session is, for sharing the server: its browser (a hash of the token
+    of Streamlit's XSRF cookie, the same in every tab), or, without that cookie, the
+    session itself. Kept in the session's state on its first call.
+
+    A script that makes up cookies counts as many browsers; it gets, at most, what as
+    many students would get (see :class:`.engine.Engine`'s fair shares)."""
+    cid = st.session_state.get("bpx.client")
+    if cid is None:
+        try:
+            token = browser_token(st.context.cookies.get(XSRF_COOKIE))
+        except Exception:      # noqa: BLE001 - no context (a bare script run): a session
+            token = None
+        cid = ("browser:" + hashlib.sha256(token).hexdigest()[:16] if token
+               else "session:" + secrets.token_hex(8))
+        st.session_state["bpx.client"] = cid
+    return cid
 
 
 # --- cached, immutable data shared by everyone --------------------------------
