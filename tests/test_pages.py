@@ -11,15 +11,16 @@ import numpy as np
 import pytest
 import streamlit as st
 from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+from streamlit.testing.v1 import AppTest
 from streamlit.runtime.uploaded_file_manager import UploadedFileRec
 
 from explorer import limits, params as P
-from explorer.app import live
+from explorer.app import live, server
 from explorer.app.inspector import _tex
 from explorer.app.server import UPLOAD_BYTES_PER_SESSION, bound_uploads, browser_token
 from explorer.nn.weights_io import save_weights
 
-from .helpers import CLASSIFIER_PAGE, GOOD_CSV, no_errors, page, shown, upload_csv
+from .helpers import CLASSIFIER_PAGE, GOOD_CSV, ROOT, TIMEOUT, no_errors, page, shown, upload_csv
 
 NUMBERS = re.compile(r"Epoch (?P<Epoch>\d+(?: of \d+)?) · loss (?P<loss>[\d.]+) · "
                      r"train (?P<train>\d+)% · test (?P<test>\d+)%")
@@ -535,3 +536,32 @@ def test_a_fifth_tab_of_one_browser_says_so_and_trains_once_another_pauses():
         assert not ps.running and ps.lab.epoch == 0
     at.button(key="classifier.btn_train").click().run()               # one of them paused
     assert no_errors(at) and at.session_state["page.classifier"].lab.epoch == 3
+
+
+def _open_as(client, path=CLASSIFIER_PAGE):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.switch_page(path)
+    at.session_state["bpx.client"] = client
+    return at.run()
+
+
+def test_a_browser_has_at_most_its_tabs_open_and_a_process_its_sessions(monkeypatch):
+    # nothing bounded the sessions a client could open on the plain server (HAProxy's
+    # setup bounds connections per address, `streamlit run` nothing)
+    monkeypatch.setattr(server, "_is_active", lambda sid: True)
+    tabs = {f"tab {i}": "browser:many" for i in range(limits.MAX_TABS_PER_BROWSER)}
+    monkeypatch.setattr(server, "_OPEN", dict(tabs))
+    at = _open_as("browser:many")
+    assert no_errors(at) and "tabs of the explorer open" in at.error[0].value
+    assert not at.title                                     # the page stops there
+    at = _open_as("browser:another")
+    assert no_errors(at) and not at.error and at.title      # another browser gets in
+    at.run()
+    assert len(server._OPEN) == len(tabs) + 1               # counted once a session
+    monkeypatch.setattr(server, "_OPEN", {f"s{i}": f"browser:{i}"
+                                          for i in range(limits.MAX_SESSIONS)})
+    at = _open_as("browser:late")
+    assert "The server is full" in at.error[0].value and not at.title
+    monkeypatch.setattr(server, "_is_active", lambda sid: not sid.startswith("s1"))
+    at.run()                                                # people left: now it opens
+    assert no_errors(at) and not at.error and at.title

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 
 import streamlit as st
 from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 from threadpoolctl import threadpool_limits
 
+from .. import limits
 from ..data import load_digits_data, make_dataset
 from ..lessons import LESSONS
 
@@ -202,6 +204,7 @@ def setup(key):
     st.set_page_config(page_title=f"{page.title} · Backprop Explorer", page_icon=page.icon,
                        layout="wide")
     st.html(PAGE_CSS)
+    admit_session()
     for p in PAGES:
         st.sidebar.page_link(p.path, label=p.title, icon=p.icon)
     st.sidebar.divider()
@@ -245,6 +248,40 @@ def client_id():
                else "session:" + secrets.token_hex(8))
         st.session_state["bpx.client"] = cid
     return cid
+
+
+_OPEN = {}                  # session id -> its client: the open sessions, counted (no data)
+_OPEN_LOCK = threading.Lock()
+
+
+def _is_active(session_id):
+    return Runtime.exists() and Runtime.instance().is_active_session(session_id)
+
+
+def admit_session():
+    """Let this session in, or say why not and stop its page: a browser has at most
+    ``MAX_TABS_PER_BROWSER`` tabs open on the server, and a process ``MAX_SESSIONS``
+    sessions (each holds its data and networks; past that, memory would run out for
+    everyone). Counted once a session; a session that has gone no longer counts."""
+    if st.session_state.get("bpx.admitted"):
+        return
+    ctx = get_script_run_ctx()
+    sid = ctx.session_id if ctx is not None else None
+    client = client_id()
+    with _OPEN_LOCK:
+        for gone in [s for s in _OPEN if s != sid and not _is_active(s)]:
+            del _OPEN[gone]
+        tabs = sum(c == client for s, c in _OPEN.items() if s != sid)
+        full = len(_OPEN) >= limits.MAX_SESSIONS and sid not in _OPEN
+        if not full and tabs < limits.MAX_TABS_PER_BROWSER:
+            _OPEN[sid] = client
+            st.session_state["bpx.admitted"] = True
+            return
+    st.error(f"The server is full ({limits.MAX_SESSIONS} people): try again in a minute."
+             if full else f"This browser has {limits.MAX_TABS_PER_BROWSER} tabs of the "
+             "explorer open: close some of them, then reload this one.",
+             icon=":material/block:")
+    st.stop()
 
 
 # --- cached, immutable data shared by everyone --------------------------------
