@@ -35,7 +35,8 @@ MAX_SECONDS_PER_RUN = 120  # one press of Train, wall clock
 MAX_LIVE_RUNS_PER_BROWSER = 4   # training at once in one browser's tabs (a teacher: the
                                 # projector, a laptop, a fork); the fifth waits its turn
 MAX_TABS_PER_BROWSER = 12       # open sessions of one browser (each tab is a session)
-MAX_SESSIONS = 250              # open sessions of one server process: ~2.5 MB each, so a
-                                # full process stays well under 1 GB (bench/load.py)
+MAX_SESSIONS = 250              # open sessions of one server process: a session training
+                                # the default network holds about 2 MB (bench/load.py, 100
+                                # sessions: 314 MB at the peak), so a full one stays under 1 GB
 MAX_GRID = 200             # decision-boundary grid resolution per side
 MAX_UPLOAD_BYTES = 2_000_000  # uploaded weights (.npz)
