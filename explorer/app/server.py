@@ -4,6 +4,7 @@ back to the system, the cached datasets (read-only arrays), and each page's fram
 
 Nothing here holds a person's data: per-person state is in :mod:`.state`.
 """
+import asyncio
 import ctypes
 import functools
 import gc
@@ -128,6 +129,64 @@ def _memory_trimmer(every=10.0):
     return thread
 
 
+# what the server answers a request it cannot read: a link too long (Chromium sends
+# half a megabyte; uvicorn gives up on it) or malformed. Its own answer was a bare
+# "400", and Chromium showed "This page isn't working": the page says what happened
+BAD_REQUEST_HTML = (
+    b"<!doctype html><html lang='en'><meta charset='utf-8'>"
+    b"<meta name='viewport' content='width=device-width'><title>Backprop Explorer</title>"
+    b"<body style='font: 20px/1.5 system-ui, sans-serif; max-width: 36em; margin: 3em auto; "
+    b"padding: 0 1em; color: #1b1f24'><h1>This link could not be opened</h1>"
+    b"<p>The address is too long (or garbled) for the server to read, so none of its "
+    b"settings could be used. The explorer's own links are under a thousand characters: "
+    b"ask for the link again, or open <a href='/'>the Backprop Explorer</a> and choose "
+    b"the settings there.</p></body></html>")
+
+
+@functools.cache        # once a process
+def _readable_bad_requests():
+    """Make the HTTP server (uvicorn, under Streamlit 1.67) answer a request it cannot
+    read with :data:`BAD_REQUEST_HTML` instead of a bare 400. Patches its protocols'
+    ``send_400_response`` (an internal of uvicorn 0.3x): without them, nothing."""
+    try:
+        import h11
+        from uvicorn.protocols.http import h11_impl
+    except ImportError:
+        return False
+    headers = [(b"content-type", b"text/html; charset=utf-8"), (b"connection", b"close"),
+               (b"content-length", str(len(BAD_REQUEST_HTML)).encode("ascii"))]
+
+    def answer(self, response):
+        # the browser is often still sending the link: closing at once, with its bytes
+        # unread, resets the connection and it never shows the answer. So the rest it
+        # sends is read and dropped, and the connection closes a moment later
+        self.transport.write(response)
+        self.data_received = lambda data: None
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        asyncio.get_running_loop().call_later(2.0, self.transport.close)
+
+    def h11_400(self, msg):
+        answer(self, self.conn.send(h11.Response(status_code=400, headers=headers,
+                                                 reason=b"Bad Request"))
+               + self.conn.send(h11.Data(data=BAD_REQUEST_HTML))
+               + self.conn.send(h11.EndOfMessage()))
+
+    def httptools_400(self, msg):
+        answer(self, b"HTTP/1.1 400 Bad Request\r\n" + b"".join(
+            k + b": " + v + b"\r\n" for k, v in headers) + b"\r\n" + BAD_REQUEST_HTML)
+
+    if hasattr(h11_impl.H11Protocol, "send_400_response"):
+        h11_impl.H11Protocol.send_400_response = h11_400
+    try:
+        from uvicorn.protocols.http import httptools_impl
+        if hasattr(httptools_impl.HttpToolsProtocol, "send_400_response"):
+            httptools_impl.HttpToolsProtocol.send_400_response = httptools_400
+    except ImportError:                     # httptools is not installed: h11 serves
+        pass
+    return True
+
+
 def sweep_uploads():
     """Free the uploads of sessions that are gone.
 
@@ -199,6 +258,7 @@ def setup(key):
     _process_settings()
     _memory_trimmer()
     _bounded_uploads()
+    _readable_bad_requests()
     sweep_uploads()
     page = PAGE[key]
     st.set_page_config(page_title=f"{page.title} · Backprop Explorer", page_icon=page.icon,

@@ -128,6 +128,19 @@ def test_a_bad_link_is_explained_not_crashed(page, app_url):
     assert "n=99999" in note and "banana" in note and "zzz" in note
 
 
+def test_a_link_too_long_for_the_server_says_so_and_links_to_the_explorer(page, app_url):
+    # a link of over half a megabyte never reaches the app: the HTTP server gave up on
+    # it with a bare 400, and Chromium showed "This page isn't working"
+    page.goto(f"{app_url}/Classifier")             # the process is set up by a first page
+    wait_idle(page)
+    response = page.goto(f"{app_url}/Classifier?lr=0.1&seed={'7' * 600_000}")
+    assert response.status == 400
+    assert "This link could not be opened" in page.locator("h1").inner_text()
+    page.get_by_role("link", name="the Backprop Explorer").click()
+    wait_idle(page)
+    assert_clean(page)
+
+
 def test_leaving_the_page_stops_a_run(page, app_url):
     page.goto(f"{app_url}/Classifier?epochs=2000")
     wait_idle(page)
