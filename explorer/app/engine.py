@@ -17,8 +17,10 @@ speed asks of a core (each run's epochs a second at its epoch's cost), but no mo
 than leaves the frames enough for ``fps_goal`` frames a second (and at most half of
 ``share`` when that is not enough); the frames, the pages and all else the process
 does get the rest, and the interval is as long as that takes (process CPU, measured).
-Within a tick, runs with a speed limit get their epochs if they fit (else each the
-same share of them), runs without share the rest. Under a class a run's message
+Within a tick, the training time is shared fairly (:func:`fair_shares`): by client (a
+browser) first, then by run, each getting what its speed asks for or an equal level,
+whichever is less; a run with more than ``STEPS_IN_A_STACK`` steps an epoch trains
+alone, where its epoch can pause mid-way at its part. Under a class a run's message
 carries two to four frames, captured between the tick's epochs (:class:`Ticket`).
 
 Pages first: the top of a page (down to its Train bar, :meth:`Engine.page_top`) is
@@ -376,7 +378,8 @@ class Engine:
                 continue
             for t, d in zip(tickets, done):
                 t.done = d
-            spent, ck = time.thread_time() - g0 - (captured[0] - c0), _cost_key(key, tickets[0].trainer)
+            spent = time.thread_time() - g0 - (captured[0] - c0)
+            ck = _cost_key(key, tickets[0].trainer)
             if sum(done):
                 per = spent / sum(done)
                 self._cost[ck] = per if ck not in self._cost else 0.7 * self._cost[ck] + 0.3 * per

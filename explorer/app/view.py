@@ -34,7 +34,6 @@ from .view_data import parse_event, without_points
 ASSETS = pathlib.Path(__file__).with_name("view_assets")
 DEFAULT_HEIGHT = 420          # px: boundary and diagram side by side at 1024x768
 BIG_HEIGHT = 456              # px: the projector's view (the plane this tall at 1024x768)
-BIG_UNIT = 32                 # px: the projector's hidden units, at least (the view's SMIN_BIG)
 FRAMES = ".bpxframes"         # a view's key + this: the container of its frames (hidden)
 FRAMES_CSS = '[class*="bpxframes"] { display: none !important; }'
 
@@ -92,8 +91,9 @@ def network_view(payload, *, key, height=None, on_event=None, tell_drawn=False, 
         epochs trained: one message for several frames, under a full class), the
         seconds between their drawings.
     big : bool
-        The projector's view: hidden units drawn at least ``BIG_UNIT`` px where the
-        network allows it (sub-columns rather than smaller units), up to 48 px.
+        The projector's view: hidden units drawn at least 32 px where the network
+        allows it (sub-columns rather than smaller units), up to 48 px (SMIN_BIG and
+        SMAX_BIG in view_assets/common.js).
 
     Returns
     -------

@@ -4,7 +4,7 @@
 // ON_LO, ON_HI, INK, DEAD, EDGE_ALPHA) come before it all, from explorer/app/palette.py: one
 // meaning each, shared with the figures.
 const NARROW = 640, GAP = 16, SMIN = 12, SMAX = 30, PAD = 4;
-const SMIN_BIG = 32, SMAX_BIG = 48;   // the projector's view (view.py: BIG_UNIT)
+const SMIN_BIG = 32, SMAX_BIG = 48;   // the projector's view (network_view(big=True))
 const HEAD = 26, FOOT = 22, LEVELS = 8, MINGAP = 14, MAXEDGES = 300, EDGE_HZ = 10;
 const FORWARD_MS = 8, MIN_RES = 12;   // a live frame's forward pass: its time, its coarsest grid
 
