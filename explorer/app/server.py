@@ -15,10 +15,12 @@ import threading
 import time
 from dataclasses import dataclass
 
+import h11
 import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 from threadpoolctl import threadpool_limits
+from uvicorn.protocols.http import h11_impl
 
 from .. import limits
 from ..data import load_digits_data, make_dataset
@@ -145,45 +147,30 @@ BAD_REQUEST_HTML = (
 
 @functools.cache        # once a process
 def _readable_bad_requests():
-    """Make the HTTP server (uvicorn, under Streamlit 1.67) answer a request it cannot
-    read with :data:`BAD_REQUEST_HTML` instead of a bare 400. Patches its protocols'
-    ``send_400_response`` (an internal of uvicorn 0.3x): without them, nothing."""
-    try:
-        import h11
-        from uvicorn.protocols.http import h11_impl
-    except ImportError:
+    """Make the HTTP server (uvicorn's h11 protocol, which Streamlit 1.67 serves with)
+    answer a request it cannot read with :data:`BAD_REQUEST_HTML` instead of a bare
+    400. Patches ``H11Protocol.send_400_response``, an internal of uvicorn 0.3x:
+    without it, nothing. (With httptools installed, which this app does not ask for,
+    uvicorn would serve with that instead, and answer as before.)"""
+    if not hasattr(h11_impl.H11Protocol, "send_400_response"):
         return False
     headers = [(b"content-type", b"text/html; charset=utf-8"), (b"connection", b"close"),
                (b"content-length", str(len(BAD_REQUEST_HTML)).encode("ascii"))]
 
-    def answer(self, response):
+    def send_400_response(self, msg):
+        self.transport.write(self.conn.send(h11.Response(status_code=400, headers=headers,
+                                                         reason=b"Bad Request"))
+                             + self.conn.send(h11.Data(data=BAD_REQUEST_HTML))
+                             + self.conn.send(h11.EndOfMessage()))
         # the browser is often still sending the link: closing at once, with its bytes
         # unread, resets the connection and it never shows the answer. So the rest it
         # sends is read and dropped, and the connection closes a moment later
-        self.transport.write(response)
         self.data_received = lambda data: None
         if self.transport.can_write_eof():
             self.transport.write_eof()
         asyncio.get_running_loop().call_later(2.0, self.transport.close)
 
-    def h11_400(self, msg):
-        answer(self, self.conn.send(h11.Response(status_code=400, headers=headers,
-                                                 reason=b"Bad Request"))
-               + self.conn.send(h11.Data(data=BAD_REQUEST_HTML))
-               + self.conn.send(h11.EndOfMessage()))
-
-    def httptools_400(self, msg):
-        answer(self, b"HTTP/1.1 400 Bad Request\r\n" + b"".join(
-            k + b": " + v + b"\r\n" for k, v in headers) + b"\r\n" + BAD_REQUEST_HTML)
-
-    if hasattr(h11_impl.H11Protocol, "send_400_response"):
-        h11_impl.H11Protocol.send_400_response = h11_400
-    try:
-        from uvicorn.protocols.http import httptools_impl
-        if hasattr(httptools_impl.HttpToolsProtocol, "send_400_response"):
-            httptools_impl.HttpToolsProtocol.send_400_response = httptools_400
-    except ImportError:                     # httptools is not installed: h11 serves
-        pass
+    h11_impl.H11Protocol.send_400_response = send_400_response
     return True
 
 
