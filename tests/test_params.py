@@ -72,3 +72,24 @@ def test_notes_are_capped():
 @given(st.dictionaries(st.sampled_from(sorted(P.CLASSIFIER) + ["zz"]), st.text(max_size=30)))
 def test_any_query_gives_values_in_range(query):
     in_range(P.parse(P.ClassifierSettings, query)[0])
+
+
+def test_the_longest_link_the_app_writes_is_under_a_thousand_characters():
+    # the page that answers a link too long for the server (explorer/app/server.py)
+    # tells a student that the explorer's own links are under a thousand characters
+    from urllib.parse import urlencode
+    from explorer.app.server import BAD_REQUEST_HTML, PAGES
+    assert b"under a thousand characters" in BAD_REQUEST_HTML
+    for page, record in P.PAGES.items():
+        longest = {}
+        for key, p in record.SPEC.items():
+            if p.kind == "choice":
+                texts = [p.to_text(c) for c in p.choices]
+            elif p.kind == "float":
+                texts = [p.to_text(v) for v in (p.lo, p.hi, -1.234567e-05, 1.234567e-05)]
+            else:
+                texts = [p.to_text(v) for v in (p.lo, p.hi, p.default)]
+            longest[key] = max(texts, key=lambda t: len(urlencode({key: t})))
+        path = next(q.path for q in PAGES if q.key == page).split("/")[-1][2:-3]
+        url = f"https://a-school-server.example.org:8501/{path}?{urlencode(longest)}"
+        assert len(url) < 1000, (page, len(url))

@@ -60,12 +60,15 @@ def _new_lab(ps, v):
 
 # the projector's view: the sidebar out of the way (the toggle that brings it back is
 # in the Train bar) and the page's margins thinner, so the plane and the units are
-# large at 1024x768
+# large at 1024x768. Not on a phone: there the sidebar is folded away already, and the
+# toggle, past the bar's right edge, could not bring it back
 PROJECTOR_CSS = """<style>
-section[data-testid="stSidebar"], [data-testid="stExpandSidebarButton"],
-[data-testid="stSidebarCollapseButton"] { display: none !important; }
-[data-testid="stMainBlockContainer"] { padding-left: 1.5rem; padding-right: 1.5rem;
-                                       max-width: none; }
+@media (min-width: 640px) {
+  section[data-testid="stSidebar"], [data-testid="stExpandSidebarButton"],
+  [data-testid="stSidebarCollapseButton"] { display: none !important; }
+  [data-testid="stMainBlockContainer"] { padding-left: 1.5rem; padding-right: 1.5rem;
+                                         max-width: none; }
+}
 </style>"""
 
 

@@ -129,6 +129,17 @@ def test_on_a_phone_the_boundary_and_train_are_on_the_first_screen(page, app_url
     assert_clean(page)
 
 
+def test_a_projector_link_on_a_phone_keeps_the_way_to_the_settings(page, app_url):
+    # the projector's view hid the sidebar's button on a phone too, and its toggle is
+    # past the bar's right edge there: a student with the teacher's link was stuck
+    open_classifier(page, app_url, 390, 844, "?big=1")
+    assert page.locator('[data-testid="stExpandSidebarButton"]').is_visible()
+    for sel in ("button:has-text('Train')", "button:has-text('Reset'):visible", BOUNDARY):
+        ok, why = inside(page, sel, 390, 844)
+        assert ok, why
+    assert_clean(page)
+
+
 @pytest.mark.parametrize("width, height", [(1024, 768), (390, 844)])
 def test_a_lessons_card_is_in_the_first_screen_and_its_chart_one_click_away(
         page, app_url, artifacts, width, height):
