@@ -14,7 +14,8 @@ Chromiums. Each session:
    does: the page's own settings with its own seed (``?epochs=2000&seed=<100+i>``; see
    ``CLASS_LINK``), one of five settings with ``--mix``, or a teacher's ``--link``;
 3. presses Train: a rerun whose widget states hold a trigger for the button
-   keyed ``classifier.btn_train`` (its widget id comes from the page's deltas);
+   keyed ``classifier.btn_train`` (its widget id comes from the page's deltas; while
+   the run trains, that place holds Pause, ``classifier.btn_pause``);
 4. reads ForwardMsgs for S seconds. A *boundary frame* is a network-view frame
    received: the view element (``st.components.v2``) mounted at the start of a run,
    or one of the tiny frame elements that carry every later frame; each carries
@@ -112,6 +113,7 @@ from e2e.server import child_pids as _children, cmdline as _cmdline, running_app
 
 PAGE_NAME = "Classifier"                 # url path of pages/1_Classifier.py
 TRAIN_KEY = "classifier.btn_train"
+PAUSE_KEY = "classifier.btn_pause"        # the same place in the bar while a run trains
 SEED_KEY = "w.classifier.seed"
 VIEW_COMPONENT = "network_view"          # the view element: ..._network_view
 FRAME_HTML = '<div hidden class="bpx-frame">'   # a later frame of a run: st.html text
@@ -120,8 +122,7 @@ TTL = 5                                  # server.disconnectedSessionTTL for thi
 SERVE = os.path.join(ROOT, "deploy", "serve.py")
 # Every session opens the page's own link with its own seed, and a run's cap at the most
 # a press allows: 1,000 epochs (the default cap) come at 60 epochs a second after 17 s,
-# and a Pause pressed just as the run stops by itself would start it again (the button
-# toggles), which the measurement would count as a Pause of seconds.
+# and a run that stopped by itself before Pause would measure no Pause.
 CLASS_LINK = "epochs=2000"
 # --mix: five settings for one class (two architectures, two optimizers, another dataset)
 MIX = ("", "opt=adam", "layers=1&h1=32", "layers=1&h1=32&opt=adam", "data=moons")
@@ -318,8 +319,9 @@ class Session:
         self.own = {**(dict(parse_qsl(link)) if link else {"data": kind}), "seed": str(seed)}
         self.query = urlencode(self.own)
         self.page_hash = ""
-        self.train_id = None
+        self.train_id = None                # the Train button's id, or Pause's while training
         self.train_label = None
+        self.buttons = []                   # (t, id, label) of every Train or Pause button
         self.view_id = None                 # the network view's element id
         self.tell_drawn = False             # its last frame asked to hear it was drawn
         self.replica = target.pin           # the replica the affinity cookie names
@@ -435,8 +437,9 @@ class Session:
                                    f"{el.exception.message[:120]}")
             elif etype == "alert" and el.alert.format == 1:      # st.error
                 self.errors.append(f"error alert: {el.alert.body[:200]}")
-            elif etype == "button" and el.button.id.endswith("-" + TRAIN_KEY):
+            elif etype == "button" and el.button.id.endswith(("-" + TRAIN_KEY, "-" + PAUSE_KEY)):
                 self.train_id, self.train_label = el.button.id, el.button.label
+                self.buttons.append((now, el.button.id, el.button.label))
                 if "Train" in el.button.label:
                     self._recording = False  # the run has ended: later frames are not live
                     if self.t_pause is not None and self.t_paused is None:

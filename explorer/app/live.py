@@ -51,12 +51,17 @@ def train_bar(page):
     """
     ps = page_state(page)
 
-    def toggle():
-        ps.running = not ps.running
+    def train():
+        ps.running = True
         ps.say(None)
         ps.run_started = None
-        if ps.running and st.session_state.get(widget_key(page, "walk")):
+        if st.session_state.get(widget_key(page, "walk")):
             st.session_state[widget_key(page, "walk")] = False   # Train ends a walk through a batch
+
+    def pause():
+        ps.running = False
+        ps.say(None)
+        ps.run_started = None
 
     def step():
         ps.running = False
@@ -71,9 +76,14 @@ def train_bar(page):
 
     # one row of buttons, on a phone too (columns would stack there, one a line)
     bar = st.container(horizontal=True, wrap=False, gap="small")
-    bar.button("Pause" if ps.running else "Train", key=f"{page}.btn_train", on_click=toggle,
-               icon=":material/pause:" if ps.running else ":material/play_arrow:",
-               type="primary", width=116)
+    # two buttons in one place, each doing what it says: a Pause pressed just as the
+    # run stopped by itself (its cap) pauses, where one toggling button started it again
+    if ps.running:
+        bar.button("Pause", key=f"{page}.btn_pause", on_click=pause, icon=":material/pause:",
+                   type="primary", width=116)
+    else:
+        bar.button("Train", key=f"{page}.btn_train", on_click=train,
+                   icon=":material/play_arrow:", type="primary", width=116)
     bar.button("Step", icon=":material/skip_next:", key=f"{page}.btn_step", on_click=step,
                width=100, help="Train one epoch, then stop.")
     bar.button("Reset", icon=":material/replay:", key=f"{page}.btn_reset", on_click=reset,
