@@ -78,6 +78,7 @@ def train_bar(page):
     bar = st.container(horizontal=True, wrap=False, gap="small")
     # two buttons in one place, each doing what it says: a Pause pressed just as the
     # run stopped by itself (its cap) pauses, where one toggling button started it again
+    # (the one of them a run no longer draws is hidden while the run goes on: PAGE_CSS)
     if ps.running:
         bar.button("Pause", key=f"{page}.btn_pause", on_click=pause, icon=":material/pause:",
                    type="primary", width=116)

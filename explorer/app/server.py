@@ -68,6 +68,10 @@ PAGE_CSS = """<style>
 /* on a touch screen Plotly's toolbar never hides, and it covered the charts' legends
    on a phone; pinch and double tap still zoom and reset */
 @media (hover: none) { .js-plotly-plot .modebar-container { display: none; } }
+/* Train and Pause take turns in one place: Streamlit keeps the one a run no longer
+   draws, faded, until the run ends, and a live run ends when it is paused */
+.stElementContainer[data-stale="true"][class*="-btn_train"],
+.stElementContainer[data-stale="true"][class*="-btn_pause"] { display: none !important; }
 </style>"""
 
 

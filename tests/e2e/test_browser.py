@@ -71,6 +71,9 @@ def test_train_moves_the_view_and_pause_freezes_it_on_the_networks_epoch(page, a
     # drawn in the browser from the weights, on a grid of at most the live frame's 60
     live = page.evaluate(f"{VIEW_JS}.stats.forward")
     assert 12 <= live["n"] <= 60, live
+    # Pause where Train was, and no faded Train beside it (two buttons take turns there)
+    assert page.locator("button:visible", has_text="Pause").count() == 1
+    assert page.locator("button:visible", has_text="Train").count() == 0
     page.screenshot(path=str(artifacts / "classifier-training.png"))
     keep(artifacts / "classifier-training.png", "classifier-training.png")
     page.locator("button", has_text="Pause").click()

@@ -3,6 +3,7 @@ played exactly: a Pause pressed just as the run stopped by itself (its epoch cap
 must not start it again. With one button that toggled, it did (the click reached
 the server after the run had ended and turned Train back on)."""
 import asyncio
+import concurrent.futures
 import time
 
 import pytest
@@ -45,7 +46,10 @@ async def _stale_pause(base):
 @pytest.mark.timeout(120)
 def test_a_pause_pressed_as_the_run_stops_by_itself_does_not_start_it_again():
     with running_app() as base:
-        s, seen, shown = asyncio.run(_stale_pause(base))
+        # in a thread of its own: Playwright's sync API keeps an event loop running in
+        # this one once another browser test has used it
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            s, seen, shown = pool.submit(lambda: asyncio.run(_stale_pause(base))).result()
     assert s.buttons[seen:] and all("Train" in label for _, _, label in s.buttons[seen:]), \
         s.buttons[seen:]                        # no Pause: no new run
     assert {epoch for _, epoch, _ in s.numbers[shown:]} <= {3}, s.numbers[shown:]
