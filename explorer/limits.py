@@ -29,6 +29,11 @@ MAX_LR = 10.0
 #: the learning rates a widget and a fork offer: 1 and 3 times each power of ten
 LR_LADDER = tuple(float(f"{m}e{e}") for e in range(-5, 2) for m in (1, 3)
                   if MIN_LR <= float(f"{m}e{e}") <= MAX_LR)
+MAX_CLIP = 100.0           # gradient clipping threshold (0: off)
+#: the clipping thresholds its widget offers: off, then 1 and 3 times each power of ten
+#: (every threshold the divergence advice suggests is one of them)
+CLIP_LADDER = (0.0,) + tuple(float(f"{m}e{e}") for e in range(-3, 3) for m in (1, 3)
+                             if float(f"{m}e{e}") <= MAX_CLIP)
 MAX_BATCH = 2000
 MAX_EPOCHS_PER_RUN = 2000  # one press of Train
 MAX_SECONDS_PER_RUN = 120  # one press of Train, wall clock

@@ -134,7 +134,7 @@ CLASSIFIER = dict([
     _p("bs", "int", 32, 1, limits.MAX_BATCH, label="batch size"),
     L1,
     _p("l2", "float", 0.0, 0.0, 1.0, label="L2"),
-    _p("clip", "float", 0.0, 0.0, 100.0, label="gradient clipping (0 = off)"),
+    _p("clip", "float", 0.0, 0.0, limits.MAX_CLIP, label="gradient clipping (0 = off)"),
     _p("epochs", "int", 1000, 1, limits.MAX_EPOCHS_PER_RUN, label="epochs per run"),
     _p("speed", "choice", "normal", choices=tuple(SPEEDS), label="speed",
        names=SPEED_NAMES),

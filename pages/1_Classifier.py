@@ -64,7 +64,7 @@ def sidebar():
             "step: small weights become exactly 0.")
     control("l2", step=0.001, format="%.3f", help="Shrinks every weight in proportion: big "
             "weights most.")
-    control("clip", step=0.5, help="Rescale the gradient when its norm is larger. 0 = off.")
+    control("clip", help="Rescale the gradient when its norm is larger than this.")
     control("epochs", step=10, help="How many epochs one press of Train runs at most.")
     control("speed", help="Epochs per second while training; slow motion lets a class watch "
             "it happen.")

@@ -12,6 +12,8 @@ from explorer.lens.mistakes import MISTAKES
 from explorer.nn.optim import OPTIMIZERS
 from explorer.nn.train import Divergence
 
+from .helpers import page
+
 EPOCHS = 40
 
 
@@ -181,3 +183,33 @@ def test_advice_needs_a_diverged_run(data):
     t = run(data["moons"], epochs=1)
     with pytest.raises(ValueError, match="has not diverged"):
         divergence_advice(t)
+
+
+def test_every_suggested_rate_and_clipping_threshold_is_on_its_widget():
+    # "gradient clipping at 0.03" could not be followed: the clipping slider moved in
+    # steps of 0.5. Learning rate and clipping now sit on ladders, and every value the
+    # advice suggests is on them
+    from explorer import limits
+    from explorer.app.controls import LADDERS
+    seen = set()
+    for optimizer in OPTIMIZERS:
+        for lr in limits.LR_LADDER:
+            for bs in (1, 8, 32, 2000):
+                for clip in (None,) + limits.CLIP_LADDER[1:]:
+                    advice = divergence_advice(_stopped(optimizer=optimizer, lr=lr,
+                                                        batch_size=bs, clip=clip))
+                    for s in advice.suggestions:
+                        for key, value in s.items():
+                            if key in LADDERS:
+                                assert value in LADDERS[key], (optimizer, lr, bs, clip, s)
+                                seen.add((key, value))
+    assert {k for k, _ in seen} == {"lr", "clip"} and len(seen) > 10
+
+
+def test_the_clipping_widget_offers_its_ladder_and_keeps_a_links_own_value():
+    at = page("pages/1_Classifier.py", clip=0.03)
+    widget = at.select_slider(key="w.classifier.clip")
+    assert widget.options[0] == "off" and {"0.01", "0.03", "0.1", "1", "100"} <= set(widget.options)
+    assert float(widget.value) == 0.03
+    at = page("pages/1_Classifier.py", clip=0.07)              # off the ladder: kept
+    assert float(at.select_slider(key="w.classifier.clip").value) == 0.07

@@ -74,6 +74,11 @@ def sync_url(page):
         st.query_params.from_dict(query)
 
 
+#: float settings chosen on a ladder (1 and 3 times each power of ten), not a linear
+#: slider: a learning rate spans six decades, and a clipping threshold the advice
+#: suggests (0.03) was not on a slider in steps of 0.5. A value from a link is added
+LADDERS = {"lr": limits.LR_LADDER, "clip": limits.CLIP_LADDER}
+
 #: int settings typed, not dragged: a slider over 1 to 2,000 (batch size) or 0 to
 #: 1,000,000 (seed) cannot land on 32 or 7 with a mouse
 TYPED = {"bs", "seed"}
@@ -83,7 +88,8 @@ def control(page, key, container=None, help=None, **kw):
     """One widget for parameter ``key`` of ``page``, kept in the page's values.
 
     The widget type follows the parameter: choice -> selectbox (its names from
-    the registry), bool -> toggle, learning rate -> log-scale select slider,
+    the registry), bool -> toggle, learning rate and clipping -> a select slider on
+    their ladder (:data:`LADDERS`),
     int/float -> slider (:data:`TYPED` ones: a number input).
     """
     ps = page_state(page)
@@ -100,9 +106,10 @@ def control(page, key, container=None, help=None, **kw):
         c.selectbox(label, options, key=wkey, help=help, format_func=spec.name_of, **kw)
     elif spec.kind == "bool":
         c.toggle(label, key=wkey, help=help, **kw)
-    elif key == "lr":
-        options = sorted(set(limits.LR_LADDER) | {float(st.session_state[wkey])})
-        c.select_slider(label, options, key=wkey, help=help, format_func=lambda v: f"{v:g}", **kw)
+    elif key in LADDERS:
+        options = sorted(set(LADDERS[key]) | {float(st.session_state[wkey])})
+        c.select_slider(label, options, key=wkey, help=help,
+                        format_func=lambda v: f"{v:g}" if v else "off", **kw)
     else:
         cast = int if spec.kind == "int" else float
         lo = cast(kw.pop("min_value", spec.lo))

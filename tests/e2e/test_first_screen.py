@@ -129,11 +129,22 @@ def test_on_a_phone_the_boundary_and_train_are_on_the_first_screen(page, app_url
     assert_clean(page)
 
 
+def test_the_projector_view_at_1280_stays_in_the_first_screen(page, app_url):
+    open_classifier(page, app_url, 1280, 800, "?big=1")
+    plane = page.locator(BOUNDARY).bounding_box()
+    assert plane["width"] >= 450 and plane["y"] + plane["height"] <= 800, plane
+    assert min(page.evaluate(f"{VIEW_JS}.geo.cols.slice(1, -1).map(c => c.s)")) >= 32
+
+
 def test_a_projector_link_on_a_phone_keeps_the_way_to_the_settings(page, app_url):
     # the projector's view hid the sidebar's button on a phone too, and its toggle is
     # past the bar's right edge there: a student with the teacher's link was stuck
     open_classifier(page, app_url, 390, 844, "?big=1")
     assert page.locator('[data-testid="stExpandSidebarButton"]').is_visible()
+    # and its toggle, which only pushed the bar past the screen's edge, is not there
+    assert page.locator(".st-key-w-classifier-big").is_hidden()
+    bar = page.locator("button:has-text('Reset'):visible").bounding_box()
+    assert bar["x"] + bar["width"] <= 390
     for sel in ("button:has-text('Train')", "button:has-text('Reset'):visible", BOUNDARY):
         ok, why = inside(page, sel, 390, 844)
         assert ok, why

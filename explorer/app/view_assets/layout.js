@@ -25,6 +25,7 @@ const LAYOUT = {
       nh = budget - KEY;
       const bodyH = nh - HEAD - feet(d) * FOOT, want = this.need(d, sides(d)[0], bodyH, 2);
       S = Math.round(Math.max(0.42 * W, Math.min(budget, 0.55 * W, W - GAP - want)));
+      if (d.big) S = Math.min(S, budget);      // the projector's plane: in the first screen
       nw = W - S - GAP;
     }
     this.root.classList.toggle("narrow", narrow);
