@@ -61,24 +61,25 @@ def _new_lab(ps, v):
 # the projector's view: the sidebar out of the way (the toggle that brings it back is
 # in the Train bar) and the page's margins thinner, so the plane and the units are
 # large at 1024x768. Not on a phone: there the sidebar is folded away already, and the
-# toggle, past the bar's right edge, could not bring it back
-PROJECTOR_CSS = """<style>
+# toggle, past the bar's right edge, only pushed the bar sideways: it is not shown
+TOGGLE_CSS = ("@media (max-width: 639px) {{ .st-key-{key} {{ display: none !important; }} }}"
+              .format(key=widget_key("classifier", "big").replace(".", "-")))
+PROJECTOR_CSS = """
 @media (min-width: 640px) {
   section[data-testid="stSidebar"], [data-testid="stExpandSidebarButton"],
   [data-testid="stSidebarCollapseButton"] { display: none !important; }
   [data-testid="stMainBlockContainer"] { padding-left: 1.5rem; padding-right: 1.5rem;
                                          max-width: none; }
-}
-</style>"""
+}"""
 
 
 def projector_toggle(bar, control):
     """A toggle in the Train bar for the projector's view (the link keeps it: ``big``):
     the network view the width of the screen, its plane and units large."""
-    if control("big", container=bar, label=":material/co_present: Projector",
-               help="For a projector: the sidebar hides and the plane and the units are "
-                    "drawn large. Turn it off for the settings."):
-        st.html(PROJECTOR_CSS)
+    on = control("big", container=bar, label=":material/co_present: Projector",
+                 help="For a projector: the sidebar hides and the plane and the units are "
+                      "drawn large. Turn it off for the settings.")
+    st.html(f"<style>{TOGGLE_CSS}{PROJECTOR_CSS if on else ''}</style>")
 
 
 def first_words(ps):

@@ -129,11 +129,9 @@ class Engine:
         ``with`` block, which gets True; or False, and nothing is counted, when that
         client has ``most`` live runs already."""
         with self._cv:
-            admitted = most is None or self._by_client[client] < most
+            admitted = most is None or self._by_client.get(client, 0) < most
             if admitted:
                 self._by_client[client] += 1
-            elif not self._by_client[client]:
-                del self._by_client[client]
         if not admitted:
             yield False
             return

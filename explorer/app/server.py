@@ -72,9 +72,6 @@ PAGE_CSS = """<style>
    draws, faded, until the run ends, and a live run ends when it is paused */
 .stElementContainer[data-stale="true"][class*="-btn_train"],
 .stElementContainer[data-stale="true"][class*="-btn_pause"] { display: none !important; }
-/* the projector's toggle, beside Reset, is for a projector: on a phone it only pushed
-   the Train bar sideways, past the screen's edge */
-@media (max-width: 639px) { .st-key-w-classifier-big { display: none !important; } }
 </style>"""
 
 

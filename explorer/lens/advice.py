@@ -41,7 +41,7 @@ from ..nn.optim import OPTIMIZERS
 from .mistakes import MISTAKES
 
 LR_FACTOR = 10         # a suggested learning rate is this many times smaller
-MAX_CLIP = 1.0         # a suggested clipping threshold is at most this
+MOST_SUGGESTED_CLIP = 1.0   # a suggested clipping threshold is at most this
 SMALL_BATCH = 8        # below this many samples a step's gradient is noisy: 10x smaller again
 ADAPTIVE_USUAL = 0.01  # an adaptive optimizer's usual rates are 0.001 to this; never suggest more
 _NICE = (1.0, 3.0)     # suggested values are 1 or 3 times a power of ten, like the rate widget's
@@ -171,7 +171,7 @@ def _step_size(trainer):
     if new is not None:
         suggestions.append({"lr": new})
         tries.append(f"a learning rate of {new:g} ({_times(lr / new)}x smaller)")
-    cap = min(MAX_CLIP, _nice_below(1.0 / (lr * longer)))
+    cap = min(MOST_SUGGESTED_CLIP, _nice_below(1.0 / (lr * longer)))
     if not clip or clip > cap:
         suggestions.append({"clip": cap})
         tries.append(f"gradient clipping at {cap:g} (every step is then at most "
