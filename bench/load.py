@@ -849,6 +849,11 @@ def summarise(sessions, args, sampler, names, t0, t1, rss_before, rss_after):
         "pause_s_max": _max(pauses),
         "pause_until_rerun_s_median": _median([s.t_pause_rerun - s.t_pause for s in sessions
                                                if s.t_pause_rerun and s.t_pause]),
+        # each Pause: when it was pressed (seconds into the load), until the Train button
+        # came back, and until the run after it started (where a slow Pause spends its time)
+        "pauses": sorted([round(s.t_pause - t0, 2), round(s.t_paused - s.t_pause, 3),
+                          round(s.t_pause_rerun - s.t_pause, 3) if s.t_pause_rerun else None]
+                         for s in sessions if s.t_paused and s.t_pause),
         "page_load_s_median": _median(loads),
         "page_load_s_max": _max(loads),
         "first_frame_s_median": _median(firsts),

@@ -155,3 +155,40 @@ def test_a_browser_has_at_most_its_live_runs():
     with engine.member("b", most=2) as again:
         assert again and engine.running == 1
     assert engine.running == 0 and not engine._by_client
+
+
+def test_a_run_that_leaves_mid_tick_goes_before_the_rest_of_the_tick():
+    # Pause under a class: the run's owner waited for the whole tick (every stack, every
+    # frame), which beside thirty pages drawn again took seconds. It waits for its epoch.
+    gate, released = threading.Event(), []
+
+    def held(net, X, y):              # the last group of the tick: held until the gate opens
+        gate.wait(10)
+        return MLP.loss_and_grads(net, X, y)
+    stacked = [_trainer(1), _trainer(2)]
+    last = _trainer(3, sizes=(2, 8, 3), backward=held)
+    engine = Engine(share=0.9, fps=1, alone_fill=0.5)
+
+    def leave_now():                  # in the owner's thread, as a Pause: withdraw
+        engine.withdraw(ta)
+        released.append(gate.is_set())
+
+    def capture():                    # the stack's first frame of run 0: its owner leaves
+        if not ta.leaving:
+            threading.Thread(target=leave_now).start()
+            while not ta.leaving:
+                threading.Event().wait(0.001)
+        return stacked[0].epoch
+    with engine, engine, engine:
+        ta = engine.submit(stacked[0], 50, most=50, frames=2, capture=capture)
+        tb = engine.submit(stacked[1], 50, most=50)
+        tc = engine.submit(last, 1, most=1)
+        for _ in range(1000):         # withdrawn while the held group still trains
+            if released:
+                break
+            threading.Event().wait(0.01)
+        gate.set()
+        engine.wait(tb)
+        engine.wait(tc)
+    assert released == [False]
+    assert tb.done == 50 and tc.done == 1 and 1 <= stacked[0].epoch < 50

@@ -33,6 +33,7 @@ only while its owner waits for it (and :meth:`Engine.withdraw` waits for a tick
 under way before its owner touches it again). The engine imports no Streamlit.
 """
 import contextlib
+import gc
 import math
 import os
 import sys
@@ -47,6 +48,36 @@ GRACE = 0.25              # of a period: how long a tick waits for runs still dr
 PAGES_FIRST = 0.5         # seconds a tick or a frame waits, at most, for pages' tops
 LONGEST = 0.4             # seconds between ticks, at most (pages' tops wait for nothing)
 LOG_EVERY = float(os.environ.get("BPX_ENGINE_LOG", 0) or 0)   # seconds between log lines; 0: none
+
+
+class _Collections:
+    """The garbage collector's pauses since the last log line (every thread stops for
+    them): how many, and the longest, of the oldest generation and of the others."""
+
+    def __init__(self):
+        self.started = None
+        self.clear()
+        gc.callbacks.append(self._callback)
+
+    def clear(self):
+        self.n, self.longest, self.n2, self.longest2 = 0, 0.0, 0, 0.0
+
+    def _callback(self, phase, info):
+        if phase == "start":
+            self.started = time.perf_counter()
+        elif self.started is not None:
+            took, self.started = time.perf_counter() - self.started, None
+            if info.get("generation") == 2:
+                self.n2, self.longest2 = self.n2 + 1, max(self.longest2, took)
+            else:
+                self.n, self.longest = self.n + 1, max(self.longest, took)
+
+    def __str__(self):
+        return (f"; gc {self.n} young (longest {1e3 * self.longest:.0f} ms), {self.n2} full "
+                f"(longest {1e3 * self.longest2:.0f} ms)")
+
+
+COLLECTIONS = _Collections() if LOG_EVERY else None
 
 
 class Ticket:
@@ -111,6 +142,7 @@ class Engine:
         self._logged, self._logged_ticks = time.monotonic(), 0
         self._drawn, self._draws = 0.0, 0     # CPU seconds in turns to draw, since the last log
         self.stacked = 0                      # runs trained in a stack of two or more, so far
+        self._longest = 0.0                   # the longest tick (wall), since the last log
 
     # --- who is training ---------------------------------------------------------
     def __enter__(self):
@@ -182,7 +214,8 @@ class Engine:
     def withdraw(self, ticket):
         """The owner leaves: take its ticket out of the next tick, or, if the tick is
         training it now, stop it at its next epoch and wait for that (a few
-        milliseconds). Afterwards the engine never touches the trainer again."""
+        milliseconds; not for the rest of the tick: :func:`_release`). Afterwards the
+        engine never touches the trainer again."""
         with self._cv:
             if ticket.state == "waiting":
                 self._waiting.remove(ticket)
@@ -282,6 +315,7 @@ class Engine:
                 for t in batch:
                     t.error = t.error or exc
             self.ticks += 1
+            self._longest = max(self._longest, time.monotonic() - start)
             if LOG_EVERY and start - self._logged >= LOG_EVERY:
                 self._log(start, len(batch))
             for t in batch:
@@ -315,15 +349,19 @@ class Engine:
               f"tick, period {self.period * 1e3:.1f} ms, process CPU "
               f"{1e3 * (self._tick_cpu or 0):.1f} ms an interval, training "
               f"{1e3 * self._trained:.1f} ms (wanted: {self._demand:.2f} of a core), "
+              f"longest tick {1e3 * self._longest:.0f} ms, "
               f"epoch costs (ms) "
               + ", ".join(f"{1e3 * c:.3f}" for c in self._cost.values())
               + f"; a turn to draw {1e3 * self._drawn / max(1, self._draws):.2f} ms CPU"
               + (f"; {self._tops_n} page tops, {1e3 * self._tops_wall / self._tops_n:.0f} "
                  f"ms each ({1e3 * self._tops_cpu / self._tops_n:.0f} ms CPU)"
-                 if self._tops_n else ""),
+                 if self._tops_n else "")
+              + (str(COLLECTIONS) if COLLECTIONS is not None else ""),
               file=sys.stderr, flush=True)
+        if COLLECTIONS is not None:
+            COLLECTIONS.clear()
         self._logged, self._logged_ticks = now, self.ticks
-        self._drawn, self._draws = 0.0, 0
+        self._drawn, self._draws, self._longest = 0.0, 0, 0.0
         self._tops_wall = self._tops_cpu = 0.0
         self._tops_n = 0
 
@@ -454,17 +492,28 @@ def _train_group(tickets, epochs, deadline, captured):
                                      should_stop=lambda: t.leaving)
             if done[0] in marks[0] and not t.leaving:
                 capture(t)
+        _release(t)
     else:
         def after_epoch(i, n):
             if n in marks[i] and not tickets[i].leaving:
                 capture(tickets[i])
         done = train_together([t.trainer for t in tickets], epochs, deadline,
-                              leaving=lambda i: tickets[i].leaving, after_epoch=after_epoch)
+                              leaving=lambda i: tickets[i].leaving, after_epoch=after_epoch,
+                              left=lambda i: _release(tickets[i]))
     for t, d in zip(tickets, done):       # the state it ended in, if no frame showed it yet
         # (none for a run that ended mid-way through its first epoch: its picture stays)
         if t.capture is not None and not t.leaving and d and (not t.payloads or _stale(t)):
             capture(t)
     return done
+
+
+def _release(t):
+    """A run that is leaving (its owner waits in :meth:`Engine.withdraw`) and is out of
+    its stack goes at once: a Pause waits for the epoch under way, not for the tick's
+    other runs, frames and stacks (which, beside a class's pages drawn again after
+    Pause, took seconds)."""
+    if t.leaving:
+        t.event.set()
 
 
 def _stale(t):

@@ -55,7 +55,8 @@ def stack_key(trainer):
             None if t.X_test is None else (len(t.X_test), t.y_test is t.X_test))
 
 
-def train_together(trainers, epochs, deadline=None, leaving=None, after_epoch=None):
+def train_together(trainers, epochs, deadline=None, leaving=None, after_epoch=None,
+                   left=None):
     """Train each of ``trainers`` (one :func:`stack_key`) for its number of
     ``epochs``, all at once; returns the epochs each completed.
 
@@ -67,7 +68,9 @@ def train_together(trainers, epochs, deadline=None, leaving=None, after_epoch=No
     trainer ``i``'s owner wants it back now (it leaves the stack; the others go on).
     ``after_epoch(i, n)``: called when trainer ``i`` has completed ``n`` epochs here;
     its weights, history and last gradients are those of that epoch (a frame of it
-    can be made then), its optimizer's state is not yet.
+    can be made then), its optimizer's state is not yet. ``left(i)``: called when
+    trainer ``i`` has left the stack, its state all given back (nothing here touches
+    it again), so its owner need not wait for the others.
     """
     trainers, epochs = list(trainers), [int(e) for e in epochs]
     done = [0] * len(trainers)
@@ -79,8 +82,15 @@ def train_together(trainers, epochs, deadline=None, leaving=None, after_epoch=No
     if not todo:
         return done
     stack = _Stack([trainers[i] for i in todo])
+    index = {id(trainers[i]): i for i in todo}
+
+    def leave(finished):
+        gone = [index[id(t)] for t, f in zip(stack.runs, finished) if f]
+        stack.leave(np.array(finished, dtype=bool))
+        if left is not None:
+            for i in gone:
+                left(i)
     try:
-        index = {id(trainers[i]): i for i in todo}
         while stack.runs:
             for t in stack.epoch():
                 done[index[id(t)]] += 1
@@ -90,9 +100,9 @@ def train_together(trainers, epochs, deadline=None, leaving=None, after_epoch=No
                         or (leaving is not None and leaving(index[id(t)])) for t in stack.runs]
             if deadline is not None and time.perf_counter() >= deadline:
                 finished = [True] * len(stack.runs)
-            stack.leave(np.array(finished, dtype=bool))
+            leave(finished)
     finally:
-        stack.leave(np.ones(len(stack.runs), dtype=bool))
+        leave([True] * len(stack.runs))
     return done
 
 
