@@ -5,6 +5,7 @@ import io
 import json
 import re
 import threading
+import time
 import zipfile
 
 import numpy as np
@@ -516,6 +517,131 @@ def test_a_browsers_tabs_are_one_client_however_the_cookie_is_masked():
     assert browser_token(token.hex()) == token                         # version 1
     for junk in (None, "", "2|zz|00|1", "2|00", "not hex", "2||00|1"):
         assert browser_token(junk) is None, junk
+
+
+def test_config_options_are_read_without_streamlits_lock(monkeypatch):
+    # a hundred sessions read an option per message under one RLock; a thread preempted
+    # holding it stalled the event loop for up to 0.8 s, and a Pause for 2 to 4 s
+    from streamlit import config
+    from streamlit.testing.v1.util import patch_config_options
+    monkeypatch.setattr(config, "get_option", config.get_option)      # put back after
+    monkeypatch.setattr(config, "get_options_for_section", config.get_options_for_section)
+    locked_option, locked_section = config.get_option, config.get_options_for_section
+    keys = list(config.get_config_options())
+    with patch_config_options({"global.appTest": True}):   # a test's own stand-in stays
+        assert not server._config_read_freely()
+        assert config.get_option("global.appTest") is True
+    assert server._config_read_freely() and server._config_read_freely()   # once
+    assert config.get_option is not locked_option
+    assert [config.get_option(k) for k in keys] == [locked_option(k) for k in keys]
+    for section in ("theme", "theme.sidebar", "server", "client", "nonesuch"):
+        assert config.get_options_for_section(section) == locked_section(section)
+    with pytest.raises(RuntimeError, match="not defined"):
+        config.get_option("no.suchOption")
+    held, got = threading.Event(), []
+
+    def hold():                     # another thread holds the lock (a writer, a preempted reader)
+        with config._config_lock:
+            held.set()
+            time.sleep(1.0)
+    threading.Thread(target=hold).start()
+    held.wait(5)
+    t0 = time.monotonic()
+    got.append(config.get_option("global.minCachedMessageSize"))
+    config.get_options_for_section("theme")
+    assert time.monotonic() - t0 < 0.5 and got == [locked_option("global.minCachedMessageSize")]
+
+
+def test_a_message_enqueued_on_the_event_loop_wakes_it_without_a_system_call():
+    # each message woke the loop through its own pipe: a system call that gave up the
+    # interpreter lock, which a hundred other threads then held before the loop got it
+    import asyncio
+    from types import SimpleNamespace
+    writes = []
+
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        real = loop.call_soon_threadsafe
+        loop.call_soon_threadsafe = lambda f, *a: (writes.append(f), real(f, *a))[1]
+        objs = SimpleNamespace(eventloop=loop, need_send_data=asyncio.Event())
+        runtime = SimpleNamespace(_get_async_objs=lambda: objs)
+        manager = SimpleNamespace(
+            _message_enqueued_callback=lambda: loop.call_soon_threadsafe(objs.need_send_data.set))
+        runtime._session_mgr = manager
+        enqueued = server._no_wakeup_from_the_loop_itself.__wrapped__(runtime)
+        assert manager._message_enqueued_callback is enqueued      # what new sessions get
+        enqueued()                                           # on the loop's own thread
+        assert objs.need_send_data.is_set() and objs.need_send_data.set not in writes
+        objs.need_send_data.clear()
+        await asyncio.to_thread(enqueued)                    # from a script's thread
+        await asyncio.sleep(0)
+        assert objs.need_send_data.is_set() and objs.need_send_data.set in writes
+    asyncio.run(scenario())
+
+
+def test_the_event_loops_lag_is_known_while_it_is_behind_and_after():
+    import asyncio
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    try:
+        lag = server.LoopLag(loop, every=0.01)
+        time.sleep(0.2)
+        assert lag() < 0.1
+        loop.call_soon_threadsafe(time.sleep, 0.8)        # the loop busy for 0.8 s
+        time.sleep(0.5)
+        assert lag() >= 0.3                                # known before the probe is back
+        time.sleep(0.8)
+        assert lag() < 0.1                                 # caught up
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+
+
+def test_a_live_run_sends_no_frame_while_the_event_loop_is_behind(monkeypatch):
+    # a hundred students: the loop fell seconds behind, and a Pause's answer waited in
+    # line behind frames that would come late anyway. Behind, a run trains on, unseen
+    def app():
+        import numpy as np
+        import streamlit as st
+        from explorer import MLP, Trainer
+        from explorer.app import live
+        from explorer.app.state import page_state
+        X = np.random.default_rng(0).standard_normal((40, 2))
+        if "trainer" not in st.session_state:
+            st.session_state.trainer = Trainer(MLP([2, 8, 2], seed=0), X,
+                                               (X[:, 0] > 0).astype(int), optimizer="adam",
+                                               lr=0.01, batch_size=10)
+        trainer = st.session_state.trainer
+        ps = page_state("classifier")
+        if "drawn" not in st.session_state:
+            st.session_state.drawn, st.session_state.charts = [], []
+            ps.running = True
+        if ps.running:
+            live.live_loop("classifier", trainer,
+                           [(0, lambda frame, **_: st.session_state.drawn.append(frame)),
+                            (0, lambda frame: st.session_state.charts.append(frame))],
+                           max_epochs=200)
+        st.session_state.epochs = trainer.epoch
+
+    for lag, frames in ((1.0, False), (0.0, True)):
+        monkeypatch.setattr(live, "event_loop_lag", lambda lag=lag: lag)
+        at = AppTest.from_function(app, default_timeout=TIMEOUT)
+        at.session_state["bpx.client"] = f"browser:loop-lag-{lag}"
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert at.session_state.epochs == 200                        # trained all the same
+        assert bool(at.session_state.drawn) == frames
+        assert frames or not at.session_state.charts          # no slower chart either
+
+
+def test_the_rest_of_a_page_waits_while_the_event_loop_catches_up(monkeypatch):
+    t0 = time.monotonic()
+    monkeypatch.setattr(live, "event_loop_lag", lambda: 1.0 if time.monotonic() - t0 < 0.3 else 0)
+    live.catch_up(most=2.0, nap=0.01)
+    assert 0.3 <= time.monotonic() - t0 < 1.0          # until the loop caught up
+    monkeypatch.setattr(live, "event_loop_lag", lambda: 1.0)
+    t0 = time.monotonic()
+    live.catch_up(most=0.4, nap=0.01)
+    assert 0.4 <= time.monotonic() - t0 < 1.0          # and no longer than its most
 
 
 def test_a_fifth_tab_of_one_browser_says_so_and_trains_once_another_pauses():

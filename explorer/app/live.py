@@ -22,7 +22,7 @@ from ..params import FPS
 from ..lens.advice import divergence_advice
 from ..text import md
 from .engine import NAP_SECONDS, Engine
-from .server import client_id
+from .server import client_id, event_loop_lag
 from .state import page_state, widget_key
 
 SERVER_SHARE = 0.9        # of one core: what the process uses, at most, while runs are live
@@ -31,6 +31,8 @@ CHART_SHARE = 0.15        # of a run's part: for the slower charts (rebuilt less
 
 
 FPS_GOAL = 20             # frames a second a student gets under a full class, before epochs more
+BEHIND = 0.1              # seconds the server's event loop is behind: past it, no frame is sent
+REST_WAITS = 2.0          # seconds the rest of a page waits, at most, for that loop to catch up
 
 
 @functools.cache     # one per process, whatever a client sends: Streamlit's "clear cache"
@@ -95,12 +97,26 @@ def train_bar(page):
 @contextlib.contextmanager
 def first_screen():
     """Draw the top of a page, down to its Train bar, one page at a time and before
-    the live runs' ticks and frames and the rest of other pages (:meth:`Engine.page_top`):
-    a Pause is answered, and a page opened, first."""
+    the live runs' ticks and frames and the rest of other pages (:meth:`Engine.page_top`,
+    :func:`catch_up`): a Pause is answered, and a page opened, first."""
     engine = _engine()
     with engine.page_top(_yield_to_streamlit):
         yield
     engine.wait_for_pages(_yield_to_streamlit)     # and the rest of a page after theirs
+    catch_up()
+
+
+def catch_up(most=REST_WAITS, nap=NAP_SECONDS):
+    """Wait (at most ``most`` seconds) while the server's event loop is behind.
+
+    The rest of a page (its sidebar, its charts: a hundred messages) waits here, so
+    that the tops of other pages, sent before, are not stuck behind it in the loop's
+    line: when a class presses Pause, every page is drawn again at once, and the
+    answers to the last Pauses came seconds late."""
+    end = time.monotonic() + most
+    while event_loop_lag() > BEHIND and time.monotonic() < end:
+        time.sleep(nap)
+        _yield_to_streamlit()
 
 
 def show_note(ps, container=st):
@@ -135,6 +151,9 @@ def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,
     epochs since the last round, within the caps), waits for them, and draws the
     frame. The slower charts are rebuilt only as often as ``CHART_SHARE`` of the
     run's part of the server pays for (their own interval at least), one a round.
+    While the server's event loop is more than ``BEHIND`` seconds behind
+    (:func:`.server.event_loop_lag`), a round sends no frame and no chart: the epochs
+    go on, and the screen (and what Pause keeps) stays at the last frame sent.
 
     Pressing Pause (or any control, or leaving the page) makes Streamlit stop this
     script at its next yield point: every element drawn, and every look at the
@@ -173,7 +192,10 @@ def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,
             left = max(0, max_epochs - (trainer.epoch - e0))
             ticket = None
             try:
-                k = frames_per_message(engine.running) if capture is not None else 1
+                # the server's event loop behind: no frame (they would wait in line before
+                # every Pause and page); no frames captured for it either
+                behind = event_loop_lag() > BEHIND
+                k = frames_per_message(engine.running) if capture is not None and not behind else 1
                 if left and want != 0:
                     ticket = engine.submit(trainer, want, most=left, frames=k,
                                            capture=capture if k > 1 else None, pace=rate,
@@ -190,7 +212,8 @@ def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,
                     # a frame, unless the tick ended mid-way through the run's next epoch
                     # (batch 1 on many points): the picture stays at the last whole epoch
                     moved = ticket is None or ticket.done > 0
-                    if moved and time.monotonic() - last[0] >= tiers[0][0]:
+                    behind = behind or event_loop_lag() > BEHIND
+                    if moved and not behind and time.monotonic() - last[0] >= tiers[0][0]:
                         # (the frame's numbers line goes first and its view last: once
                         # the view has left, nothing of the frame can fail)
                         if ticket is not None and ticket.payloads:
@@ -203,8 +226,8 @@ def live_loop(page, trainer, tiers, max_epochs=limits.MAX_EPOCHS_PER_RUN,
                         cost[0] = 0.7 * cost[0] + 0.3 * (time.thread_time() - c1)
                     c2 = time.thread_time()
                     # at most one slower chart a round: the most overdue of those due
-                    slow = _due_chart(tiers, last, cost, time.monotonic(), _part(engine),
-                                      jitter)
+                    slow = None if behind else _due_chart(tiers, last, cost, time.monotonic(),
+                                                          _part(engine), jitter)
                     if slow is not None:
                         jitter[slow] = random.uniform(0, 0.5)
                         tiers[slow][1](frame)

@@ -9,6 +9,7 @@ import ctypes
 import functools
 import gc
 import hashlib
+import os
 import secrets
 import sys
 import threading
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 import h11
 import streamlit as st
+from streamlit import config
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 from threadpoolctl import threadpool_limits
@@ -97,14 +99,135 @@ def _process_settings(switch_interval=0.001):
     live loop to hand it over, instead of 5 ms each time; a page touches it
     hundreds of times, so a Pause or a page load comes back sooner.
 
-    (Reading Streamlit's config options without its process-wide lock was tried
-    and withdrawn: the replaced ``config.get_option`` broke widget state in a
-    rerun after a live run, a KeyError for a widget's id, in the page tests.)
+    Streamlit's config options are read without its lock (:func:`_config_read_freely`).
     """
     gc.collect()
     gc.freeze()
     sys.setswitchinterval(switch_interval)
     return True
+
+
+def _config_read_freely():
+    """Read Streamlit's config options without its process-wide lock, once a process.
+
+    Every message a session sends reads an option (``global.minCachedMessageSize``)
+    and a new run's first message reads thirty, on the event loop that serves every
+    session, each under one ``RLock`` that a hundred script threads take too. Under a
+    class of a hundred, a watchdog sampling the loop whenever it was more than half a
+    second late found it waiting for that lock in most of those samples (the rest:
+    :func:`_no_wakeup_from_the_loop_itself`). Options are parsed before the server
+    starts and this app never sets one, so a read needs no lock: Streamlit's own
+    ``get_config_options`` reads the parsed options without it too. A writer
+    (``st.set_option``) still takes it.
+
+    A stand-in for ``get_option`` (an ``AppTest`` run's own, which answers for its
+    test) is left alone: ``global.appTest`` from the real options would make the
+    test lose its widgets. Returns whether the lock-free readers are in place.
+    """
+    if getattr(config.get_option, "__module__", None) == __name__:
+        return True
+    if (getattr(config.get_option, "__module__", None) != "streamlit.config"
+            or getattr(config.get_options_for_section, "__module__", None)
+            != "streamlit.config"):
+        return False
+
+    def get_option(key):
+        options = config.get_config_options()      # parsed: no lock
+        if key not in options:
+            raise RuntimeError(f'Config key "{key}" not defined.')
+        return options[key].value
+
+    def get_options_for_section(section):
+        return {o.name: o.value for o in config.get_config_options().values()
+                if o.section == section}
+    get_option.__doc__ = config.get_option.__doc__
+    config.get_option, config.get_options_for_section = get_option, get_options_for_section
+    return True
+
+
+@functools.cache        # once a process: a client's "clear cache" must not redo it
+def _no_wakeup_from_the_loop_itself(runtime=None):
+    """A message enqueued on the event loop's own thread tells the loop so directly.
+
+    Every message a session sends is enqueued on the event loop (the one thread that
+    serves every session), which then "wakes itself" through ``call_soon_threadsafe``:
+    a write to its own pipe, a system call that gives up the interpreter lock. Under
+    a class, thirty to a hundred threads want that lock, and getting it back was where
+    the loop spent its time when it fell behind (a watchdog on the loop, sampling it
+    whenever it was more than half a second late). Under a hundred students the loop
+    fell seconds behind, and a Pause's answer waited in line: 1.6 to 3.2 s at worst
+    before this, 0.3 s after (``bench/load.py --sessions 100``). On its own thread,
+    setting the event is all the wake-up needs (``asyncio.Event`` is the loop's own);
+    from any other thread the call is Streamlit's, unchanged. Sessions opened from now
+    on get it (their manager hands each the callback it holds); returns the callback.
+    """
+    runtime = runtime or Runtime.instance()
+    try:
+        manager, objs = runtime._session_mgr, runtime._get_async_objs()
+        original = manager._message_enqueued_callback
+    except (AttributeError, RuntimeError):     # another session manager, or no loop yet
+        return None
+    if original is None:
+        return None
+
+    def enqueued():
+        if asyncio._get_running_loop() is objs.eventloop:
+            objs.need_send_data.set()
+        else:
+            original()
+    manager._message_enqueued_callback = enqueued
+    return enqueued
+
+
+class LoopLag:
+    """How far behind an event loop is: a probe goes to it every ``every`` seconds, and
+    the lag is the last probe's wait, or the wait of the probe still out if longer
+    (so a loop seconds behind is known at once, not when the probe comes back).
+    One daemon thread; it holds no session's data."""
+
+    def __init__(self, loop, every=0.05):
+        self.loop, self.every = loop, every
+        self.last, self.sent = 0.0, None
+        threading.Thread(target=self._probe, name="loop-lag", daemon=True).start()
+
+    def _probe(self):
+        while not self.loop.is_closed():
+            came = threading.Event()
+            self.sent = time.monotonic()
+            try:
+                self.loop.call_soon_threadsafe(came.set)
+            except RuntimeError:               # closed meanwhile
+                return
+            while not came.wait(1.0):
+                if self.loop.is_closed():
+                    return
+            self.last, self.sent = time.monotonic() - self.sent, None
+            time.sleep(self.every)
+
+    def __call__(self):
+        sent, last = self.sent, self.last
+        return last if sent is None else max(last, time.monotonic() - sent)
+
+
+@functools.cache        # once a process: a client's "clear cache" must not redo it
+def _loop_lag():
+    return LoopLag(Runtime.instance()._get_async_objs().eventloop)
+
+
+def event_loop_lag():
+    """Seconds the server's event loop is behind now (0 without a server: a test run).
+
+    Every message of every session passes through that one loop. Under a hundred
+    students it fell seconds behind, and whatever came after waited in line: a
+    Pause's answer, a page, a first frame. A live run sends no frame while the loop is
+    behind (:func:`.live.live_loop`): the frames it would have sent would come late
+    anyway, and the loop catches up."""
+    if not Runtime.exists():
+        return 0.0
+    try:
+        return _loop_lag()()
+    except Exception:          # noqa: BLE001 - a runtime without its loop yet: not behind
+        return 0.0
 
 
 @functools.cache        # once a process: a client's "clear cache" must not redo it
@@ -124,11 +247,18 @@ def _memory_trimmer(every=10.0):
     except (OSError, AttributeError):
         return None                          # not glibc: nothing to do
 
+    log = float(os.environ.get("BPX_ENGINE_LOG", 0) or 0)     # the class engine's log too
+
     def loop():
         while True:
             time.sleep(every)
+            t0 = time.perf_counter()
             gc.collect()          # a departed session's cycles, so their memory is free
+            t1 = time.perf_counter()
             trim(0)
+            if log:
+                print(f"memory-trimmer: collection {1e3 * (t1 - t0):.0f} ms, malloc_trim "
+                      f"{1e3 * (time.perf_counter() - t1):.0f} ms", file=sys.stderr, flush=True)
 
     thread = threading.Thread(target=loop, name="malloc-trim", daemon=True)
     thread.start()
@@ -248,6 +378,8 @@ def setup(key):
     _one_blas_thread()
     _process_settings()
     _memory_trimmer()
+    _config_read_freely()
+    _no_wakeup_from_the_loop_itself()
     _bounded_uploads()
     _readable_bad_requests()
     sweep_uploads()
