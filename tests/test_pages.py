@@ -576,7 +576,21 @@ def test_a_message_enqueued_on_the_event_loop_wakes_it_without_a_system_call():
         await asyncio.to_thread(enqueued)                    # from a script's thread
         await asyncio.sleep(0)
         assert objs.need_send_data.is_set() and objs.need_send_data.set in writes
-    asyncio.run(scenario())
+    failed = []       # a thread of its own: a browser test may leave this one's loop running
+    worker = threading.Thread(
+        target=lambda: failed.extend(_raised(lambda: asyncio.run(scenario()))))
+    worker.start()
+    worker.join(30)
+    assert not worker.is_alive() and not failed, failed
+
+
+def _raised(f):
+    """[] if ``f()`` returns, else [the exception it raised]."""
+    try:
+        f()
+        return []
+    except Exception as exc:      # noqa: BLE001
+        return [exc]
 
 
 def test_the_event_loops_lag_is_known_while_it_is_behind_and_after():
