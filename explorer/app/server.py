@@ -154,12 +154,12 @@ def _no_wakeup_from_the_loop_itself(runtime=None):
     a write to its own pipe, a system call that gives up the interpreter lock. Under
     a class, thirty to a hundred threads want that lock, and getting it back was where
     the loop spent its time when it fell behind (a watchdog on the loop, sampling it
-    whenever it was more than half a second late). Under a hundred students the loop
-    fell seconds behind, and a Pause's answer waited in line: 1.6 to 3.2 s at worst
-    before this, 0.3 s after (``bench/load.py --sessions 100``). On its own thread,
-    setting the event is all the wake-up needs (``asyncio.Event`` is the loop's own);
-    from any other thread the call is Streamlit's, unchanged. Sessions opened from now
-    on get it (their manager hands each the callback it holds); returns the callback.
+    whenever it was more than half a second late); under a hundred students the loop
+    fell seconds behind, and a Pause's answer waited in line behind it (see the
+    README's class figures). On its own thread, setting the event is all the wake-up
+    needs (``asyncio.Event`` is the loop's own); from any other thread the call is
+    Streamlit's, unchanged. Sessions opened from now on get it (their manager hands
+    each the callback it holds); returns the callback.
     """
     runtime = runtime or Runtime.instance()
     try:
