@@ -29,8 +29,9 @@ drawn one at a time, and a tick, a frame and the rest of other pages wait for it
 
 Nothing here holds a person's data between ticks: a ticket refers to a run's
 trainer only until its epochs are done, and each trainer is trained by the engine
-only while its owner waits for it (and :meth:`Engine.withdraw` waits for a tick
-under way before its owner touches it again). The engine imports no Streamlit.
+only while its owner waits for it (and :meth:`Engine.withdraw` waits until a tick
+under way has let the run go before its owner touches it again). The engine imports
+no Streamlit.
 """
 import contextlib
 import gc
