@@ -9,7 +9,6 @@ import ctypes
 import functools
 import gc
 import hashlib
-import os
 import secrets
 import sys
 import threading
@@ -27,6 +26,7 @@ from uvicorn.protocols.http import h11_impl
 from .. import limits
 from ..data import load_digits_data, make_dataset
 from ..lessons import LESSONS
+from .engine import LOG_EVERY
 
 
 @dataclass(frozen=True)
@@ -247,8 +247,6 @@ def _memory_trimmer(every=10.0):
     except (OSError, AttributeError):
         return None                          # not glibc: nothing to do
 
-    log = float(os.environ.get("BPX_ENGINE_LOG", 0) or 0)     # the class engine's log too
-
     def loop():
         while True:
             time.sleep(every)
@@ -256,7 +254,7 @@ def _memory_trimmer(every=10.0):
             gc.collect()          # a departed session's cycles, so their memory is free
             t1 = time.perf_counter()
             trim(0)
-            if log:
+            if LOG_EVERY:             # with the class engine's log (BPX_ENGINE_LOG)
                 print(f"memory-trimmer: collection {1e3 * (t1 - t0):.0f} ms, malloc_trim "
                       f"{1e3 * (time.perf_counter() - t1):.0f} ms", file=sys.stderr, flush=True)
 
